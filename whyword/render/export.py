@@ -1,0 +1,81 @@
+"""Downloads: CSV (one row per token), JSON (the whole Explanation) and a self-contained HTML."""
+
+from __future__ import annotations
+
+from whyword.explanation import Explanation, Prediction
+from whyword.render.heatmap import heatmap_html
+from whyword.render.text import esc, fmt_score, foil_label, target_label
+from whyword.render.trust import CELL, trust_html
+
+
+def export_csv(explanation: Explanation) -> str:
+    """Position, token label, token id, special, then one column of raw scores per method."""
+    return explanation.to_dataframe().to_csv(index=False)
+
+
+def export_json(explanation: Explanation) -> str:
+    """The whole explanation, pretty-printed; `Explanation.from_json` reads it back."""
+    return explanation.to_json(indent=2)
+
+
+def export_html(explanation: Explanation) -> str:
+    """One self-contained page: header, heatmap, trust panel and predictions; no scripts or
+    external links, inline styles only, every string escaped."""
+    title = f"WhyWord: {explanation.text}"
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(title)}</title></head>"
+        '<body style="margin:24px auto;max-width:1100px;padding:0 16px;background:#ffffff;'
+        'color:#1a1a1a;font-family:system-ui, -apple-system, Segoe UI, Roboto, sans-serif;">'
+        f"{_header(explanation)}"
+        f"{heatmap_html(explanation)}"
+        f"{trust_html(explanation)}"
+        f"{predictions_html(explanation.predictions)}"
+        "</body></html>\n"
+    )
+
+
+def _header(explanation: Explanation) -> str:
+    foil = foil_label(explanation)
+    facts = [
+        ("text", explanation.text),
+        ("model", f"{explanation.model} ({explanation.kind}, {explanation.mode})"),
+        ("target", target_label(explanation)),
+    ]
+    if foil is not None:
+        facts.append(("foil", foil))
+    facts.append(("objective", f"F = {explanation.formula} = {fmt_score(explanation.value)}"))
+    facts.append(("p(target)", f"{100 * explanation.target_probability:.2f} %"))
+    rows = "".join(
+        f'<tr><th style="{CELL}">{esc(k)}</th><td style="{CELL}white-space:pre-wrap;">{esc(v)}</td></tr>'
+        for k, v in facts
+    )
+    return (
+        '<h1 style="font-size:26px;margin:0 0 8px 0;">Why this word?</h1>'
+        f'<table style="border-collapse:collapse;font-size:17px;margin-bottom:12px;">{rows}</table>'
+    )
+
+
+def predictions_html(predictions: tuple[Prediction, ...]) -> str:
+    """A table per prediction slot: rank, token, probability, token id."""
+    parts = []
+    for p in predictions:
+        slot = "next token" if p.mask is None else f"mask {p.mask + 1} ({p.scoring})"
+        head = "".join(
+            f'<th style="{CELL}">{h}</th>' for h in ("rank", "token", "probability", "id")
+        )
+        body = "".join(
+            f'<tr><td style="{CELL}">{r["rank"]}</td><td style="{CELL}">{esc(r["token"])}</td>'
+            f'<td style="{CELL}">{100 * r["probability"]:.2f} %</td>'
+            f'<td style="{CELL}">{int(r["token_id"])}</td></tr>'
+            for r in p.rows()
+        )
+        note = f'<p style="font-size:15px;">{esc(p.note)}</p>' if p.note else ""
+        parts.append(
+            f'<div style="font-weight:700;font-size:19px;margin:16px 0 4px 0;">Predictions: '
+            f"{esc(slot)}</div>"
+            f'<table style="border-collapse:collapse;font-size:17px;">{head}{body}</table>{note}'
+        )
+    return "".join(parts)

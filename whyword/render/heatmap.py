@@ -1,0 +1,216 @@
+"""Token heatmap: one row per method, each token an inline span coloured by its score.
+
+Inline styles only (no <style>, no classes), so it survives any HTML component and export.
+Every token label and user string is escaped with `esc`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from whyword.explanation import Attribution, Explanation
+from whyword.render import colours
+from whyword.render.text import (
+    esc,
+    fmt_score,
+    foil_label,
+    method_description,
+    method_label,
+    target_label,
+)
+from whyword.tokens import Token
+
+NORMALISE = ("per_method", "shared", "none")
+FONT = "ui-monospace, SFMono-Regular, Menlo, Consolas, 'DejaVu Sans Mono', monospace"
+TOKEN_STYLE = (
+    "display:inline-block;padding:2px 7px;margin:3px 2px;border-radius:6px;"
+    f"font-family:{FONT};font-size:22px;line-height:1.45;white-space:pre;"
+    "unicode-bidi:isolate;"
+)
+SPECIAL_STYLE = "background:transparent;color:#8a8a8a;border:1px dashed #8a8a8a;"
+HELD_STYLE = "border:1px dotted #8a8a8a;"
+GAP_STYLE = (
+    "display:inline-block;padding:2px 7px;margin:3px 2px;border-radius:6px;"
+    f"font-family:{FONT};font-size:22px;line-height:1.45;white-space:pre;unicode-bidi:isolate;"
+    "border:2px dashed #ca0020;background:transparent;color:inherit;font-weight:600;"
+)
+
+
+def heatmap_html(
+    explanation: Explanation,
+    methods: Sequence[str] | None = None,
+    include_special: bool = False,
+    normalise: str = "per_method",
+) -> str:
+    """One row per method: its label, then every token coloured by its score.
+
+    Signed methods use a diverging scale symmetric around zero (red supports the target, blue
+    speaks against it); unsigned ones a single-hue scale. `normalise`: `per_method` scales each
+    row by its own max |score|, `shared` uses one scale for all signed rows, `none` colours the
+    raw scores (clipped at ±1). Special tokens are greyed and left out of the scale unless
+    `include_special`.
+    """
+    if normalise not in NORMALISE:
+        raise ValueError(f"normalise must be one of {', '.join(NORMALISE)}, got {normalise!r}")
+    attrs = _selected(explanation, methods)
+    scales = _scales(explanation.tokens, attrs, include_special, normalise)
+    rows = [_row(explanation, a, scales[a.method], include_special, normalise) for a in attrs]
+    body = "".join(rows) if rows else "<p>No attribution methods were run.</p>"
+    return (
+        '<div dir="ltr" style="font-size:18px;line-height:1.5;">'
+        f"{legend_html(explanation, normalise)}{body}</div>"
+    )
+
+
+def _selected(explanation: Explanation, methods: Sequence[str] | None) -> list[Attribution]:
+    if methods is None:
+        return list(explanation.attributions)
+    known = [a.method for a in explanation.attributions]
+    missing = [m for m in methods if m not in known]
+    if missing:
+        raise KeyError(f"Not in this explanation: {', '.join(missing)}. It has: {', '.join(known)}")
+    return [explanation.attribution(m) for m in dict.fromkeys(methods)]
+
+
+def in_scale(token: Token, include_special: bool) -> bool:
+    """Whether a token's score takes part in the colour scale."""
+    return token.attributed and (include_special or not token.special)
+
+
+def max_abs(tokens: Sequence[Token], attr: Attribution, include_special: bool) -> float:
+    """The largest |score| among the tokens in the colour scale (0 when there are none)."""
+    values = [
+        abs(s) for t, s in zip(tokens, attr.scores, strict=True) if in_scale(t, include_special)
+    ]
+    return max(values, default=0.0)
+
+
+def _scales(
+    tokens: Sequence[Token], attrs: Sequence[Attribution], include_special: bool, normalise: str
+) -> dict[str, float]:
+    """Per method, the |score| that gets the full colour."""
+    own = {a.method: max_abs(tokens, a, include_special) for a in attrs}
+    if normalise == "none":
+        return dict.fromkeys(own, 1.0)
+    if normalise == "shared":
+        shared = max((own[a.method] for a in attrs if a.signed), default=0.0)
+        return {a.method: shared if a.signed else own[a.method] for a in attrs}
+    return own
+
+
+def _row(
+    explanation: Explanation,
+    attr: Attribution,
+    scale: float,
+    include_special: bool,
+    normalise: str,
+) -> str:
+    held = _held(explanation, attr)
+    cells = [
+        _cell(token, i, score, scale, attr.signed, include_special, i in held)
+        for i, (token, score) in enumerate(zip(explanation.tokens, attr.scores, strict=True))
+    ]
+    gap = gap_index(explanation)
+    if gap is not None:
+        cells.insert(gap, _gap_cell(explanation))
+    return (
+        '<div style="display:flex;flex-wrap:wrap;align-items:baseline;gap:4px 12px;'
+        'margin:10px 0;padding-top:6px;border-top:1px solid rgba(128,128,128,0.3);">'
+        f"{_row_header(attr, scale, normalise)}"
+        f'<div style="flex:1 1 24rem;min-width:0;">{"".join(cells)}</div></div>'
+    )
+
+
+def _row_header(attr: Attribution, scale: float, normalise: str) -> str:
+    notes = []
+    if not attr.signed:
+        notes.append("unsigned: magnitude only")
+    if scale == 0:
+        notes.append("all scores are 0")
+    elif normalise == "none":
+        notes.append("raw scores, colour clipped at ±1")
+    else:
+        notes.append(f"full colour at {'' if not attr.signed else '±'}{abs(scale):.4g}")
+    small = "".join(f'<div style="font-size:15px;opacity:0.8;">{esc(n)}</div>' for n in notes)
+    return (
+        f'<div style="flex:0 0 14rem;" title="{esc(method_description(attr.method))}">'
+        f'<div style="font-weight:600;font-size:19px;">{esc(method_label(attr.method))}</div>'
+        f"{small}</div>"
+    )
+
+
+def _held(explanation: Explanation, attr: Attribution) -> set[int]:
+    """Positions IG held at their real embedding (their IG score is 0 by construction)."""
+    if attr.method != "integrated_gradients":
+        return set()
+    anchors = explanation.params.get("anchors") or []
+    return {int(i) for i in anchors if attr.scores[int(i)] == 0}
+
+
+def cell_colours(score: float, scale: float, signed: bool) -> tuple[str, str]:
+    """(background, text) colours of a score on a scale whose full colour is at |scale|."""
+    t = score / scale if scale > 0 else 0.0
+    rgb = colours.diverging(max(-1.0, min(1.0, t))) if signed else colours.sequential(abs(t))
+    return colours.hex_colour(rgb), colours.text_colour(rgb)
+
+
+def _cell(
+    token: Token, index: int, score: float, scale: float, signed: bool, special_ok: bool, held: bool
+) -> str:
+    title = f"{token.label} · id {token.id} · position {index} · score {fmt_score(score)}"
+    if token.special and not special_ok:
+        style = SPECIAL_STYLE
+        title += " · special token, left out of the colour scale"
+    elif not token.attributed:
+        style = f"background:{colours.hex_colour(colours.NEUTRAL)};color:{colours.DARK_TEXT};"
+        style += HELD_STYLE
+        title += " · held fixed, not attributed"
+    else:
+        background, text = cell_colours(score, scale, signed)
+        style = f"background:{background};color:{text};"
+        if held:
+            style += HELD_STYLE
+            title += " · held at its real embedding in the IG baseline, so its score is 0"
+    return f'<span style="{TOKEN_STYLE}{style}" title="{esc(title)}">{esc(token.label)}</span>'
+
+
+def gap_index(explanation: Explanation) -> int | None:
+    """Where the infill candidate goes (before this token index), or None."""
+    gap = explanation.params.get("gap")
+    if explanation.mode != "infill" or gap is None:
+        return None
+    return max(0, min(int(gap), len(explanation.tokens)))
+
+
+def _gap_cell(explanation: Explanation) -> str:
+    title = (
+        f"infill gap: the target {target_label(explanation)} is scored here; "
+        "it is held fixed and gets no score"
+    )
+    return (
+        f'<span style="{GAP_STYLE}" title="{esc(title)}">⟨{esc(target_label(explanation))}⟩</span>'
+    )
+
+
+def legend_html(explanation: Explanation, normalise: str = "per_method") -> str:
+    """What red and blue mean, and what is being explained."""
+    red, blue = colours.hex_colour(colours.RED_RAMP[-1]), colours.hex_colour(colours.BLUE_RAMP[-1])
+    target = esc(target_label(explanation))
+    foil = foil_label(explanation)
+    against = f"towards the foil <b>{esc(foil)}</b>" if foil is not None else "against it"
+    swatch = "display:inline-block;width:1em;height:1em;border-radius:3px;vertical-align:-0.1em;"
+    scale_note = {
+        "per_method": "Each row is scaled by its own largest |score|.",
+        "shared": "Signed rows share one scale (the largest |score| among them).",
+        "none": "Raw scores, colour clipped at ±1.",
+    }[normalise]
+    return (
+        '<div style="font-size:17px;margin:4px 0 8px 0;">'
+        f'<span style="{swatch}background:{red};"></span> <b>red</b>: pushes towards the target '
+        f"<b>{target}</b> &nbsp; "
+        f'<span style="{swatch}background:{blue};"></span> <b>blue</b>: pushes {against}.<br>'
+        f"Objective F = {esc(explanation.formula)} = {esc(fmt_score(explanation.value))} "
+        f"(target {target}" + (f", foil {esc(foil)}" if foil is not None else "") + "). "
+        f"{esc(scale_note)} Dashed grey: special tokens, left out of the colour scale."
+        "</div>"
+    )

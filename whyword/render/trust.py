@@ -1,0 +1,182 @@
+"""The trust panel: IG's completeness check, timings, notes and rank agreement, as HTML."""
+
+from __future__ import annotations
+
+import math
+
+from whyword.explanation import Attribution, Explanation
+from whyword.render.agreement import comparable_positions, rank_agreement
+from whyword.render.text import esc, fmt_number, method_label
+
+MAX_RELATIVE_ERROR = 0.05  # above this share of F(input) − F(baseline), IG gets a warning
+BASELINES = {
+    "zero": "the all-zero embedding",
+    "pad": "the pad (or end-of-text) token's embedding",
+    "mask": "the [MASK] token's embedding",
+}
+CELL = "padding:3px 12px 3px 0;text-align:left;vertical-align:top;"
+WARNING_STYLE = (
+    "margin:8px 0;padding:8px 12px;border-left:6px solid #e08a00;"
+    "background:rgba(255,170,0,0.16);font-weight:600;"
+)
+OK_STYLE = (
+    "margin:8px 0;padding:8px 12px;border-left:6px solid #2e9d5b;background:rgba(46,157,91,0.12);"
+)
+
+
+def trust_html(explanation: Explanation) -> str:
+    """IG's completeness check (with a warning when it is off by more than 5 %), each method's
+    time, the explanation's notes, and how well the signed methods agree on token ranks."""
+    parts = []
+    ig = _find(explanation, "integrated_gradients")
+    if ig is not None:
+        parts.append(ig_html(explanation, ig))
+    parts.append(timings_html(explanation))
+    if len(explanation.attributions) >= 2:
+        parts.append(agreement_html(explanation))
+    parts.append(notes_html(explanation))
+    return '<div dir="ltr" style="font-size:17px;line-height:1.5;">' + "".join(parts) + "</div>"
+
+
+def _find(explanation: Explanation, method: str) -> Attribution | None:
+    return next((a for a in explanation.attributions if a.method == method), None)
+
+
+def _heading(text: str) -> str:
+    return f'<div style="font-weight:700;font-size:19px;margin:12px 0 4px 0;">{esc(text)}</div>'
+
+
+def _table(rows: list[tuple[str, ...]], header: tuple[str, ...] | None = None) -> str:
+    """A small table; every cell is escaped here."""
+    head = ""
+    if header:
+        head = "<tr>" + "".join(f'<th style="{CELL}">{esc(h)}</th>' for h in header) + "</tr>"
+    body = "".join(
+        "<tr>" + "".join(f'<td style="{CELL}">{esc(c)}</td>' for c in row) + "</tr>" for row in rows
+    )
+    return f'<table style="border-collapse:collapse;font-size:inherit;">{head}{body}</table>'
+
+
+def ig_html(explanation: Explanation, ig: Attribution) -> str:
+    """F(input), F(baseline), the convergence delta and relative error, steps and baseline."""
+    params = ig.params
+    gap = (
+        ig.f_input - ig.f_baseline if ig.f_input is not None and ig.f_baseline is not None else None
+    )
+    rows = [
+        ("F(input)", fmt_number(ig.f_input)),
+        ("F(baseline)", fmt_number(ig.f_baseline)),
+        ("F(input) − F(baseline)", fmt_number(gap)),
+        ("sum of IG scores", fmt_number(math.fsum(ig.scores))),
+        ("convergence delta", fmt_number(ig.convergence_delta, 6)),
+        ("relative error", _percent(ig.relative_error)),
+    ]
+    if params.get("error_bound") is not None:
+        rows.append(("error bound (sum of interval deltas)", _percent(params["error_bound"])))
+    steps = "n/a" if ig.steps is None else str(ig.steps)
+    if params.get("max_steps") is not None:
+        steps += f" (cap {params['max_steps']})"
+    if params.get("intervals") is not None:
+        steps += f" in {params['intervals']} intervals"
+    rows.append(("gradient steps", steps))
+    rows.append(("baseline", _baseline_text(explanation, ig)))
+    return _heading("Integrated gradients: do the scores add up?") + _table(rows) + _verdict(ig)
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.2f} %"
+
+
+def _baseline_text(explanation: Explanation, ig: Attribution) -> str:
+    name = str(ig.params.get("baseline", explanation.params.get("baseline", "zero")))
+    text = f"{name}: every token starts from {BASELINES.get(name, name)}"
+    held = [
+        explanation.tokens[int(i)].label
+        for i in explanation.params.get("anchors") or []
+        if 0 <= int(i) < len(explanation.tokens)
+    ]
+    if held:
+        text += "; held at the real embedding (IG score 0): " + " ".join(held)
+    elif ig.params.get("hold_first") is False:
+        text += "; no token is held fixed"
+    return text
+
+
+def _verdict(ig: Attribution) -> str:
+    err = ig.relative_error
+    if err is None:
+        if ig.f_input is None:
+            return ""
+        return (
+            f'<div role="alert" style="{WARNING_STYLE}">⚠ F(input) and F(baseline) are almost '
+            "equal, so the relative error is undefined: the baseline is no reference for this "
+            "target. Try another baseline.</div>"
+        )
+    if err > MAX_RELATIVE_ERROR:
+        steps = ig.params.get("max_steps")
+        tol = ig.params.get("ig_tolerance")
+        hint = "Run again with more steps"
+        hint += f" (the cap is now {steps})" if steps is not None else ""
+        hint += f" or a lower tolerance (now {tol:g})" if isinstance(tol, int | float) else ""
+        return (
+            f'<div role="alert" style="{WARNING_STYLE}">⚠ The IG scores miss '
+            f"{esc(_percent(err))} of F(input) − F(baseline), more than "
+            f"{100 * MAX_RELATIVE_ERROR:.0f} %: do not trust the exact values. {esc(hint)}.</div>"
+        )
+    return (
+        f'<div style="{OK_STYLE}">✓ The IG scores add up to F(input) − F(baseline) within '
+        f"{esc(_percent(err))} (limit {100 * MAX_RELATIVE_ERROR:.0f} %).</div>"
+    )
+
+
+def timings_html(explanation: Explanation) -> str:
+    """Seconds and steps per method, then the prediction and total time when known."""
+    rows = [
+        (
+            method_label(a.method),
+            f"{a.seconds:.2f} s",
+            "" if a.steps is None else f"{a.steps} steps",
+        )
+        for a in explanation.attributions
+    ]
+    for key, name in (("predictions", "top-k predictions"), ("total", "total")):
+        if key in explanation.timings:
+            rows.append((name, f"{explanation.timings[key]:.2f} s", ""))
+    return _heading("Time") + _table(rows)
+
+
+def agreement_html(explanation: Explanation) -> str:
+    """Spearman's ρ for each pair of signed methods, with how many tokens it compares."""
+    pairs = rank_agreement(explanation)
+    if not pairs:
+        return ""
+    rows = []
+    for (a, b), rho in pairs.items():
+        n = len(comparable_positions(explanation, (a, b)))
+        value = "n/a" if math.isnan(rho) else f"{rho:+.2f}"
+        rows.append((method_label(a), method_label(b), value, _agreement_word(rho), str(n)))
+    return (
+        _heading("Do the methods agree? (Spearman rank correlation)")
+        + _table(rows, ("method", "method", "ρ", "", "tokens"))
+        + '<div style="font-size:15px;opacity:0.8;">+1: same token order, 0: unrelated, '
+        "−1: reversed. Special and held-fixed tokens are left out.</div>"
+    )
+
+
+def _agreement_word(rho: float) -> str:
+    if math.isnan(rho):
+        return "undefined (constant scores or too few tokens)"
+    if rho >= 0.7:
+        return "agree"
+    if rho >= 0.3:
+        return "partly agree"
+    if rho > -0.3:
+        return "unrelated"
+    return "disagree"
+
+
+def notes_html(explanation: Explanation) -> str:
+    if not explanation.notes:
+        return ""
+    items = "".join(f'<li style="margin:2px 0;">{esc(n)}</li>' for n in explanation.notes)
+    return _heading("Notes") + f'<ul style="margin:0;padding-left:1.2em;">{items}</ul>'

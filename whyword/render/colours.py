@@ -1,9 +1,9 @@
 """Colour scales shared by the HTML heatmap and the plotly figures.
 
 Diverging (signed scores): red = supports the target, blue = speaks against it, centred on a
-neutral grey at zero. Both halves are ColorBrewer RdBu, whose red and blue steps have nearly the
-same lightness, so +s and −s look equally strong. Sequential (unsigned scores): one hue, purple,
-so a magnitude is never read as "for" or "against".
+neutral grey at zero, with ColorBrewer RdBu's end colours. Both halves step evenly in perceived
+lightness towards ends of equal luminance, so +s and −s look exactly as strong. Sequential
+(unsigned scores): one hue, purple, so a magnitude is never read as "for" or "against".
 """
 
 from __future__ import annotations
@@ -11,34 +11,57 @@ from __future__ import annotations
 RGB = tuple[int, int, int]
 
 NEUTRAL: RGB = (247, 247, 247)  # score 0, held tokens
-RED_RAMP: tuple[RGB, ...] = (NEUTRAL, (244, 165, 130), (202, 0, 32))  # RdBu #f4a582, #ca0020
-BLUE_RAMP: tuple[RGB, ...] = (NEUTRAL, (146, 197, 222), (5, 113, 176))  # RdBu #92c5de, #0571b0
-PURPLE_RAMP: tuple[RGB, ...] = (NEUTRAL, (158, 154, 200), (84, 39, 143))  # Purples
+RED: RGB = (202, 0, 32)  # RdBu's red end, #ca0020: supports the target
+BLUE: RGB = (4, 105, 163)  # RdBu's blue end, darkened to the red's luminance: against
+PURPLE: RGB = (84, 39, 143)  # Purples' end: magnitude only
 TARGET_COLOUR = "#ca0020"  # the target bar: the colour of "supports the target"
-FOIL_COLOUR = "#0571b0"  # the foil bar: the colour of "speaks against the target"
+FOIL_COLOUR = "#0469a3"  # the foil bar: the colour of "speaks against the target"
 OTHER_COLOUR = "rgba(140, 140, 140, 0.55)"  # other bars: reads on light and dark backgrounds
-DARK_TEXT = "#111111"
+DARK_RGB: RGB = (0, 0, 0)  # pure black: with white on the dark cells, ≥ 4.5:1 on every cell
+LIGHT_RGB: RGB = (255, 255, 255)
+DARK_TEXT = "#000000"
 LIGHT_TEXT = "#ffffff"
 
 
-def ramp(anchors: tuple[RGB, ...], t: float) -> RGB:
-    """Piecewise-linear interpolation through evenly spaced anchors; t is clamped to [0, 1]."""
+def toward(end: RGB, t: float) -> RGB:
+    """The colour a share t in [0, 1] of the way from NEUTRAL to `end`, evenly spaced in
+    perceived lightness (CIE L*) and mixed in linear light. Ends of equal luminance give
+    colours of equal lightness at every t: that is what makes the diverging scale mirrored."""
     t = min(1.0, max(0.0, t))
-    pos = t * (len(anchors) - 1)
-    i = min(int(pos), len(anchors) - 2)
-    frac = pos - i
-    lo, hi = anchors[i], anchors[i + 1]
-    return tuple(round(a + (b - a) * frac) for a, b in zip(lo, hi, strict=True))  # type: ignore[return-value]
+    y0, y1 = luminance(NEUTRAL), luminance(end)
+    y = _y_from_lstar(_lstar(y0) + t * (_lstar(y1) - _lstar(y0)))
+    w = (y0 - y) / (y0 - y1) if y0 != y1 else t
+    mixed = ((1 - w) * _linear(a) + w * _linear(b) for a, b in zip(NEUTRAL, end, strict=True))
+    return tuple(_srgb(c) for c in mixed)  # type: ignore[return-value]
 
 
 def diverging(t: float) -> RGB:
     """Colour of a scaled signed score t in [−1, 1]: the same step of red (t > 0) or blue."""
-    return ramp(RED_RAMP if t >= 0 else BLUE_RAMP, abs(t))
+    return toward(RED if t >= 0 else BLUE, abs(t))
 
 
 def sequential(t: float) -> RGB:
     """Colour of a scaled magnitude t in [0, 1]."""
-    return ramp(PURPLE_RAMP, t)
+    return toward(PURPLE, t)
+
+
+def _linear(c: int) -> float:
+    c = c / 255
+    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+
+def _srgb(v: float) -> int:
+    v = min(1.0, max(0.0, v))
+    c = 12.92 * v if v <= 0.0031308 else 1.055 * v ** (1 / 2.4) - 0.055
+    return round(255 * c)
+
+
+def _lstar(y: float) -> float:
+    return 116 * y ** (1 / 3) - 16 if y > 216 / 24389 else y * 24389 / 27
+
+
+def _y_from_lstar(lstar: float) -> float:
+    return ((lstar + 16) / 116) ** 3 if lstar > 8 else lstar * 27 / 24389
 
 
 def hex_colour(rgb: RGB) -> str:
@@ -48,11 +71,7 @@ def hex_colour(rgb: RGB) -> str:
 def luminance(rgb: RGB) -> float:
     """WCAG relative luminance of an sRGB colour."""
 
-    def channel(c: int) -> float:
-        c = c / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (channel(c) for c in rgb)
+    r, g, b = (_linear(c) for c in rgb)
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
@@ -64,12 +83,12 @@ def contrast(a: RGB, b: RGB) -> float:
 
 def text_colour(background: RGB) -> str:
     """Dark or white text, whichever contrasts more with the background."""
-    dark, light = (17, 17, 17), (255, 255, 255)
-    return DARK_TEXT if contrast(background, dark) >= contrast(background, light) else LIGHT_TEXT
+    dark_wins = contrast(background, DARK_RGB) >= contrast(background, LIGHT_RGB)
+    return DARK_TEXT if dark_wins else LIGHT_TEXT
 
 
 def plotly_scale(kind: str, points: int = 11) -> list[list[float | str]]:
-    """A plotly colorscale sampling the same ramps: `diverging` over [−1, 1], else [0, 1]."""
+    """A plotly colorscale sampling the same scales: `diverging` over [−1, 1], else [0, 1]."""
     scale = []
     for k in range(points):
         pos = k / (points - 1)

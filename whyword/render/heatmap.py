@@ -194,7 +194,7 @@ def _gap_cell(explanation: Explanation) -> str:
 
 def legend_html(explanation: Explanation, normalise: str = "per_method") -> str:
     """What red and blue mean, and what is being explained."""
-    red, blue = colours.hex_colour(colours.RED_RAMP[-1]), colours.hex_colour(colours.BLUE_RAMP[-1])
+    red, blue = colours.hex_colour(colours.RED), colours.hex_colour(colours.BLUE)
     target = esc(target_label(explanation))
     foil = foil_label(explanation)
     against = f"towards the foil <b>{esc(foil)}</b>" if foil is not None else "against it"

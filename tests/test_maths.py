@@ -1,0 +1,172 @@
+"""The maths of the attributions: completeness, hand-written gradients, two routes, axioms."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import whyword as ww
+from whyword.encoding import encode
+from whyword.explain import reference_embeddings
+
+PROMPT = "The capital of France is"
+
+
+def manual_log_prob(lm, embeds: torch.Tensor, target: int) -> torch.Tensor:
+    """log p(target | prompt) for a causal LM, written out by hand: (B, T, H) -> (B,)."""
+    logits = lm.model(inputs_embeds=embeds, use_cache=False).logits[:, -1]  # (B, V)
+    return torch.log_softmax(logits.float(), dim=-1)[:, target]  # (B,)
+
+
+def prompt_embeds(lm, text: str) -> torch.Tensor:
+    ids = torch.tensor([encode(lm, text).ids])  # (1, T)
+    return lm.embed(ids).detach()  # (1, T, H)
+
+
+@pytest.mark.parametrize("model_name", ["gpt2", "bert", "roberta"])
+def test_inputs_embeds_route_equals_input_ids_route(tiny_paths, model_name):
+    lm = ww.load_model(tiny_paths[model_name])
+    text = PROMPT if lm.kind == "causal" else "The capital of [MASK] is Paris."
+    ids = torch.tensor([encode(lm, text).ids])  # (1, T)
+    with torch.no_grad():
+        by_ids = lm.model(input_ids=ids).logits  # (1, T, V)
+        by_embeds = lm.model(inputs_embeds=lm.embed(ids)).logits  # (1, T, V)
+    torch.testing.assert_close(by_embeds, by_ids, rtol=0, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_inputs_embeds_route_on_default_model(smol):
+    ids = torch.tensor([encode(smol, PROMPT).ids])  # (1, T)
+    with torch.no_grad():
+        by_ids = smol.model(input_ids=ids).logits  # (1, T, V)
+        by_embeds = smol.model(inputs_embeds=smol.embed(ids)).logits  # (1, T, V)
+    torch.testing.assert_close(by_embeds, by_ids, rtol=0, atol=1e-4)
+
+
+def test_saliency_and_input_x_gradient_equal_hand_written_autograd(tiny_gpt2):
+    e = ww.explain(PROMPT, methods=("saliency", "input_x_gradient"), model=tiny_gpt2)
+    assert len(e.target_ids) == 1, "the hand-written check below scores one token"
+    embeds = prompt_embeds(tiny_gpt2, PROMPT).requires_grad_()  # (1, T, H)
+    (grad,) = torch.autograd.grad(manual_log_prob(tiny_gpt2, embeds, e.target_ids[0]).sum(), embeds)
+    expected_saliency = grad[0].norm(dim=-1)  # (T,)
+    expected_ixg = (grad[0] * embeds[0]).sum(dim=-1)  # (T,)
+    torch.testing.assert_close(
+        torch.tensor(e.attribution("saliency").scores).float(), expected_saliency
+    )
+    torch.testing.assert_close(
+        torch.tensor(e.attribution("input_x_gradient").scores).float(), expected_ixg.detach()
+    )
+
+
+@pytest.mark.parametrize("model_name", ["gpt2", "bert"])
+def test_fixed_step_ig_completeness_shrinks_with_steps(tiny_paths, model_name):
+    lm = ww.load_model(tiny_paths[model_name])
+    text = PROMPT if lm.kind == "causal" else "The capital of [MASK] is Paris."
+    errors = []
+    for steps in (2, 8, 64):
+        e = ww.explain(
+            text, methods=("integrated_gradients",), model=lm, n_steps=steps, adaptive=False
+        )
+        errors.append(e.attribution("integrated_gradients").relative_error)
+    assert errors[-1] <= 0.01, errors
+    assert errors[-1] < errors[0], errors
+
+
+def test_reported_delta_is_an_independent_completeness_gap(smol):
+    """delta == sum(scores) − (F(x) − F(baseline)), F computed here by hand."""
+    e = ww.explain(
+        PROMPT,
+        target=" Paris",
+        methods=("integrated_gradients",),
+        model=smol,
+        n_steps=32,
+        adaptive=False,
+    )
+    a = e.attribution("integrated_gradients")
+    x = prompt_embeds(smol, PROMPT)  # (1, T, H)
+    baseline = reference_embeddings(smol, x.shape[1], "zero")  # (1, T, H)
+    baseline[:, 0] = x[:, 0]  # the first token is held at its real embedding
+    with torch.no_grad():
+        f = manual_log_prob(smol, torch.cat([x, baseline]), e.target_ids[0])  # (2,)
+    gap = float(f[0] - f[1])
+    assert a.convergence_delta == pytest.approx(sum(a.scores) - gap, abs=2e-3)
+    assert a.relative_error == pytest.approx(abs(a.convergence_delta) / abs(gap), rel=1e-3)
+    assert a.scores[0] == 0.0  # held token: no path, no score
+    assert a.f_input == pytest.approx(float(f[0]), abs=1e-4)
+    assert a.f_input == pytest.approx(e.target_log_prob, abs=1e-4)
+
+
+def test_adaptive_ig_meets_its_tolerance_on_default_model(smol):
+    e = ww.explain(PROMPT, methods=("integrated_gradients",), model=smol)
+    a = e.attribution("integrated_gradients")
+    assert a.relative_error <= 0.05 or a.steps >= a.params["max_steps"] - 32
+    assert a.relative_error <= 0.05, f"{a.relative_error:.3f} after {a.steps} steps"
+
+
+def test_no_gradient_left_on_parameters_and_no_graph_in_results(tiny_bert):
+    e = ww.explain(
+        "The capital of [MASK] is Paris.", methods=tuple(ww.METHODS), model=tiny_bert, n_steps=8
+    )
+    for p in tiny_bert.model.parameters():
+        assert p.grad is None and not p.requires_grad
+    assert all(isinstance(s, float) for a in e.attributions for s in a.scores)
+
+
+def test_same_request_gives_same_scores(tiny_gpt2):
+    kwargs = dict(methods=tuple(ww.METHODS), model=tiny_gpt2, n_steps=8, nt_samples=4, noise=0.2)
+    first = ww.explain(PROMPT, **kwargs)
+    torch.manual_seed(1234)  # global RNG state must not matter: SmoothGrad is seeded
+    second = ww.explain(PROMPT, **kwargs)
+    assert [a.scores for a in first.attributions] == [a.scores for a in second.attributions]
+    other_seed = ww.explain(PROMPT, **{**kwargs, "seed": 7})
+    assert other_seed.attribution("smoothgrad").scores != first.attribution("smoothgrad").scores
+
+
+@pytest.mark.parametrize("model_name", ["gpt2", "bert"])
+def test_swapping_target_and_foil_flips_every_signed_score(tiny_paths, model_name):
+    lm = ww.load_model(tiny_paths[model_name])
+    text = PROMPT if lm.kind == "causal" else "The capital of [MASK] is here."
+    methods = ("input_x_gradient", "integrated_gradients", "occlusion", "saliency")
+    ab = ww.explain(text, target="paris", foil="rome", methods=methods, model=lm, n_steps=16)
+    ba = ww.explain(text, target="rome", foil="paris", methods=methods, model=lm, n_steps=16)
+    assert ab.value == pytest.approx(-ba.value, abs=1e-5)
+    for name in methods[:3]:
+        torch.testing.assert_close(
+            torch.tensor(ab.attribution(name).scores),
+            -torch.tensor(ba.attribution(name).scores),
+            atol=1e-5,
+            rtol=1e-4,
+        )
+    torch.testing.assert_close(
+        torch.tensor(ab.attribution("saliency").scores),
+        torch.tensor(ba.attribution("saliency").scores),
+        atol=1e-6,
+        rtol=1e-5,
+    )
+
+
+def test_multi_token_target_is_the_teacher_forced_sum(tiny_gpt2):
+    e = ww.explain(PROMPT, target=" unicorns", methods=("saliency",), model=tiny_gpt2)
+    assert len(e.target_ids) > 1
+    ids = list(encode(tiny_gpt2, PROMPT).ids)
+    expected = 0.0
+    with torch.no_grad():
+        for t in e.target_ids:
+            logits = tiny_gpt2.model(input_ids=torch.tensor([ids])).logits[0, -1]  # (V,)
+            expected += float(torch.log_softmax(logits, -1)[t])
+            ids.append(t)
+    assert e.target_log_prob == pytest.approx(expected, abs=1e-4)
+    assert len(e.tokens) == len(encode(tiny_gpt2, PROMPT).ids)  # the continuation is not attributed
+
+
+def test_occlusion_equals_replacing_one_token(tiny_gpt2):
+    e = ww.explain(PROMPT, methods=("occlusion",), model=tiny_gpt2)
+    x = prompt_embeds(tiny_gpt2, PROMPT)  # (1, T, H)
+    with torch.no_grad():
+        full = float(manual_log_prob(tiny_gpt2, x, e.target_ids[0]))
+        for i, score in enumerate(e.attribution("occlusion").scores):
+            occluded = x.clone()
+            occluded[:, i] = 0.0
+            assert score == pytest.approx(
+                full - float(manual_log_prob(tiny_gpt2, occluded, e.target_ids[0])), abs=1e-5
+            )

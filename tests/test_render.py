@@ -290,7 +290,7 @@ def test_figures_escape_labels_plotly_would_render(hostile):
     assert figs[0].layout.title.text == "&lt;img src=x onerror=alert(3)&gt;"
     assert bar.hovertext[2] == "&lt;script&gt;x&lt;/script&gt;"
     ticks = list(figs[1].layout.xaxis.ticktext)
-    assert ticks[1] == "&lt;script&gt;alert(1)&lt;/script&gt;<sub>1</sub>"
+    assert ticks[1] == "&lt;script&gt;alert(1)&lt;/script&gt;\u200e<sub>1</sub>"
 
 
 # ---------------------------------------------------------------- colour scales

@@ -1,8 +1,8 @@
 """Colour scales shared by the HTML heatmap and the plotly figures.
 
 Diverging (signed scores): red = supports the target, blue = speaks against it, centred on a
-neutral grey at zero, with ColorBrewer RdBu's end colours. Both halves step evenly in perceived
-lightness towards ends of equal luminance, so +s and −s look exactly as strong. Sequential
+neutral grey at zero, through ColorBrewer RdBu's colours. Both halves step evenly in perceived
+lightness through steps of equal luminance, so +s and −s look exactly as strong. Sequential
 (unsigned scores): one hue, purple, so a magnitude is never read as "for" or "against".
 """
 
@@ -14,6 +14,9 @@ NEUTRAL: RGB = (247, 247, 247)  # score 0, held tokens
 RED: RGB = (202, 0, 32)  # RdBu's red end, #ca0020: supports the target
 BLUE: RGB = (4, 105, 163)  # RdBu's blue end, darkened to the red's luminance: against
 PURPLE: RGB = (84, 39, 143)  # Purples' end: magnitude only
+RED_STEPS: tuple[RGB, ...] = (NEUTRAL, (244, 165, 130), RED)  # RdBu #f4a582 in the middle
+BLUE_STEPS: tuple[RGB, ...] = (NEUTRAL, (141, 191, 215), BLUE)  # RdBu #92c5de, same luminance
+PURPLE_STEPS: tuple[RGB, ...] = (NEUTRAL, (158, 154, 200), PURPLE)
 TARGET_COLOUR = "#ca0020"  # the target bar: the colour of "supports the target"
 FOIL_COLOUR = "#0469a3"  # the foil bar: the colour of "speaks against the target"
 OTHER_COLOUR = "rgba(140, 140, 140, 0.55)"  # other bars: reads on light and dark backgrounds
@@ -23,26 +26,29 @@ DARK_TEXT = "#000000"
 LIGHT_TEXT = "#ffffff"
 
 
-def toward(end: RGB, t: float) -> RGB:
-    """The colour a share t in [0, 1] of the way from NEUTRAL to `end`, evenly spaced in
-    perceived lightness (CIE L*) and mixed in linear light. Ends of equal luminance give
-    colours of equal lightness at every t: that is what makes the diverging scale mirrored."""
+def ramp(steps: tuple[RGB, ...], t: float) -> RGB:
+    """The colour a share t in [0, 1] along `steps` (each darker than the last), evenly spaced
+    in perceived lightness (CIE L*) and mixed in linear light between neighbouring steps.
+    Two ramps whose steps have equal luminance give equally light colours at every t: that
+    is what makes the diverging scale mirrored."""
     t = min(1.0, max(0.0, t))
-    y0, y1 = luminance(NEUTRAL), luminance(end)
-    y = _y_from_lstar(_lstar(y0) + t * (_lstar(y1) - _lstar(y0)))
-    w = (y0 - y) / (y0 - y1) if y0 != y1 else t
-    mixed = ((1 - w) * _linear(a) + w * _linear(b) for a, b in zip(NEUTRAL, end, strict=True))
+    ys = [luminance(c) for c in steps]
+    y = _y_from_lstar(_lstar(ys[0]) + t * (_lstar(ys[-1]) - _lstar(ys[0])))
+    i = next((k for k in range(len(ys) - 1) if y >= ys[k + 1]), len(ys) - 2)
+    w = (ys[i] - y) / (ys[i] - ys[i + 1]) if ys[i] != ys[i + 1] else 0.0
+    lo, hi = steps[i], steps[i + 1]
+    mixed = ((1 - w) * _linear(a) + w * _linear(b) for a, b in zip(lo, hi, strict=True))
     return tuple(_srgb(c) for c in mixed)  # type: ignore[return-value]
 
 
 def diverging(t: float) -> RGB:
     """Colour of a scaled signed score t in [−1, 1]: the same step of red (t > 0) or blue."""
-    return toward(RED if t >= 0 else BLUE, abs(t))
+    return ramp(RED_STEPS if t >= 0 else BLUE_STEPS, abs(t))
 
 
 def sequential(t: float) -> RGB:
     """Colour of a scaled magnitude t in [0, 1]."""
-    return toward(PURPLE, t)
+    return ramp(PURPLE_STEPS, t)
 
 
 def _linear(c: int) -> float:

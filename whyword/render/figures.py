@@ -83,7 +83,7 @@ def topk_figure(
         ],
         textposition="outside",
         cliponaxis=False,
-        marker={"color": bar_colours(prediction, target_id, foil_id)},
+        marker={"color": bar_colours(prediction, target_id, foil_id), "line": {"width": 0}},
     )
     fig = go.Figure(bar)
     top = max(probs, default=1.0)
@@ -112,8 +112,9 @@ def topk_figure(
 
 
 def matrix_columns(explanation: Explanation) -> list[str]:
-    """Tick labels for the tokens, made unique by position: `␣the·3`."""
-    return [f"{esc(t.label)}<sub>{i}</sub>" for i, t in enumerate(explanation.tokens)]
+    """Tick labels for the tokens, made unique by position: `␣the` with a subscript 3. A
+    left-to-right mark keeps the position after a right-to-left label (Hebrew, Arabic)."""
+    return [f"{esc(t.label)}\u200e<sub>{i}</sub>" for i, t in enumerate(explanation.tokens)]
 
 
 def method_matrix_figure(explanation: Explanation, include_special: bool = False) -> go.Figure:
@@ -136,7 +137,11 @@ def method_matrix_figure(explanation: Explanation, include_special: bool = False
     )
     fig.layout.title.font = {"size": FONT_SIZE - 4}
     fig.update_xaxes(
-        tickmode="array", tickvals=x, ticktext=matrix_columns(explanation), showgrid=False
+        tickmode="array",
+        tickvals=x,
+        ticktext=matrix_columns(explanation),
+        showgrid=False,
+        zeroline=False,
     )
     fig.update_yaxes(
         tickmode="array",
@@ -144,6 +149,7 @@ def method_matrix_figure(explanation: Explanation, include_special: bool = False
         ticktext=[_row_label(a.method, a.signed) for a in order],
         autorange="reversed",
         showgrid=False,
+        zeroline=False,
         automargin=True,
     )
     return fig
@@ -181,9 +187,12 @@ def _matrix_trace(explanation, group, order, kind, include_special, x) -> go.Hea
         zmax=1.0,
         zmid=0.0 if signed else None,  # symmetric: +s and −s get mirrored colours
         colorbar={
-            "title": {"text": "signed" if signed else "unsigned"},
-            "thickness": 16,
-            "x": 1.0 if signed else 1.1,
+            "title": {"text": "signed" if signed else "unsigned", "side": "top"},
+            "title_font": {"size": FONT_SIZE - 6},
+            "tickfont": {"size": FONT_SIZE - 6},
+            "thickness": 14,
+            "x": 1.01 if signed else 1.11,
+            "xanchor": "left",
         },
         xgap=2,
         ygap=2,

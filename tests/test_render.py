@@ -466,6 +466,15 @@ def test_topk_bars_colours_ids_and_order(hostile):
     assert topk_figure(pred).data[0].marker.color == (colours.OTHER_COLOUR,) * 3
 
 
+def test_topk_ticks_never_pass_100_percent():
+    sure = Prediction((cand(1, " a", 0.95), cand(2, " b", 0.05)), "next_token")
+    fig = topk_figure(sure)
+    assert fig.layout.xaxis.range[1] > 1.0  # room for "95.0 %" beside the bar
+    assert list(fig.layout.xaxis.tickvals) == [0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    unsure = Prediction((cand(1, " a", 0.03), cand(2, " b", 0.02)), "next_token")
+    assert list(topk_figure(unsure).layout.xaxis.tickvals) == [0, 0.01, 0.02, 0.03]
+
+
 def test_topk_height_grows_with_k():
     few = Prediction((cand(1, " a", 0.9),), "next_token")
     many = Prediction(tuple(cand(i, f" t{i}", 0.5 / (i + 1)) for i in range(10)), "next_token")

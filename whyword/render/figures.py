@@ -93,8 +93,11 @@ def topk_figure(
         showlegend=False,
         clickmode="event",
     )
+    upper = min(1.0, top) * 1.3 or 1.0  # room for the percentage text outside the bars
     fig.update_xaxes(
-        range=[0, min(1.0, top) * 1.3 or 1.0],
+        range=[0, upper],
+        tickmode="array",
+        tickvals=probability_ticks(min(1.0, upper)),
         tickformat=".0%",
         gridcolor=GRID_COLOUR,
         zeroline=False,
@@ -109,6 +112,14 @@ def topk_figure(
         automargin=True,
     )
     return fig
+
+
+def probability_ticks(upper: float, most: int = 6) -> list[float]:
+    """Evenly spaced ticks from 0 up to `upper` (never past 100 %), at most `most` of them."""
+    for step in (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5):
+        if upper / step < most:
+            break
+    return [round(k * step, 2) for k in range(int(upper / step + 1e-9) + 1)]
 
 
 def matrix_columns(explanation: Explanation) -> list[str]:

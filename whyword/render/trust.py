@@ -54,7 +54,7 @@ def _table(rows: list[tuple[str, ...]], header: tuple[str, ...] | None = None) -
     body = "".join(
         "<tr>" + "".join(f'<td style="{CELL}">{esc(c)}</td>' for c in row) + "</tr>" for row in rows
     )
-    return f'<table style="border-collapse:collapse;font-size:inherit;">{head}{body}</table>'
+    return f'<table style="border-collapse:collapse;font-size:inherit;width:auto;">{head}{body}</table>'
 
 
 def ig_html(explanation: Explanation, ig: Attribution) -> str:

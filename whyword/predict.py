@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import torch
 
 from whyword.encoding import Encoded
@@ -91,11 +93,19 @@ def infill_scores(lm: LoadedModel, enc: Encoded, candidates: list[tuple[int, ...
     for indices in by_length.values():
         for chunk in _chunks(indices, 32):
             seqs = torch.tensor([left + tuple(candidates[i]) + right for i in chunk])  # (N, S)
-            logits = lm.model(input_ids=seqs, use_cache=False).logits.float()  # (N, S, V)
-            log_probs = torch.log_softmax(logits[:, len(left) - 1 : -1], dim=-1)  # (N, S-L, V)
+            keep = torch.arange(len(left) - 1, seqs.shape[1] - 1)  # (S-L,) positions that score
+            logits = _logits_at(lm, seqs, keep)  # (N, S-L, V)
+            log_probs = torch.log_softmax(logits, dim=-1)  # (N, S-L, V)
             picked = log_probs.gather(-1, seqs[:, len(left) :, None]).squeeze(-1)  # (N, S-L)
             out[chunk] = picked.sum(dim=-1)  # (N,)
     return out
+
+
+def _logits_at(lm: LoadedModel, ids: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    """Logits at `positions` only, skipping the LM head elsewhere where the model allows it."""
+    if "logits_to_keep" in inspect.signature(lm.model.forward).parameters:
+        return lm.model(input_ids=ids, use_cache=False, logits_to_keep=positions).logits.float()
+    return lm.model(input_ids=ids, use_cache=False).logits[:, positions].float()  # (N, P, V)
 
 
 def _chunks(items, size):

@@ -14,6 +14,7 @@ import torch
 from captum.attr import FeatureAblation, InputXGradient, NoiseTunnel, Saliency
 
 from whyword.errors import InputError
+from whyword.method_info import METHOD_INFO
 
 ScoreFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (B,T,H), (B,T) -> (B,)
 
@@ -106,49 +107,16 @@ def integrated_gradients(problem: AttributionProblem, options) -> MethodResult:
     return integrate(problem, options)
 
 
+RUNNERS: dict[str, Callable[[AttributionProblem, Any], MethodResult]] = {
+    "saliency": saliency,
+    "input_x_gradient": input_x_gradient,
+    "integrated_gradients": integrated_gradients,
+    "smoothgrad": smoothgrad,
+    "occlusion": occlusion,
+}
 METHODS: dict[str, Method] = {
-    m.name: m
-    for m in (
-        Method(
-            "saliency",
-            "Saliency (gradient norm)",
-            False,
-            "L2 norm of the gradient of F at each token's embedding. Unsigned: it shows how "
-            "sensitive the prediction is to a token, not in which direction.",
-            saliency,
-        ),
-        Method(
-            "input_x_gradient",
-            "Input × gradient",
-            True,
-            "Embedding · gradient summed over the hidden size: a first-order estimate of what "
-            "the token contributes. Red supports the target, blue speaks against it.",
-            input_x_gradient,
-        ),
-        Method(
-            "integrated_gradients",
-            "Integrated gradients",
-            True,
-            "Gradients averaged along a path from a baseline to the real embeddings; the "
-            "scores add up to F(input) − F(baseline) (completeness).",
-            integrated_gradients,
-        ),
-        Method(
-            "smoothgrad",
-            "SmoothGrad (input × gradient)",
-            True,
-            "Input × gradient averaged over noisy copies of the embeddings: less jagged.",
-            smoothgrad,
-        ),
-        Method(
-            "occlusion",
-            "Occlusion (leave one out)",
-            True,
-            "Drop in F when one token's embedding is replaced by the baseline embedding; "
-            "no gradients, one forward pass per token.",
-            occlusion,
-        ),
-    )
+    name: Method(info.name, info.label, info.signed, info.description, RUNNERS[name])
+    for name, info in METHOD_INFO.items()
 }
 
 

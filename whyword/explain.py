@@ -195,6 +195,7 @@ def _method_params(name: str, problem: AttributionProblem, opts: ExplainOptions,
             "ig_tolerance": opts.ig_tolerance,
             "max_steps": opts.max_steps,
             "error_bound": extras.get("error_bound"),
+            "anchors": problem.anchors.nonzero().flatten().tolist(),
             "intervals": extras.get("intervals"),
         }
     if name == "smoothgrad":

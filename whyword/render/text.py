@@ -6,8 +6,8 @@ import html
 import math
 import unicodedata
 
-from whyword.attribution import METHODS
 from whyword.explanation import Explanation
+from whyword.method_info import METHOD_INFO as METHODS
 from whyword.tokens import visible
 
 

@@ -600,6 +600,18 @@ def test_csv_round_trip(hostile):
         assert list(back[a.method]) == list(a.scores)  # exact: no rounding on export
 
 
+def test_csv_defuses_spreadsheet_formulas(hostile):
+    from dataclasses import replace
+
+    from whyword.tokens import Token
+
+    tokens = (Token(1, "=HYPERLINK(1)", "=HYPERLINK(1)"), *hostile.tokens[1:])
+    back = pd.read_csv(
+        io.StringIO(export_csv(replace(hostile, tokens=tokens))), keep_default_na=False
+    )
+    assert back["token"][0] == "'=HYPERLINK(1)"
+
+
 # ---------------------------------------------------------------- layering
 
 

@@ -7,10 +7,18 @@ from whyword.render.heatmap import heatmap_html
 from whyword.render.text import esc, fmt_score, foil_label, target_label
 from whyword.render.trust import CELL, trust_html
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # spreadsheets run cells that start so
+
 
 def export_csv(explanation: Explanation) -> str:
-    """Position, token label, token id, special, then one column of raw scores per method."""
-    return explanation.to_dataframe().to_csv(index=False)
+    """Position, token label, token id, special, then one column of raw scores per method.
+
+    A token label that a spreadsheet would read as a formula gets a leading apostrophe
+    (CSV injection); the exact tokens stay in the JSON export.
+    """
+    frame = explanation.to_dataframe()
+    frame["token"] = [f"'{t}" if t.startswith(FORMULA_START) else t for t in frame["token"]]
+    return frame.to_csv(index=False)
 
 
 def export_json(explanation: Explanation) -> str:

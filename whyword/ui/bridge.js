@@ -1,0 +1,42 @@
+() => {
+  // WhyWord's page script, run once when the page loads (gradio's launch(js=...)).
+  // gr.Plot has no click event, so a click on a plotly bar writes the bar's token id
+  // (its customdata) into a hidden textbox and presses a hidden button; Python retargets.
+  // Plotly re-creates its event emitter when gradio re-renders the chart, so binding is
+  // re-checked whenever the DOM changes.
+  const CLICK_BOX = "#ww-click textarea, #ww-click input";
+  const CLICK_BUTTON = "#ww-click-btn";
+  const PLOTS = "#ww-topk .js-plotly-plot";
+
+  function send(tokenId) {
+    const box = document.querySelector(CLICK_BOX);
+    const button = document.querySelector(CLICK_BUTTON);
+    if (!box || !button) return;
+    box.value = tokenId + ":" + Date.now(); // the nonce makes a second click on a bar count
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+    setTimeout(() => button.click(), 0);
+  }
+
+  function onClick(data) {
+    const point = data && data.points && data.points[0];
+    if (!point) return;
+    let id = point.customdata;
+    if (Array.isArray(id)) id = id[0];
+    if (id === undefined || id === null || !/^\d+$/.test(String(id))) return;
+    send(String(id));
+  }
+
+  function bind() {
+    document.querySelectorAll(PLOTS).forEach((plot) => {
+      if (typeof plot.on !== "function" || !plot._ev) return;
+      if (plot.__wwEmitter === plot._ev) return; // already bound to this emitter
+      plot.on("plotly_click", onClick);
+      plot.__wwEmitter = plot._ev;
+      plot.setAttribute("data-ww-bound", "1");
+    });
+  }
+
+  new MutationObserver(bind).observe(document.body, { childList: true, subtree: true });
+  setInterval(bind, 1000);
+  bind();
+}

@@ -1,0 +1,653 @@
+"""The page: components, their events, and the glue from handler `Outcome`s to component updates.
+
+The only module that imports gradio. Handlers (plain functions) do the work; this file reads the
+controls into a `Query`, calls a handler, and turns its `Outcome` into updates.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from whyword import render
+from whyword.attribution import METHODS
+from whyword.errors import WhyWordError
+from whyword.limits import current_limits
+from whyword.options import BASELINES
+from whyword.ui import handlers
+from whyword.ui.handlers import Outcome
+from whyword.ui.share import DEFAULT_METHODS, NORMALISATIONS, Query, encode
+
+HERE = Path(__file__).resolve().parent
+EXAMPLES_FILE = HERE.parents[1] / "assets" / "examples.json"
+BRIDGE_JS = (HERE / "bridge.js").read_text(encoding="utf-8")
+
+# Concurrency, on purpose: the core holds one lock per model, so two explanations of the same
+# model run one after the other anyway; a second slot lets a request on another model (or a
+# cheap predict call) go ahead instead of queueing behind a long IG run. More slots would only
+# split the CPU between runs (a Space has 2 cores). Cheap events (mode note, re-render) are
+# never limited. The queue is bounded so a crowded classroom gets "queue full", not a stall.
+CONCURRENCY = 2
+QUEUE_SIZE = 64
+
+THEME = gr.themes.Soft(
+    primary_hue="teal",  # not red or blue: those mean "for" and "against" the target
+    secondary_hue="slate",
+    neutral_hue="slate",
+    text_size=gr.themes.sizes.text_lg,  # classroom projection
+    spacing_size=gr.themes.sizes.spacing_md,
+    font=["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "sans-serif"],  # no web fonts
+    font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"],
+).set(
+    block_label_background_fill="*neutral_100",
+    block_label_background_fill_dark="*neutral_800",
+    block_label_text_color="*neutral_800",
+    block_label_text_color_dark="*neutral_100",
+    block_title_text_color="*neutral_800",
+    block_title_text_color_dark="*neutral_100",
+)
+
+CSS = """
+.gradio-container { max-width: 1560px !important; margin: 0 auto !important; }
+#ww-title h1 { font-size: 2rem; margin: 0; }
+#ww-title p { font-size: 1.15rem; margin-top: 4px; opacity: 0.85; }
+#ww-text textarea, #ww-text input { font-size: 1.65rem !important; line-height: 1.35 !important; }
+#ww-mode { font-size: 1.1rem; }
+#ww-status { font-size: 1.2rem; min-height: 2.6em; }
+.ww-error { border-left: 6px solid #ca0020; padding: 10px 16px !important;
+  background: rgba(202, 0, 32, 0.10); border-radius: 6px; font-size: 1.2rem; }
+#ww-topk .nsewdrag, #ww-topk .bars path { cursor: pointer !important; }
+#ww-heatmap { min-height: 140px; }
+#ww-limits { font-size: 0.95rem; opacity: 0.8; }
+.ww-hint { font-size: 1rem; opacity: 0.8; }
+"""
+
+INSERT_MASK_JS = """
+(text) => {
+  const el = document.querySelector("#ww-text textarea, #ww-text input");
+  const value = text || "";
+  const start = el && el.selectionStart != null ? el.selectionStart : value.length;
+  const end = el && el.selectionEnd != null ? el.selectionEnd : start;
+  const before = value.slice(0, start), after = value.slice(end);
+  const pad = before && !/\\s$/.test(before) ? " " : "";
+  return before + pad + "[MASK]" + after;
+}
+"""
+
+# After each result: the page URL carries the view (relative, so it works behind any host).
+UPDATE_URL_JS = """
+(query) => {
+  if (!query) return window.location.href;
+  const url = window.location.pathname + "?" + query + window.location.hash;
+  try { history.replaceState(history.state, "", url); } catch (e) {}
+  return window.location.href;
+}
+"""
+
+COPY_LINK_JS = """
+(link) => {
+  const url = link || window.location.href;
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(url).catch(() => {});
+  }
+  const button = document.querySelector("#ww-copy");
+  if (button) {
+    const label = button.textContent;
+    button.textContent = "Copied ✓";
+    setTimeout(() => { button.textContent = label; }, 1500);
+  }
+  return url;
+}
+"""
+
+
+PROGRESS = gr.Progress()  # a marker: gradio hands each event its own tracker in its place
+
+
+class WhyWordBlocks(gr.Blocks):
+    """gr.Blocks whose launch() brings the page's theme, CSS and click bridge (gradio 6 takes
+    them in launch, and `app.py` stays a bare `demo.launch()`)."""
+
+    def launch(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("theme", THEME)
+        kwargs.setdefault("css", CSS)
+        kwargs.setdefault("js", BRIDGE_JS)
+        return super().launch(*args, **kwargs)
+
+
+@dataclass
+class Controls:
+    """The input components a `Query` is read from (and written back to on a share link)."""
+
+    text: gr.Textbox
+    model: gr.Dropdown
+    target: gr.Dropdown
+    foil: gr.Dropdown
+    methods: gr.CheckboxGroup
+    steps: gr.Slider
+    max_steps: gr.Slider
+    baseline: gr.Radio
+    k: gr.Slider
+    mask: gr.Dropdown
+    samples: gr.Slider
+    noise: gr.Slider
+    special: gr.Checkbox
+    normalise: gr.Radio
+
+    def all(self) -> list[gr.components.Component]:
+        return [getattr(self, name) for name in self.__dataclass_fields__]
+
+    def query(self, data: dict) -> Query:
+        return Query(
+            text=data[self.text] or "",
+            model=(data[self.model] or "default").strip() or "default",
+            target=data[self.target] or "",
+            foil=data[self.foil] or "",
+            methods=tuple(data[self.methods] or ()),
+            steps=int(data[self.steps]),
+            max_steps=int(data[self.max_steps]),
+            baseline=data[self.baseline] or "zero",
+            k=int(data[self.k]),
+            mask=int(data[self.mask] or 0),
+            samples=int(data[self.samples]),
+            noise=float(data[self.noise]),
+            special=bool(data[self.special]),
+            normalise=data[self.normalise] or "per_method",
+        )
+
+    def values(self, query: Query) -> dict:
+        """Updates that show `query` in the controls (a share link opened)."""
+        return {
+            self.text: query.text,
+            self.model: query.model,
+            self.methods: list(query.methods),
+            self.steps: query.steps,
+            self.max_steps: query.max_steps,
+            self.baseline: query.baseline,
+            self.k: query.k,
+            self.samples: query.samples,
+            self.noise: query.noise,
+            self.special: query.special,
+            self.normalise: query.normalise,
+        }
+
+
+@dataclass
+class Results:
+    """The output components every explaining event updates."""
+
+    chart: gr.Plot
+    heatmap: gr.HTML
+    trust: gr.HTML
+    matrix: gr.Plot
+    status: gr.Markdown
+    error: gr.Markdown
+    mode: gr.Markdown
+    share_query: gr.Textbox
+    csv: gr.DownloadButton
+    json: gr.DownloadButton
+    html: gr.DownloadButton
+    state: gr.State
+
+    def all(self) -> list[gr.components.Component]:
+        return [getattr(self, name) for name in self.__dataclass_fields__]
+
+
+def load_examples(path: Path = EXAMPLES_FILE) -> list[dict[str, str]]:
+    """The example rows: text, and optionally target, foil and a note."""
+    if not path.is_file():
+        return []
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    return [
+        {key: str(row.get(key, "") or "") for key in ("text", "target", "foil", "note")}
+        for row in rows
+    ]
+
+
+def present(outcome: Outcome, state: dict | None, c: Controls, r: Results) -> dict:
+    """Component updates for an event's outcome; a failure leaves the last view in place."""
+    if not outcome.ok:
+        gr.Warning(outcome.error)
+        return {r.error: gr.update(value=f"⚠ {html.escape(outcome.error or '')}", visible=True)}
+    e = outcome.explanation
+    query = handlers.effective_query(outcome)
+    csv_path, json_path, html_path = handlers.write_exports(e)
+    masks = handlers.mask_choices(e)
+    return {
+        r.chart: handlers.topk_figure(e),
+        r.heatmap: handlers.heatmap(e, query),
+        r.trust: render.trust_html(e),
+        r.matrix: handlers.matrix_figure(e, query),
+        r.status: handlers.status_markdown(outcome),
+        r.error: gr.update(value="", visible=False),
+        r.mode: handlers.result_mode_note(e),
+        r.share_query: encode(query),
+        r.csv: gr.update(value=csv_path, interactive=True),
+        r.json: gr.update(value=json_path, interactive=True),
+        r.html: gr.update(value=html_path, interactive=True),
+        r.state: handlers.next_state(outcome, state),
+        c.target: gr.update(choices=handlers.target_choices(e), value=query.target),
+        c.foil: gr.update(choices=handlers.foil_choices(e), value=query.foil),
+        c.mask: gr.update(
+            choices=masks or [("[MASK] 1", 0)], value=query.mask, visible=bool(masks)
+        ),
+    }
+
+
+def _progress(progress: gr.Progress):
+    return lambda fraction, desc: progress(fraction, desc=desc)
+
+
+def build_demo() -> gr.Blocks:
+    """The WhyWord page. Loads no model: the first request does (lazily, cached)."""
+    limits = current_limits()
+    examples = load_examples()
+    with WhyWordBlocks(title="WhyWord", fill_width=True, delete_cache=(3600, 3600)) as demo:
+        c, r, extra = _components(limits, examples)
+        _wire(demo, c, r, extra, examples)
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+    return demo
+
+
+SHORT_LABELS = {
+    "saliency": "Saliency",
+    "input_x_gradient": "Input × gradient",
+    "integrated_gradients": "Integrated gradients",
+    "smoothgrad": "SmoothGrad",
+    "occlusion": "Occlusion",
+}
+
+
+def _components(limits, examples) -> tuple[Controls, Results, dict[str, Any]]:
+    gr.Markdown(
+        "# WhyWord: why does the model predict this word?\n"
+        "The model's top guesses for the next word (or a `[MASK]`), and which input tokens push "
+        "it towards the **target** (red) or against it (blue). Click a bar to explain that word.",
+        elem_id="ww-title",
+    )
+    top = _inputs(limits, examples)
+    status = gr.Markdown("", elem_id="ww-status")
+    error = gr.Markdown("", visible=False, elem_classes=["ww-error"], elem_id="ww-error")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=2, min_width=400):
+            chart = gr.Plot(show_label=False, elem_id="ww-topk")
+            pickers = _target_controls()
+        with gr.Column(scale=3, min_width=480):
+            heatmap = gr.HTML(
+                "<p class='ww-hint'>Type a sentence and press Enter: the token heatmap appears here.</p>",
+                elem_id="ww-heatmap",
+            )
+            trust = gr.HTML("", elem_id="ww-trust")
+    matrix = gr.Plot(show_label=False, elem_id="ww-matrix")
+    bottom = _share_and_exports()
+    hidden = {
+        "click_box": gr.Textbox(visible="hidden", elem_id="ww-click"),
+        "click_btn": gr.Button("bar clicked", visible="hidden", elem_id="ww-click-btn"),
+    }
+    share_query = gr.Textbox(visible="hidden", elem_id="ww-share-query")
+    state = gr.State(None)
+    c = Controls(
+        **{k: top[k] for k in ("text", "model", "methods", "steps", "max_steps", "baseline", "k")},
+        **{k: top[k] for k in ("samples", "noise", "special", "normalise")},
+        target=pickers["target"],
+        foil=pickers["foil"],
+        mask=pickers["mask"],
+    )
+    r = Results(
+        chart=chart,
+        heatmap=heatmap,
+        trust=trust,
+        matrix=matrix,
+        status=status,
+        error=error,
+        mode=top["mode"],
+        share_query=share_query,
+        csv=bottom["csv"],
+        json=bottom["json"],
+        html=bottom["html"],
+        state=state,
+    )
+    return c, r, {**top, **pickers, **bottom, **hidden}
+
+
+def _inputs(limits, examples) -> dict[str, Any]:
+    """The text with its buttons; model, k, methods, IG steps, baseline and the advanced
+    knobs in the sidebar, so the results sit right under the text on a projector."""
+    out: dict[str, Any] = {}
+    with gr.Sidebar(label="Settings", open=True, width=360, elem_id="ww-sidebar"):
+        out.update(_settings(limits))
+    with gr.Row(equal_height=True):
+        out["text"] = gr.Textbox(
+            label="Text (press Enter to explain)",
+            placeholder="The capital of France is",
+            lines=1,
+            max_lines=1,
+            elem_id="ww-text",
+            autofocus=True,
+            scale=6,
+        )
+        with gr.Column(scale=1, min_width=180):
+            out["explain_btn"] = gr.Button("Explain", variant="primary", elem_id="ww-explain")
+            out["mask_btn"] = gr.Button("Insert [MASK]", size="md", elem_id="ww-insert-mask")
+    out["mode"] = gr.Markdown(handlers.mode_note("", "default"), elem_id="ww-mode")
+    with gr.Accordion("Examples, including teaching cases with a foil", open=False):
+        out["dataset"] = gr.Dataset(
+            components=["textbox", "textbox", "textbox"],
+            headers=["Example", "Target", "Foil"],
+            samples=[[row["text"], row["target"], row["foil"]] for row in examples],
+            type="index",
+            label="Click an example",
+            samples_per_page=12,
+            elem_id="ww-examples",
+        )
+    return out
+
+
+def _settings(limits) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    out["model"] = gr.Dropdown(
+        choices=[("default: SmolLM2-135M-Instruct", "default")]
+        + [(m, m) for m in limits.models if m != "default"],
+        value="default",
+        label="Model" + (" (or type a Hub id / folder)" if limits.any_model else ""),
+        allow_custom_value=limits.any_model,
+        elem_id="ww-model",
+    )
+    out["k"] = gr.Slider(1, min(30, limits.max_k), value=10, step=1, label="Top-k", elem_id="ww-k")
+    out["methods"] = gr.CheckboxGroup(
+        choices=[(SHORT_LABELS.get(name, m.label), name) for name, m in METHODS.items()],
+        value=list(DEFAULT_METHODS),
+        label="Attribution methods",
+        elem_id="ww-methods",
+    )
+    out["steps"] = gr.Slider(
+        4, min(256, limits.max_steps), value=32, step=4, label="IG steps", elem_id="ww-steps"
+    )
+    out["baseline"] = gr.Radio(
+        list(BASELINES), value="zero", label="IG / occlusion baseline", elem_id="ww-baseline"
+    )
+    with gr.Accordion("Advanced", open=False, elem_id="ww-advanced"):
+        out["max_steps"] = gr.Slider(
+            0,
+            min(512, limits.max_steps),
+            value=Query().max_steps,
+            step=16,
+            label="IG refinement: up to this many steps until the error ≤ 5 % (≤ IG steps: off)",
+            elem_id="ww-max-steps",
+        )
+        out["samples"] = gr.Slider(
+            1, min(50, limits.max_samples), value=10, step=1, label="SmoothGrad samples"
+        )
+        out["noise"] = gr.Slider(
+            0.0, 1.0, value=0.1, step=0.05, label="SmoothGrad noise (× embedding stdev)"
+        )
+        out["special"] = gr.Checkbox(False, label="Include special tokens in the colour scale")
+        out["normalise"] = gr.Radio(
+            list(NORMALISATIONS), value="per_method", label="Colour scale (normalisation)"
+        )
+    gr.Markdown(html.escape(limits.describe()), elem_id="ww-limits")
+    return out
+
+
+def _target_controls() -> dict[str, Any]:
+    """Target and foil: by click, from the top-k, or any word; the [MASK] selector."""
+    out: dict[str, Any] = {}
+    with gr.Row():
+        out["click_role"] = gr.Radio(
+            ["target", "foil"],
+            value="target",
+            label="Clicking a bar sets the",
+            elem_id="ww-click-role",
+        )
+        out["mask"] = gr.Dropdown(
+            choices=[("[MASK] 1", 0)],
+            value=0,
+            label="Which [MASK]",
+            visible=False,
+            elem_id="ww-mask",
+        )
+    with gr.Row():
+        out["target"] = gr.Dropdown(
+            choices=[], value=None, label="Target", allow_custom_value=True, elem_id="ww-target"
+        )
+        out["foil"] = gr.Dropdown(
+            choices=[("— no foil —", "")],
+            value="",
+            label="Foil: log p(target) − log p(foil)",
+            allow_custom_value=True,
+            elem_id="ww-foil",
+        )
+    with gr.Row(equal_height=True):
+        out["word"] = gr.Textbox(
+            label="Any word as target", placeholder="are", elem_id="ww-word", scale=3
+        )
+        out["word_btn"] = gr.Button("Explain word", elem_id="ww-word-btn", scale=2)
+    with gr.Row(equal_height=True):
+        out["foil_word"] = gr.Textbox(
+            label="Any word as foil", placeholder="is", elem_id="ww-foil-word", scale=3
+        )
+        out["foil_btn"] = gr.Button("Set foil", elem_id="ww-foil-btn", scale=1)
+        out["clear_foil"] = gr.Button("Clear foil", elem_id="ww-clear-foil", scale=1)
+    return out
+
+
+def _share_and_exports() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    with gr.Row(equal_height=True):
+        out["share_link"] = gr.Textbox(
+            label="Share link (reproduces this view)",
+            interactive=False,
+            elem_id="ww-share",
+            scale=4,
+        )
+        out["copy_btn"] = gr.Button("Copy share link", elem_id="ww-copy", scale=1)
+    with gr.Row():
+        out["csv"] = gr.DownloadButton("Download CSV", interactive=False, elem_id="ww-csv")
+        out["json"] = gr.DownloadButton("Download JSON", interactive=False, elem_id="ww-json")
+        out["html"] = gr.DownloadButton(
+            "Download HTML (heatmaps)", interactive=False, elem_id="ww-html"
+        )
+    gr.Markdown("PNG: the camera icon in a chart's toolbar.", elem_classes=["ww-hint"])
+    return out
+
+
+def _wire(
+    demo: gr.Blocks, c: Controls, r: Results, x: dict[str, Any], examples: list[dict]
+) -> None:
+    inputs = {*c.all(), r.state}
+    outputs = [*r.all(), c.target, c.foil, c.mask]
+    busy = {"outputs": outputs, "show_progress_on": [r.chart, r.heatmap]}
+    # The page's own events are callable by name but left out of the API page: their inputs are
+    # the page's controls and session state. Clients use the plain `explain` / `predict` (_api).
+    named = {"api_visibility": "undocumented"}
+
+    def after(event) -> None:
+        """Write the view into the page URL after every explaining event."""
+        event.then(None, [r.share_query], [x["share_link"]], js=UPDATE_URL_JS, queue=False)
+
+    def submit(data: dict, progress: gr.Progress = PROGRESS):
+        outcome = handlers.on_submit(c.query(data), data[r.state], _progress(progress))
+        return present(outcome, data[r.state], c, r)
+
+    after(x["explain_btn"].click(submit, inputs, api_name="submit", **named, **busy))
+    after(c.text.submit(submit, inputs, api_visibility="private", **busy))
+
+    def bar_click(data: dict, progress: gr.Progress = PROGRESS):
+        outcome = handlers.on_bar_click(
+            data[x["click_box"]],
+            data[x["click_role"]],
+            c.query(data),
+            data[r.state],
+            _progress(progress),
+        )
+        return present(outcome, data[r.state], c, r)
+
+    after(
+        x["click_btn"].click(
+            bar_click,
+            {*inputs, x["click_box"], x["click_role"]},
+            api_name="click_bar",
+            **named,
+            **busy,
+        )
+    )
+
+    def pick_target(data: dict, progress: gr.Progress = PROGRESS):
+        outcome = handlers.on_pick_target(
+            data[c.target], c.query(data), data[r.state], _progress(progress)
+        )
+        return present(outcome, data[r.state], c, r)
+
+    after(c.target.input(pick_target, inputs, api_name="pick_target", **named, **busy))
+
+    def any_word(data: dict, progress: gr.Progress = PROGRESS):
+        outcome = handlers.on_word(
+            data[x["word"]], c.query(data), data[r.state], _progress(progress)
+        )
+        return present(outcome, data[r.state], c, r)
+
+    for event in (x["word_btn"].click, x["word"].submit):
+        after(event(any_word, {*inputs, x["word"]}, api_visibility="private", **busy))
+
+    def pick_foil(data: dict, progress: gr.Progress = PROGRESS):
+        outcome = handlers.on_foil(data[c.foil], c.query(data), data[r.state], _progress(progress))
+        return present(outcome, data[r.state], c, r)
+
+    after(c.foil.input(pick_foil, inputs, api_name="pick_foil", **named, **busy))
+
+    def foil_word(data: dict, progress: gr.Progress = PROGRESS):
+        outcome = handlers.on_foil(
+            data[x["foil_word"]], c.query(data), data[r.state], _progress(progress)
+        )
+        return present(outcome, data[r.state], c, r)
+
+    for event in (x["foil_btn"].click, x["foil_word"].submit):
+        after(event(foil_word, {*inputs, x["foil_word"]}, api_visibility="private", **busy))
+
+    def clear_foil(data: dict, progress: gr.Progress = PROGRESS):
+        outcome = handlers.on_clear_foil(c.query(data), data[r.state], _progress(progress))
+        return present(outcome, data[r.state], c, r)
+
+    after(x["clear_foil"].click(clear_foil, inputs, api_name="clear_foil", **named, **busy))
+
+    def pick_mask(data: dict, progress: gr.Progress = PROGRESS):
+        outcome = handlers.on_mask(data[c.mask], c.query(data), data[r.state], _progress(progress))
+        return present(outcome, data[r.state], c, r)
+
+    after(c.mask.input(pick_mask, inputs, api_name="pick_mask", **named, **busy))
+
+    def example(data: dict, progress: gr.Progress = PROGRESS):
+        row = examples[int(data[x["dataset"]])]
+        outcome = handlers.on_example(
+            row["text"],
+            row["target"],
+            row["foil"],
+            c.query(data),
+            data[r.state],
+            _progress(progress),
+        )
+        return {c.text: row["text"], **present(outcome, data[r.state], c, r)}
+
+    after(
+        x["dataset"].click(
+            example,
+            {*inputs, x["dataset"]},
+            [c.text, *outputs],
+            api_visibility="private",
+            show_progress_on=[r.chart, r.heatmap],
+        )
+    )
+
+    def load(request: gr.Request, progress: gr.Progress = PROGRESS):
+        params = dict(request.query_params) if request is not None else {}
+        outcome = handlers.on_load(params, _progress(progress))
+        if outcome is None:  # a plain visit: nothing to reproduce
+            return {r.error: gr.skip()}
+        return {**c.values(outcome.query), **present(outcome, None, c, r)}
+
+    after(
+        demo.load(
+            load,
+            None,
+            [*c.all(), *outputs],
+            api_visibility="private",
+            show_progress_on=[r.chart, r.heatmap],
+        )
+    )
+
+    def rerender(data: dict):
+        e = handlers.previous_explanation(data[r.state])
+        if e is None:
+            return {r.heatmap: gr.skip()}
+        query = c.query(data)
+        return {r.heatmap: handlers.heatmap(e, query), r.matrix: handlers.matrix_figure(e, query)}
+
+    for control in (c.special, c.normalise):
+        control.change(
+            rerender,
+            inputs,
+            [r.heatmap, r.matrix],
+            api_visibility="private",
+            concurrency_limit=None,
+            show_progress="hidden",
+        )
+
+    def mode_note(text: str, model: str) -> str:
+        return handlers.mode_note(text or "", model or "default")
+
+    for control in (c.text, c.model):
+        control.change(
+            mode_note,
+            [c.text, c.model],
+            [r.mode],
+            api_visibility="private",
+            concurrency_limit=None,
+            show_progress="hidden",
+            trigger_mode="always_last",
+        )
+
+    x["mask_btn"].click(None, [c.text], [c.text], js=INSERT_MASK_JS, queue=False)
+    x["copy_btn"].click(None, [x["share_link"]], [x["share_link"]], js=COPY_LINK_JS, queue=False)
+    _api(demo)
+
+
+def _api(demo: gr.Blocks) -> None:
+    """Endpoints for gradio_client with plain values (see the README's client example)."""
+
+    def explain(
+        text: str,
+        model: str = "default",
+        target: str = "",
+        foil: str = "",
+        methods: str = "saliency,integrated_gradients",
+        steps: int = 32,
+        baseline: str = "zero",
+        k: int = 10,
+        mask: int = 0,
+    ) -> tuple[dict, str]:
+        """Explain why `model` predicts `target` (blank: its top-1) after or inside `text`.
+
+        Returns the explanation as JSON (tokens, predictions, scores per method, IG
+        convergence) and the token heatmap as HTML.
+        """
+        try:
+            return handlers.api_explain(
+                text, model, target, foil, methods, steps, baseline, k, mask
+            )
+        except WhyWordError as error:
+            raise gr.Error(str(error)) from None
+
+    def predict(text: str, model: str = "default", k: int = 10) -> list[dict]:
+        """The model's top-k predictions for `text` (each [MASK] in masked mode)."""
+        try:
+            return handlers.api_predict(text, model, k)
+        except WhyWordError as error:
+            raise gr.Error(str(error)) from None
+
+    gr.api(explain, api_name="explain")
+    gr.api(predict, api_name="predict")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -10,6 +11,7 @@ from whyword.models import LoadedModel
 
 Mode = Literal["next_token", "masked", "infill"]
 MASK_LITERALS = ("[MASK]", "<mask>")  # what users may type; mapped to the model's own mask token
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -38,9 +40,7 @@ def has_mask(text: str) -> bool:
 
 def encode(lm: LoadedModel, text: str, max_tokens: int | None = None) -> Encoded:
     """Tokenize `text` for `lm`; refuse (never silently cut) input longer than the limit."""
-    if not isinstance(text, str) or not text.strip():
-        raise InputError("The text is empty: type a sentence to see what the model predicts next.")
-    text = text.replace("\x00", "")
+    text = clean_text(text)
     if lm.kind == "masked":
         encoded = _encode_masked(lm, text)
     elif has_mask(text):
@@ -48,6 +48,8 @@ def encode(lm: LoadedModel, text: str, max_tokens: int | None = None) -> Encoded
     else:
         ids = lm.tokenizer(text, add_special_tokens=True)["input_ids"]
         encoded = Encoded(text=text, ids=tuple(ids), mode="next_token")
+    if not encoded.ids:
+        raise InputError("The text gives no tokens for this model: type a sentence.")
     limit = min(max_tokens or lm.max_tokens, lm.max_tokens)
     if len(encoded.ids) > limit:
         raise InputError(
@@ -55,6 +57,27 @@ def encode(lm: LoadedModel, text: str, max_tokens: int | None = None) -> Encoded
             "Shorten it."
         )
     return encoded
+
+
+def clean_text(text: object) -> str:
+    """The text to tokenize: a non-empty string, NUL characters dropped, valid Unicode only."""
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        raise InputError(f"The text must be a string, not {type(text).__name__}.")
+    text = text.replace("\x00", "")  # NUL: dropped (tokenizers and C code treat it as an end)
+    if not text.strip():
+        raise InputError("The text is empty: type a sentence to see what the model predicts next.")
+    if has_surrogate(text):
+        raise InputError(
+            "The text contains an invalid character (an unpaired UTF-16 surrogate); remove it."
+        )
+    return text
+
+
+def has_surrogate(text: str) -> bool:
+    """True when `text` holds a lone surrogate (possible from JSON "\\ud800"): not encodable."""
+    return _SURROGATE.search(text) is not None
 
 
 def _encode_masked(lm: LoadedModel, text: str) -> Encoded:

@@ -37,18 +37,25 @@ class Limits:
             raise InputError(f"This server only offers these models: {', '.join(self.models)}.")
         return name
 
-    def check_text(self, text: str) -> None:
-        if isinstance(text, str) and len(text) > self.max_chars:
+    def check_text(self, text: object) -> None:
+        if text is not None and not isinstance(text, str):
+            raise InputError(f"The text must be a string, not {type(text).__name__}.")
+        if text is not None and len(text) > self.max_chars:
             raise InputError(
                 f"The text is {len(text):,} characters; this server takes at most {self.max_chars:,}."
             )
 
-    def check_numbers(self, *, k: int, steps: int, samples: int) -> None:
+    def check_numbers(self, *, k: object, steps: object, samples: object) -> None:
+        """Whole numbers from 1 to the cap, each refused with its own sentence."""
         for name, value, cap in (
             ("k", k, self.max_k),
             ("IG steps", steps, self.max_steps),
             ("SmoothGrad samples", samples, self.max_samples),
         ):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InputError(f"{name} must be a whole number, got {value!r}.")
+            if value < 1:
+                raise InputError(f"{name} must be at least 1, got {value}.")
             if value > cap:
                 raise InputError(f"{name} is {value}; this server allows at most {cap}.")
 
@@ -59,10 +66,11 @@ class Limits:
             f"{mode}: text ≤ {self.max_chars:,} characters and {self.max_tokens} tokens, "
             f"top-k ≤ {self.max_k}, IG steps ≤ {self.max_steps}, SmoothGrad samples ≤ {self.max_samples}; "
             + (
-                "models from the list only."
+                "models from the list only, no local folders"
                 if not self.any_model
-                else "any Hub id or local folder."
+                else "any Hub id or local folder"
             )
+            + "; a model's own code is never run."
         )
 
 
@@ -73,12 +81,18 @@ def is_hosted() -> bool:
     return bool(os.environ.get("SPACE_ID"))
 
 
-def model_choices() -> tuple[str, ...]:
+def model_choices(hosted: bool = False) -> tuple[str, ...]:
+    """The models offered: WHYWORD_MODELS (comma-separated) or the defaults; "default" first.
+
+    Hosted, local folders are dropped from the list: they could not be loaded anyway.
+    """
     listed = os.environ.get("WHYWORD_MODELS")
+    names = DEFAULT_MODEL_CHOICES
     if listed:
-        names = tuple(n.strip() for n in listed.split(",") if n.strip())
-        return names if "default" in names else ("default", *names)
-    return DEFAULT_MODEL_CHOICES
+        names = tuple(dict.fromkeys(n.strip() for n in listed.split(",") if n.strip()))
+    if hosted:
+        names = tuple(n for n in names if not looks_like_path(n))
+    return names if "default" in names else ("default", *names)
 
 
 def current_limits() -> Limits:
@@ -86,7 +100,7 @@ def current_limits() -> Limits:
     if is_hosted():
         return Limits(
             True,
-            model_choices(),
+            model_choices(hosted=True),
             any_model=False,
             local_paths=False,
             max_chars=2000,

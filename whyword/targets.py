@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from whyword.encoding import Encoded
+from whyword.encoding import Encoded, has_surrogate
 from whyword.errors import TargetError
 from whyword.models import LoadedModel
 from whyword.tokens import from_visible, visible
@@ -83,6 +83,8 @@ def resolve(
     if not isinstance(wanted, str):
         raise TargetError(f"The {role} must be a token, a word or a token id.")
     raw = from_visible(wanted)
+    if has_surrogate(raw):
+        raise TargetError(f"The {role} contains an invalid character (an unpaired surrogate).")
     if not raw.strip():
         raise TargetError(f"The {role} is empty or only spaces: type a word or pick a bar.")
     if len(raw) > 200:

@@ -250,6 +250,8 @@ def test_share_state_round_trip():
 
     assert decode(dict(parse_qsl(encode(query), keep_blank_values=True))) == query
     assert decode(dict(parse_qsl(encode(Query()), keep_blank_values=True))) == Query()
+    no_refinement = Query(text="x", max_steps=0)  # 0 is a real setting: refinement off
+    assert decode(dict(parse_qsl(encode(no_refinement), keep_blank_values=True))) == no_refinement
 
 
 def test_share_decoding_is_lenient():
@@ -267,10 +269,13 @@ def test_share_link_reproduces_the_view(gpt2_view, tiny_paths):
     from urllib.parse import parse_qsl
 
     link = encode(handlers.effective_query(clicked))
-    opened = ok(handlers.on_load(dict(parse_qsl(link, keep_blank_values=True))))
+    query, opened = handlers.on_load(dict(parse_qsl(link, keep_blank_values=True)))
+    assert query == handlers.effective_query(clicked)
+    ok(opened)
     assert opened.explanation.target_ids == (third,)
     assert opened.explanation.attributions[0].scores == clicked.explanation.attributions[0].scores
-    assert handlers.on_load({}) is None  # a plain visit runs nothing
+    assert handlers.on_load({}) == (None, None)  # a plain visit runs nothing
+    assert handlers.on_load({"k": "3"}) == (Query(k=3), None)  # settings only: nothing runs
 
 
 # --- exports ---------------------------------------------------------------------------------

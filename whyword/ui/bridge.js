@@ -37,6 +37,6 @@
   }
 
   new MutationObserver(bind).observe(document.body, { childList: true, subtree: true });
-  setInterval(bind, 1000);
+  setInterval(bind, 250);
   bind();
 }

@@ -220,11 +220,15 @@ def on_mask(
     return retarget(query.with_(mask=mask, target=remembered, foil=""), state, progress)
 
 
-def on_load(params: dict[str, str], progress: Progress = None) -> Outcome | None:
-    """Opening a share link: the view it describes (None when the URL carries no text)."""
-    if not params.get("text"):
-        return None
-    return run(decode(params), None, progress)
+def on_load(
+    params: dict[str, str], progress: Progress = None
+) -> tuple[Query | None, Outcome | None]:
+    """Opening the page: the controls a URL sets (None: a plain visit) and, when it carries a
+    text, the view it describes."""
+    if not params:
+        return None, None
+    query = decode(params)
+    return query, (run(query, None, progress) if query.text.strip() else None)
 
 
 def retarget(query: Query, state: State | None, progress: Progress = None) -> Outcome:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,8 +55,8 @@ THEME = gr.themes.Soft(
 
 CSS = """
 .gradio-container { max-width: 1560px !important; margin: 0 auto !important; }
-#ww-title h1 { font-size: 2rem; margin: 0; }
-#ww-title p { font-size: 1.15rem; margin-top: 4px; opacity: 0.85; }
+#ww-title h1 { font-size: 1.75rem; margin: 0; }
+#ww-title p { font-size: 1.05rem; margin-top: 2px; opacity: 0.85; }
 #ww-text textarea, #ww-text input { font-size: 1.65rem !important; line-height: 1.35 !important; }
 #ww-mode { font-size: 1.1rem; }
 #ww-status { font-size: 1.2rem; min-height: 2.6em; }
@@ -160,21 +161,24 @@ class Controls:
             normalise=data[self.normalise] or "per_method",
         )
 
-    def values(self, query: Query) -> dict:
-        """Updates that show `query` in the controls (a share link opened)."""
-        return {
-            self.text: query.text,
-            self.model: query.model,
-            self.methods: list(query.methods),
-            self.steps: query.steps,
-            self.max_steps: query.max_steps,
-            self.baseline: query.baseline,
-            self.k: query.k,
-            self.samples: query.samples,
-            self.noise: query.noise,
-            self.special: query.special,
-            self.normalise: query.normalise,
+    def values(self, query: Query, keys: Iterable[str] | None = None) -> dict:
+        """Updates that show `query` in the controls; only `keys` (a share link's) if given."""
+        shown = {
+            "text": self.text,
+            "model": self.model,
+            "methods": self.methods,
+            "steps": self.steps,
+            "max_steps": self.max_steps,
+            "baseline": self.baseline,
+            "k": self.k,
+            "samples": self.samples,
+            "noise": self.noise,
+            "special": self.special,
+            "normalise": self.normalise,
         }
+        wanted = shown.keys() if keys is None else set(keys) & shown.keys()
+        data = query.to_dict()
+        return {shown[key]: data[key] for key in wanted}
 
 
 @dataclass
@@ -274,10 +278,10 @@ def _components(limits, examples) -> tuple[Controls, Results, dict[str, Any]]:
     status = gr.Markdown("", elem_id="ww-status")
     error = gr.Markdown("", visible=False, elem_classes=["ww-error"], elem_id="ww-error")
     with gr.Row(equal_height=False):
-        with gr.Column(scale=2, min_width=400):
+        with gr.Column(scale=2, min_width=300):
             chart = gr.Plot(show_label=False, elem_id="ww-topk")
             pickers = _target_controls()
-        with gr.Column(scale=3, min_width=480):
+        with gr.Column(scale=3, min_width=400):
             heatmap = gr.HTML(
                 "<p class='ww-hint'>Type a sentence and press Enter: the token heatmap appears here.</p>",
                 elem_id="ww-heatmap",
@@ -319,7 +323,7 @@ def _inputs(limits, examples) -> dict[str, Any]:
     """The text with its buttons; model, k, methods, IG steps, baseline and the advanced
     knobs in the sidebar, so the results sit right under the text on a projector."""
     out: dict[str, Any] = {}
-    with gr.Sidebar(label="Settings", open=True, width=360, elem_id="ww-sidebar"):
+    with gr.Sidebar(label="Settings", open=True, width=310, elem_id="ww-sidebar"):
         out.update(_settings(limits))
     with gr.Row(equal_height=True):
         out["text"] = gr.Textbox(
@@ -565,10 +569,11 @@ def _wire(
 
     def load(request: gr.Request, progress: gr.Progress = PROGRESS):
         params = dict(request.query_params) if request is not None else {}
-        outcome = handlers.on_load(params, _progress(progress))
-        if outcome is None:  # a plain visit: nothing to reproduce
+        query, outcome = handlers.on_load(params, _progress(progress))
+        if query is None:  # a plain visit: nothing to reproduce
             return {r.error: gr.skip()}
-        return {**c.values(outcome.query), **present(outcome, None, c, r)}
+        shown = c.values(query, params.keys())
+        return shown if outcome is None else {**shown, **present(outcome, None, c, r)}
 
     after(
         demo.load(

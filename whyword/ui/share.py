@@ -100,7 +100,9 @@ def decode(params: Mapping[str, str]) -> Query:
             tuple(dict.fromkeys(m for m in names if m in METHODS)) or DEFAULT_METHODS
         )
     for key in ("steps", "max_steps", "k", "mask", "samples"):
-        values[key] = _int(params.get(key), getattr(default, key), low=0 if key == "mask" else 1)
+        values[key] = _int(
+            params.get(key), getattr(default, key), low=0 if key in ("mask", "max_steps") else 1
+        )
     values["noise"] = _float(params.get("noise"), default.noise)
     values["special"] = str(params.get("special", "")).lower() in ("1", "true", "yes", "on")
     baseline = str(params.get("baseline", default.baseline))

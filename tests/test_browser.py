@@ -1,0 +1,223 @@
+"""The page in headless Chromium: submit, click a bar, foil, share link, XSS, click-to-heatmap time.
+
+Runs the default model in-process behind a real server. The tests share one page and run in
+file order (each builds on the view the previous one left).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if CHROMIUM is None:
+    pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+FAST = "?steps=8&max_steps=0&k=8"  # settings only (no text): nothing runs on load
+TIMEOUT = 240_000  # ms: a loaded 2-core machine can take a while for the first model load
+XSS = "<img src=x onerror=alert(1)>"
+TEXT_BOX = "#ww-text textarea, #ww-text input"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(monkeypatch_module):
+    from whyword.ui import build_demo
+
+    demo = build_demo()
+    port = free_port()
+    demo.launch(prevent_thread_lock=True, server_port=port, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    patch = pytest.MonkeyPatch()
+    patch.delenv("WHYWORD_HOSTED", raising=False)
+    patch.delenv("SPACE_ID", raising=False)
+    yield patch
+    patch.undo()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, server):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.dialogs = []
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    page.goto(server + FAST)
+    wait_for_settings(page, k="8")
+    yield page
+    page.close()
+
+
+def wait_for_settings(page, k: str) -> None:
+    """The URL's settings reach the controls through a load event: wait for it to land."""
+    page.wait_for_selector(TEXT_BOX)
+    page.wait_for_function(
+        "(k) => document.querySelector('#ww-k input[type=number]')?.value === k", arg=k
+    )
+
+
+def submit(page, text: str) -> None:
+    before = page.inner_text("#ww-status")
+    box = page.locator(TEXT_BOX).first
+    box.fill(text)
+    box.press("Enter")
+    wait_for_change(page, "#ww-status", before)
+    page.wait_for_selector("#ww-topk .bars .point path")
+
+
+def wait_for_change(page, selector: str, before: str) -> None:
+    page.wait_for_function(
+        "([s, b]) => { const el = document.querySelector(s);"
+        " return el && el.innerText.includes('Time') && el.innerText !== b; }",
+        arg=[selector, before],
+        timeout=TIMEOUT,
+    )
+
+
+def click_bar(page, index: int) -> None:
+    """A real mouse click in the middle of bar `index` (plotly listens on its drag layer)."""
+    page.wait_for_function(  # the bridge has bound plotly's current event emitter
+        "() => Array.from(document.querySelectorAll('#ww-topk .js-plotly-plot'))"
+        ".some(p => p._ev && p.__wwEmitter === p._ev)"
+    )
+    bar = page.locator("#ww-topk .bars .point path").nth(index)
+    bar.scroll_into_view_if_needed()
+    box = bar.bounding_box()
+    page.mouse.click(box["x"] + max(2, box["width"] / 2), box["y"] + box["height"] / 2)
+
+
+def bar_labels(page) -> list[str]:
+    return page.evaluate(
+        "Array.from(document.querySelectorAll('#ww-topk .ytick text')).map(t => t.textContent)"
+    )
+
+
+def test_submit_shows_chart_and_heatmap(page):
+    submit(page, "The capital of France is")
+    assert page.locator("#ww-topk .bars .point path").count() == 8
+    assert bar_labels(page)[0] == "␣Paris"
+    assert "Paris" in page.inner_text("#ww-status")
+    heatmap = page.inner_text("#ww-heatmap")
+    assert "France" in heatmap and "Integrated gradients" in heatmap
+    assert "relative error" in page.inner_text("#ww-trust").lower()
+    assert "target=id%3A" in page.evaluate("window.location.search")
+
+
+def test_click_a_bar_retargets(page):
+    label = bar_labels(page)[2]
+    status, heatmap = page.inner_text("#ww-status"), page.inner_html("#ww-heatmap")
+    click_bar(page, 2)
+    wait_for_change(page, "#ww-status", status)
+    assert label in page.inner_text("#ww-status") and "predictions reused" in page.inner_text(
+        "#ww-status"
+    )
+    assert page.inner_html("#ww-heatmap") != heatmap
+    assert label in page.inner_text("#ww-heatmap")
+
+
+def test_set_and_clear_foil(page):
+    page.locator("#ww-click-role").get_by_text("foil", exact=True).click()
+    label = bar_labels(page)[0]
+    status = page.inner_text("#ww-status")
+    click_bar(page, 0)
+    wait_for_change(page, "#ww-status", status)
+    assert f"foil {label}" in page.inner_text("#ww-status")
+    assert "log p(foil)" in page.inner_text("#ww-status")
+    assert "foil=id%3A" in page.evaluate("window.location.search")
+    page.locator("#ww-click-role").get_by_text("target", exact=True).click()
+    status = page.inner_text("#ww-status")
+    page.locator("#ww-clear-foil").click()
+    wait_for_change(page, "#ww-status", status)
+    assert "foil" not in page.inner_text("#ww-status")
+
+
+def test_share_url_reproduces_the_view(page, browser):
+    click_bar(page, 1)  # a view that differs from the default: second bar as target
+    status = page.inner_text("#ww-status")
+    wait_for_change(page, "#ww-status", status)
+    link = page.input_value("#ww-share textarea, #ww-share input")
+    assert link == page.url and "text=The+capital" in link
+    other = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        other.goto(link)
+        other.wait_for_function(
+            "() => document.querySelector('#ww-status')?.innerText.includes('Time')",
+            timeout=TIMEOUT,
+        )
+        first_line = page.inner_text("#ww-status").splitlines()[0]
+        assert other.inner_text("#ww-status").splitlines()[0] == first_line
+        assert other.inner_text("#ww-heatmap") == page.inner_text("#ww-heatmap")
+        assert other.locator(TEXT_BOX).first.input_value() == "The capital of France is"
+    finally:
+        other.close()
+
+
+def test_html_in_the_text_is_shown_as_text(page):
+    submit(page, XSS)
+    page.wait_for_timeout(500)
+    assert page.dialogs == []
+    assert page.locator("img[src='x']").count() == 0
+    assert "␣src" in page.inner_text("#ww-heatmap")  # the tokens are visible as text
+
+
+def test_click_to_heatmap_time_and_screenshot(browser, server):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        page.goto(server + "?steps=32&max_steps=0&methods=saliency&k=10")
+        wait_for_settings(page, k="10")
+        submit(page, "In a shocking finding, scientists discovered a herd of unicorns")  # 12 tokens
+        page.locator("#ww-methods").get_by_text("Integrated gradients").click()  # for the click
+        heatmap, status = page.inner_html("#ww-heatmap"), page.inner_text("#ww-status")
+        start = time.perf_counter()
+        click_bar(page, 1)
+        page.wait_for_function(
+            "(b) => document.querySelector('#ww-heatmap').innerHTML !== b",
+            arg=heatmap,
+            timeout=TIMEOUT,
+        )
+        seconds = time.perf_counter() - start
+        wait_for_change(page, "#ww-status", status)
+        print(
+            f"\nclick-to-heatmap: {seconds:.2f} s (12 tokens, saliency + IG 32 steps, default model)"
+        )
+        page.evaluate("window.scrollTo(0, 0)")
+        page.wait_for_timeout(500)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "screenshot.png"))
+        if os.environ.get("WHYWORD_UPDATE_SCREENSHOT") == "1":
+            shutil.copy(ARTIFACTS / "screenshot.png", ROOT / "assets" / "screenshot.png")
+    finally:
+        page.close()

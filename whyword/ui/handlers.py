@@ -451,6 +451,19 @@ def limits_line() -> str:
 # --- API endpoints (plain values in, JSON-able values out) ----------------------------------
 
 
+def whole(name: str, value: Any) -> int:
+    """An API number as an int (3, 3.0 and "3" are fine); anything else is an InputError."""
+    if isinstance(value, bool):
+        raise InputError(f"{name} must be a whole number, got {value!r}.")
+    try:
+        number = float(str(value).strip())
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a whole number, got {value!r}.") from None
+    if not number.is_integer():
+        raise InputError(f"{name} must be a whole number, got {value!r}.")
+    return int(number)
+
+
 def api_explain(
     text: str,
     model: str = "default",
@@ -463,18 +476,19 @@ def api_explain(
     mask: int = 0,
 ) -> tuple[dict, str]:
     """The explanation as a dict and the heatmap HTML; raises WhyWordError with the message."""
-    names = tuple(m.strip() for m in str(methods).split(",") if m.strip())
+    names = tuple(m.strip() for m in str(methods or "").split(",") if m.strip())
+    steps = whole("steps", steps)
     query = Query(
         text=text,
         model=model or "default",
         target=target or "",
         foil=foil or "",
         methods=names,
-        steps=int(steps),
-        max_steps=int(steps),
+        steps=steps,
+        max_steps=steps,
         baseline=baseline,
-        k=int(k),
-        mask=int(mask),
+        k=whole("k", k),
+        mask=whole("mask", mask),
     )
     outcome = run(query)
     if not outcome.ok:
@@ -486,17 +500,18 @@ def api_predict(text: str, model: str = "default", k: int = 10) -> list[dict]:
     """The top-k predictions (rank, token, token_id, probability, mask) without attributions."""
     limits = current_limits()
     try:
+        k = whole("k", k)
         name = limits.check_model(model)
         limits.check_text(text)
-        limits.check_numbers(k=int(k), steps=1, samples=1)
-        ExplainOptions(k=int(k))  # validates k with a clear message
+        limits.check_numbers(k=k, steps=1, samples=1)
+        ExplainOptions(k=k)  # validates k with a clear message
         from whyword.encoding import encode
         from whyword.models import load_model
         from whyword.predict import predictions
 
         lm = load_model(name)
         with lm.lock:
-            preds = predictions(lm, encode(lm, text, limits.max_tokens), int(k))
+            preds = predictions(lm, encode(lm, text, limits.max_tokens), k)
     except WhyWordError:
         raise
     except Exception:

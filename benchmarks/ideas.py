@@ -1,0 +1,230 @@
+"""Speed ideas measured one by one, each against its alternative in the same run (interleaved).
+
+    HF_HUB_OFFLINE=1 python benchmarks/ideas.py [idea ...] [--tokens=5,12,32,64]
+
+Ideas: keep (logits_to_keep), attention (sdpa vs eager), threads, batch, endpoints (edge
+forward cache vs Captum's per-interval deltas), adaptive (first-pass layout and tolerance),
+compile (torch.compile). Results are printed and written to benchmarks/results/ideas-*.json.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+import bench  # noqa: E402
+
+import whyword  # noqa: E402
+from whyword.integrated import integrate  # noqa: E402
+from whyword.options import ExplainOptions  # noqa: E402
+
+REPS = 5
+
+
+def fwd_bwd(lm, x: torch.Tensor, target: int, keep) -> None:
+    """One batched forward+backward with the given logits_to_keep (None: all logits)."""
+    e = x.clone().requires_grad_()  # (B, T, H)
+    mask = torch.ones(e.shape[:2], dtype=torch.long)  # (B, T)
+    kwargs = {} if keep is None else {"logits_to_keep": keep}
+    logits = lm.model(inputs_embeds=e, attention_mask=mask, use_cache=False, **kwargs).logits
+    lp = torch.log_softmax(logits[:, -1].float(), dim=-1)[:, target]  # (B,)
+    torch.autograd.grad(lp.sum(), e)
+
+
+def idea_keep(lm, cases) -> dict:
+    out = {}
+    for t, case in cases.items():
+        x = case.problem.inputs.detach().expand(16, -1, -1)  # (16, T, H)
+        last = torch.tensor([t - 1])
+        jobs = {
+            name: bench.timed(lambda k=k, x=x, c=case: fwd_bwd(lm, x, c.target_id, k))
+            for name, k in (("all_logits", None), ("keep_tensor", last), ("keep_int", 1))
+        }
+        out[t] = {k: v["seconds"] for k, v in bench.interleave(jobs, REPS).items()}
+    return out
+
+
+def idea_attention(lm, cases) -> dict:
+    out = {}
+    for t, case in cases.items():
+        x = case.problem.inputs.detach().expand(16, -1, -1)  # (16, T, H)
+
+        def run(impl: str, x: torch.Tensor = x, target: int = case.target_id) -> None:
+            lm.model.set_attn_implementation(impl)
+            fwd_bwd(lm, x, target, 1)
+
+        jobs = {impl: bench.timed(lambda i=impl: run(i)) for impl in ("sdpa", "eager")}
+        out[t] = {k: v["seconds"] for k, v in bench.interleave(jobs, REPS).items()}
+        lm.model.set_attn_implementation("sdpa")
+    return out
+
+
+def idea_threads(lm, cases) -> dict:
+    out = {}
+    for t, case in cases.items():
+        x = case.problem.inputs.detach().expand(16, -1, -1)  # (16, T, H)
+
+        def run(n: int, x: torch.Tensor = x, target: int = case.target_id) -> None:
+            torch.set_num_threads(n)
+            fwd_bwd(lm, x, target, 1)
+
+        jobs = {f"threads={n}": bench.timed(lambda n=n: run(n)) for n in (1, 2)}
+        out[t] = {k: v["seconds"] for k, v in bench.interleave(jobs, REPS).items()}
+        torch.set_num_threads(2)
+    return out
+
+
+def idea_batch(lm, cases) -> dict:
+    """Seconds per row of fwd+bwd for 64 rows at several batch sizes."""
+    out = {}
+    for t, case in cases.items():
+        jobs = {
+            f"batch={b}": bench.timed(lambda b=b, c=case: bench.raw_gradients(lm, c, 64, b))
+            for b in (4, 8, 16, 32, 64)
+        }
+        out[t] = {k: v["seconds"] / 64 for k, v in bench.interleave(jobs, REPS).items()}
+    return out
+
+
+def _old_integrate():
+    """whyword/integrated.py as first committed: Captum's convergence delta per interval."""
+    root = Path(__file__).parents[1]
+    source = subprocess.run(
+        ["git", "show", "ad9fca9:whyword/integrated.py"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    spec = importlib.util.spec_from_loader("old_integrated", loader=None)
+    module = importlib.util.module_from_spec(spec)
+    exec(source, module.__dict__)
+    return module.integrate
+
+
+def _counting(problem):
+    """The problem with a forward that counts the rows it is called on, with/without grad."""
+    counts = {"grad_rows": 0, "nograd_rows": 0}
+    inner = problem.forward
+
+    def forward(embeds, mask):
+        counts["grad_rows" if torch.is_grad_enabled() else "nograd_rows"] += embeds.shape[0]
+        return inner(embeds, mask)
+
+    from dataclasses import replace
+
+    return replace(problem, forward=forward), counts
+
+
+def idea_endpoints(lm, cases) -> dict:
+    old = _old_integrate()
+    opts = ExplainOptions()
+    out = {}
+    for t, case in cases.items():
+        rows = {}
+        for name, fn in (("captum_deltas", old), ("edge_cache", integrate)):
+            problem, counts = _counting(case.problem)
+            res = fn(problem, opts)
+            rows[name] = {
+                **counts,
+                "steps": res.extras["steps"],
+                "error": res.extras["relative_error"],
+            }
+        jobs = {
+            name: bench.timed(lambda fn=fn, p=case.problem: fn(p, opts))
+            for name, fn in (("captum_deltas", old), ("edge_cache", integrate))
+        }
+        for name, r in bench.interleave(jobs, REPS).items():
+            rows[name]["seconds"] = r["seconds"]
+        out[t] = rows
+    return out
+
+
+ADAPTIVE = {  # (n_steps, nodes_per_interval, ig_tolerance)
+    "32/16 tol.05": (32, 16, 0.05),
+    "16/8 tol.05": (16, 8, 0.05),
+    "16/16 tol.05": (16, 16, 0.05),
+    "32/8 tol.05": (32, 8, 0.05),
+    "24/8 tol.05": (24, 8, 0.05),
+    "16/8 tol.03": (16, 8, 0.03),
+}
+
+
+def idea_adaptive(lm, cases) -> dict:
+    """Steps, error and time of the adaptive IG for several first passes and tolerances."""
+    out = {}
+    for t, case in cases.items():
+        rows = {}
+        for name, (n, nodes, tol) in ADAPTIVE.items():
+            opts = ExplainOptions(n_steps=n, nodes_per_interval=nodes, ig_tolerance=tol)
+            res = integrate(case.problem, opts).extras
+            rows[name] = {
+                "steps": res["steps"],
+                "error": res["relative_error"],
+                "bound": res["error_bound"],
+            }
+        out[t] = rows
+    return out
+
+
+def idea_compile(lm, cases) -> dict:
+    """torch.compile of the model: compile time and steady fwd+bwd time at one shape."""
+    case = cases[min(cases, key=lambda t: abs(t - 12))]
+    x = case.problem.inputs.detach().expand(16, -1, -1)  # (16, T, H)
+    eager_forward = lm.model.forward
+    compiled = torch.compile(lm.model)
+    start = time.perf_counter()
+    lm.model.forward = compiled.forward
+    try:
+        fwd_bwd(lm, x, case.target_id, 1)
+        compile_s = time.perf_counter() - start
+        jobs = {"compiled": bench.timed(lambda: fwd_bwd(lm, x, case.target_id, 1))}
+        steady = bench.interleave(jobs, REPS)["compiled"]["seconds"]
+    finally:
+        lm.model.forward = eager_forward
+    plain = bench.interleave(
+        {"eager": bench.timed(lambda: fwd_bwd(lm, x, case.target_id, 1))}, REPS
+    )["eager"]["seconds"]
+    return {"tokens": case.tokens, "compile_seconds": compile_s, "compiled": steady, "eager": plain}
+
+
+IDEAS = {
+    "keep": idea_keep,
+    "attention": idea_attention,
+    "threads": idea_threads,
+    "batch": idea_batch,
+    "endpoints": idea_endpoints,
+    "adaptive": idea_adaptive,
+    "compile": idea_compile,
+}
+
+
+def main() -> None:
+    args = [a for a in sys.argv[1:] if not a.startswith("--tokens=")]
+    sizes = [a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--tokens=")]
+    wanted = args or [i for i in IDEAS if i != "compile"]
+    lm = whyword.load_model()
+    sizes = [int(t) for t in sizes[0].split(",")] if sizes else list(bench.PROMPTS)
+    cases = {t: bench.build_case(lm, bench.PROMPTS[t]) for t in sizes}
+    results = {"env": bench.environment()}
+    with torch.enable_grad():
+        for name in wanted:
+            start = time.perf_counter()
+            results[name] = IDEAS[name](lm, cases)
+            print(name, f"({time.perf_counter() - start:.0f} s)")
+            print(json.dumps(results[name], indent=1, default=str), flush=True)
+    bench.RESULTS.mkdir(exist_ok=True)
+    path = bench.RESULTS / f"ideas-{'-'.join(wanted)}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(results, indent=1, default=str))
+    print("JSON:", path)
+
+
+if __name__ == "__main__":
+    main()

@@ -16,7 +16,16 @@ from whyword.errors import ModelLoadError
 
 Kind = Literal["causal", "masked"]
 
-MAX_LOADED = int(os.environ.get("WHYWORD_MAX_MODELS", "2"))  # models kept in memory at once
+
+def _max_models(raw: str | None, default: int = 2) -> int:
+    """WHYWORD_MAX_MODELS as a count ≥ 1; a typo falls back to the default, never crashes."""
+    try:
+        return max(1, int(str(raw).strip()))
+    except ValueError:
+        return default
+
+
+MAX_LOADED = _max_models(os.environ.get("WHYWORD_MAX_MODELS"))  # models kept in memory at once
 HARD_TOKEN_CAP = 4096  # never feed more tokens than this, whatever the model claims
 
 
@@ -168,6 +177,8 @@ def model_kind(config) -> Kind | None:
 def _why_not_loadable(source: str, error: Exception) -> str:
     text = str(error)
     low = text.lower()
+    if "trust_remote_code" in low or "custom code" in low:  # a folder or a Hub id alike
+        return f"Could not load model '{source}': it needs custom code, which WhyWord never runs."
     if looks_like_path(source) and not Path(source).expanduser().exists():
         return f"Could not load model '{source}': there is no such folder."
     if Path(source).expanduser().exists():
@@ -184,8 +195,6 @@ def _why_not_loadable(source: str, error: Exception) -> str:
         for s in ("not a valid model identifier", "404", "repository not found", "does not appear")
     ):
         return f"Could not load model '{source}': no such model on the Hugging Face Hub or on disk."
-    if "trust_remote_code" in low or "custom code" in low:
-        return f"Could not load model '{source}': it needs custom code, which WhyWord never runs."
     return f"Could not load model '{source}': {text.splitlines()[0][:200] if text else type(error).__name__}"
 
 

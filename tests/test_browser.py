@@ -119,6 +119,13 @@ def click_bar(page, index: int) -> None:
     page.mouse.click(box["x"] + max(2, box["width"] / 2), box["y"] + box["height"] / 2)
 
 
+HEATMAP_JS = "document.querySelector('#ww-heatmap div[dir=ltr]')?.outerHTML"
+
+
+def rendered_heatmap(page) -> str:
+    return page.evaluate(HEATMAP_JS)
+
+
 def bar_labels(page) -> list[str]:
     return page.evaluate(
         "Array.from(document.querySelectorAll('#ww-topk .ytick text')).map(t => t.textContent)"
@@ -138,13 +145,13 @@ def test_submit_shows_chart_and_heatmap(page):
 
 def test_click_a_bar_retargets(page):
     label = bar_labels(page)[2]
-    status, heatmap = page.inner_text("#ww-status"), page.inner_html("#ww-heatmap")
+    status, heatmap = page.inner_text("#ww-status"), rendered_heatmap(page)
     click_bar(page, 2)
     wait_for_change(page, "#ww-status", status)
     assert label in page.inner_text("#ww-status") and "predictions reused" in page.inner_text(
         "#ww-status"
     )
-    assert page.inner_html("#ww-heatmap") != heatmap
+    assert rendered_heatmap(page) != heatmap
     assert label in page.inner_text("#ww-heatmap")
 
 
@@ -200,13 +207,11 @@ def test_click_to_heatmap_time_and_screenshot(browser, server):
         wait_for_settings(page, k="10")
         submit(page, "In a shocking finding, scientists discovered a herd of unicorns")  # 12 tokens
         page.locator("#ww-methods").get_by_text("Integrated gradients").click()  # for the click
-        heatmap, status = page.inner_html("#ww-heatmap"), page.inner_text("#ww-status")
+        heatmap, status = rendered_heatmap(page), page.inner_text("#ww-status")
         start = time.perf_counter()
         click_bar(page, 1)
-        page.wait_for_function(
-            "(b) => document.querySelector('#ww-heatmap').innerHTML !== b",
-            arg=heatmap,
-            timeout=TIMEOUT,
+        page.wait_for_function(  # the heatmap itself, not gradio's progress overlay on it
+            f"(b) => ({HEATMAP_JS}) !== b", arg=heatmap, timeout=TIMEOUT
         )
         seconds = time.perf_counter() - start
         wait_for_change(page, "#ww-status", status)

@@ -296,10 +296,10 @@ def effective_query(outcome: Outcome) -> Query:
 
 def chart_title(explanation: Explanation) -> str:
     if explanation.mode == "next_token":
-        return "Next token: top-k (click a bar)"
+        return "Next token (click a bar)"
     if explanation.mode == "infill":
-        return "[MASK] by infill scoring: top-k (click a bar)"
-    return f"[MASK] {(explanation.mask or 0) + 1}: top-k (click a bar)"
+        return "[MASK], infill scoring (click a bar)"
+    return f"[MASK] {(explanation.mask or 0) + 1} (click a bar)"
 
 
 def topk_figure(explanation: Explanation):

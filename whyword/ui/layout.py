@@ -84,7 +84,10 @@ INSERT_MASK_JS = """
 UPDATE_URL_JS = """
 (query) => {
   if (!query) return window.location.href;
-  const url = window.location.pathname + "?" + query + window.location.hash;
+  const next = new URLSearchParams(query);
+  const theme = new URLSearchParams(window.location.search).get("__theme");
+  if (theme) next.set("__theme", theme);  // gradio's own light/dark switch survives
+  const url = window.location.pathname + "?" + next.toString() + window.location.hash;
   try { history.replaceState(history.state, "", url); } catch (e) {}
   return window.location.href;
 }
@@ -278,10 +281,10 @@ def _components(limits, examples) -> tuple[Controls, Results, dict[str, Any]]:
     status = gr.Markdown("", elem_id="ww-status")
     error = gr.Markdown("", visible=False, elem_classes=["ww-error"], elem_id="ww-error")
     with gr.Row(equal_height=False):
-        with gr.Column(scale=2, min_width=300):
+        with gr.Column(scale=1, min_width=300):
             chart = gr.Plot(show_label=False, elem_id="ww-topk")
             pickers = _target_controls()
-        with gr.Column(scale=3, min_width=400):
+        with gr.Column(scale=1, min_width=400):
             heatmap = gr.HTML(
                 "<p class='ww-hint'>Type a sentence and press Enter: the token heatmap appears here.</p>",
                 elem_id="ww-heatmap",
@@ -355,7 +358,7 @@ def _inputs(limits, examples) -> dict[str, Any]:
 def _settings(limits) -> dict[str, Any]:
     out: dict[str, Any] = {}
     out["model"] = gr.Dropdown(
-        choices=[("default: SmolLM2-135M-Instruct", "default")]
+        choices=[("SmolLM2-135M (default)", "default")]
         + [(m, m) for m in limits.models if m != "default"],
         value="default",
         label="Model" + (" (or type a Hub id / folder)" if limits.any_model else ""),

@@ -10,12 +10,13 @@ Run `python -m tests.test_bad_input` to print the table with the answer each cas
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
 import pytest
+import torch
 
 import whyword as ww
 from whyword import render
@@ -310,6 +311,16 @@ def models(tiny_paths, tmp_path_factory) -> dict[str, str]:
 
     folder = build_classifier(tmp_path_factory.mktemp("classifier") / "cls")
     return {**tiny_paths, "classifier": str(folder), "default": "default"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    """One intra-op thread: on a shared 2-core machine two spinning OpenMP threads per process
+    make each call many times slower. Scores are compared within one thread count."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,162 @@
+"""The same request gives the same scores: in the library, across processes, and in the app."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+
+import whyword as ww
+from whyword.attribution import METHODS
+
+ROOT = Path(__file__).resolve().parents[1]
+TEXT = "The capital of France is"
+FAST = {"n_steps": 8, "max_steps": 16, "nt_samples": 4}
+
+
+def scores(e: ww.Explanation) -> dict[str, tuple[float, ...]]:
+    return {a.method: a.scores for a in e.attributions}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    """One intra-op thread: on a shared 2-core machine two spinning OpenMP threads per process
+    make each call many times slower. Scores are compared within one thread count."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
+def local_mode(monkeypatch) -> None:
+    monkeypatch.delenv("WHYWORD_HOSTED", raising=False)
+    monkeypatch.delenv("SPACE_ID", raising=False)
+
+
+# --- library ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("model", "text"),
+    [("gpt2", TEXT), ("bert", "the capital of [MASK] is paris ."), ("gpt2", "The [MASK] of")],
+)
+def test_every_method_repeats_exactly(tiny_paths, model: str, text: str) -> None:
+    def run() -> ww.Explanation:
+        return ww.explain(text, methods=tuple(METHODS), model=tiny_paths[model], **FAST)
+
+    first = run()
+    ww.explain(text, methods=("smoothgrad",), model=tiny_paths[model], seed=7, **FAST)  # between
+    torch.rand(5)  # the global RNG moves on: SmoothGrad must not depend on it
+    assert scores(run()) == scores(first)
+
+
+def test_smoothgrad_seed_decides_the_noise(tiny_gpt2) -> None:
+    def run(seed: int) -> tuple[float, ...]:
+        e = ww.explain(TEXT, methods=("smoothgrad",), model=tiny_gpt2, seed=seed, nt_samples=4)
+        return e.attributions[0].scores
+
+    assert run(0) == run(0)
+    assert run(1) != run(0)
+    assert ww.explain(TEXT, methods=("smoothgrad",), model=tiny_gpt2).params["seed"] == 0
+
+
+def test_smoothgrad_leaves_the_global_rng_alone(tiny_gpt2) -> None:
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    ww.explain(TEXT, methods=("smoothgrad",), model=tiny_gpt2, nt_samples=4)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_default_model_repeats(smol) -> None:
+    def run() -> ww.Explanation:
+        return ww.explain(
+            "Paris is",
+            methods=("integrated_gradients", "smoothgrad"),
+            model=smol,
+            n_steps=4,
+            adaptive=False,
+            nt_samples=2,
+            k=3,
+        )
+
+    assert scores(run()) == scores(run())
+
+
+def test_same_scores_in_a_fresh_process(tiny_paths) -> None:
+    """The seed, not the process's history, fixes SmoothGrad; IG has no randomness at all."""
+    request = {
+        "text": TEXT,
+        "model": tiny_paths["gpt2"],
+        "methods": ["smoothgrad", "integrated_gradients"],
+    }
+    code = (
+        "import json, sys, whyword as ww\n"
+        "r = json.loads(sys.argv[1])\n"
+        "e = ww.explain(r['text'], methods=r['methods'], model=r['model'], "
+        "n_steps=8, max_steps=16, nt_samples=4)\n"
+        "print(json.dumps({a.method: a.scores for a in e.attributions}))\n"
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(request)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    there = json.loads(out.stdout.strip().splitlines()[-1])
+    here = scores(
+        ww.explain(TEXT, methods=tuple(request["methods"]), model=request["model"], **FAST)
+    )
+    for method, values in here.items():
+        # other thread counts may reorder float sums: equal to float32 rounding
+        assert there[method] == pytest.approx(values, rel=1e-5, abs=1e-7), method
+
+
+# --- the app ---------------------------------------------------------------------------------
+
+
+def test_app_repeats_and_reused_predictions_change_nothing(tiny_paths) -> None:
+    from whyword.ui import handlers
+    from whyword.ui.share import Query
+
+    query = Query(
+        text=TEXT,
+        model=tiny_paths["gpt2"],
+        methods=tuple(METHODS),
+        steps=8,
+        max_steps=16,
+        samples=4,
+    )
+    first = handlers.run(query)
+    again = handlers.run(query)
+    assert first.ok and again.ok
+    assert scores(again.explanation) == scores(first.explanation)
+    state = handlers.next_state(first, None)
+    reused = handlers.run(query, state)  # a retarget: the previous predictions are reused
+    assert reused.reused and scores(reused.explanation) == scores(first.explanation)
+
+
+def test_api_matches_the_library(tiny_paths) -> None:
+    from whyword.ui import handlers
+
+    data, _ = handlers.api_explain(
+        TEXT, tiny_paths["gpt2"], methods="integrated_gradients,smoothgrad", steps=8
+    )
+    direct = ww.explain(
+        TEXT,
+        methods=("integrated_gradients", "smoothgrad"),
+        model=tiny_paths["gpt2"],
+        n_steps=8,
+        adaptive=False,
+    )
+    assert {a["method"]: tuple(a["scores"]) for a in data["attributions"]} == scores(direct)

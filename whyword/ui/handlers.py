@@ -76,6 +76,8 @@ def _explain(query: Query, state: State | None, progress: Progress) -> tuple[Exp
     model = limits.check_model(query.model)
     limits.check_text(query.text)
     limits.check_numbers(k=query.k, steps=max(query.steps, query.max_steps), samples=query.samples)
+    if isinstance(query.text, str) and not query.text.strip():  # at once, before loading
+        raise InputError("The text is empty: type a sentence to see what the model predicts next.")
     if not query.methods:
         raise InputError("Pick at least one attribution method.")
     previous = reusable_predictions(query, state)

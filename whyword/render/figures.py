@@ -93,7 +93,9 @@ def topk_figure(
         showlegend=False,
         clickmode="event",
     )
-    upper = min(1.0, top) * 1.3 or 1.0  # room for the percentage text outside the bars
+    marked = any(c.token_id in (target_id, foil_id) for c in cands)
+    # Room for the text outside the bars; a "· target" / "· foil" mark needs more.
+    upper = min(1.0, top) * (1.75 if marked else 1.3) or 1.0
     fig.update_xaxes(
         range=[0, upper],
         tickmode="array",

@@ -258,3 +258,27 @@ def test_unknown_options_and_methods_are_named(tiny_gpt2):
         ww.explain("a b", methods=("lime",), model=tiny_gpt2)
     with pytest.raises(ww.InputError, match="between"):
         ww.explain("a b", model=tiny_gpt2, k=0)
+
+
+def test_a_slow_load_does_not_block_models_already_loaded(tiny_paths, monkeypatch):
+    import threading
+
+    from whyword import models
+
+    fast = load_model(tiny_paths["gpt2"])
+    started, release = threading.Event(), threading.Event()
+    real_load = models._load
+
+    def slow_load(source, display):
+        started.set()
+        release.wait(10)
+        return real_load(source, display)
+
+    monkeypatch.setattr(models, "_load", slow_load)
+    worker = threading.Thread(target=load_model, args=(tiny_paths["bert"],))
+    worker.start()
+    assert started.wait(10)
+    assert load_model(tiny_paths["gpt2"]) is fast  # answered while the other load is stuck
+    release.set()
+    worker.join(20)
+    assert not worker.is_alive()

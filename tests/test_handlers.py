@@ -401,3 +401,12 @@ def test_api_errors_raise_the_message(tiny_paths):
         handlers.api_predict("hello", tiny_paths["gpt2"], k=0)
     rows = handlers.api_predict("hello", tiny_paths["gpt2"], k=2)
     assert [r["rank"] for r in rows] == [1, 2]
+
+
+def test_error_messages_are_escaped_for_markdown_and_html():
+    from whyword.ui.handlers import escape_markdown
+
+    hostile = "Could not load model '[x](https://evil.example) <img src=x onerror=alert(1)>'"
+    shown = escape_markdown(hostile)
+    assert "](" not in shown.replace("\\](", "") and "<img" not in shown
+    assert "&lt;img" in shown

@@ -68,13 +68,15 @@ class LoadedModel:
 
 
 _CACHE: OrderedDict[str, LoadedModel] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
+_CACHE_LOCK = threading.Lock()  # guards _CACHE and _LOADING only, never held during a load
+_LOADING: dict[str, threading.Lock] = {}  # one lock per model being loaded
 
 
 def load_model(name_or_path: str | LoadedModel | None = None) -> LoadedModel:
     """Load (or fetch from the LRU cache) a causal or masked LM by Hub id or local folder.
 
     `None`, "" or "default" give the embedded SmolLM2-135M-Instruct. Never runs remote code.
+    A slow load (a download, the first GGUF conversion) blocks only requests for that model.
     """
     if isinstance(name_or_path, LoadedModel):
         return name_or_path
@@ -85,10 +87,18 @@ def load_model(name_or_path: str | LoadedModel | None = None) -> LoadedModel:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-        loaded = _load_default() if key == "default" else _load(key, display=key)
-        _CACHE[key] = loaded
-        while len(_CACHE) > max(1, MAX_LOADED):
-            _CACHE.popitem(last=False)
+        loading = _LOADING.setdefault(key, threading.Lock())
+    with loading:  # a second request for the same model waits here, then finds it cached
+        with _CACHE_LOCK:
+            if key in _CACHE:
+                _CACHE.move_to_end(key)
+                return _CACHE[key]
+        try:
+            loaded = _load_default() if key == "default" else _load(key, display=key)
+            register_model(key, loaded)
+        finally:
+            with _CACHE_LOCK:
+                _LOADING.pop(key, None)
         return loaded
 
 

@@ -328,10 +328,10 @@ def status_markdown(outcome: Outcome) -> str:
     e = outcome.explanation
     if e is None:
         return ""
-    target = _md(slot_label(e.target))
+    target = escape_markdown(slot_label(e.target))
     what = f"**{e.formula}** for target **{target}**"
     if e.foil:
-        what += f" vs foil **{_md(slot_label(e.foil))}**"
+        what += f" vs foil **{escape_markdown(slot_label(e.foil))}**"
     times = " · ".join(
         f"{name.replace('_', ' ')} {seconds:.1f} s"
         for name, seconds in e.timings.items()
@@ -350,7 +350,7 @@ def slot_label(text: str) -> str:
     return visible(text)
 
 
-def _md(text: str) -> str:
+def escape_markdown(text: str) -> str:
     """Escape Markdown and HTML so a token shows as typed."""
     import html
 
@@ -363,7 +363,7 @@ def _md(text: str) -> str:
 def result_mode_note(explanation: Explanation) -> str:
     """The mode as the model and text turned out (after a result)."""
     e = explanation
-    model = _md(e.model)
+    model = escape_markdown(e.model)
     if e.mode == "next_token":
         return f"**Mode: next token** (causal model {model})."
     if e.mode == "infill":

@@ -219,8 +219,10 @@ def load_examples(path: Path = EXAMPLES_FILE) -> list[dict[str, str]]:
 def present(outcome: Outcome, state: dict | None, c: Controls, r: Results) -> dict:
     """Component updates for an event's outcome; a failure leaves the last view in place."""
     if not outcome.ok:
-        gr.Warning(outcome.error)
-        return {r.error: gr.update(value=f"⚠ {html.escape(outcome.error or '')}", visible=True)}
+        # Both render markup, and messages quote what the user (or a share link) typed.
+        gr.Warning(html.escape(outcome.error or ""))
+        message = handlers.escape_markdown(outcome.error or "")
+        return {r.error: gr.update(value=f"⚠ {message}", visible=True)}
     e = outcome.explanation
     query = handlers.effective_query(outcome)
     csv_path, json_path, html_path = handlers.write_exports(e)

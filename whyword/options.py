@@ -18,11 +18,11 @@ class ExplainOptions:
     mask_index: int = 0  # which [MASK] (0-based) the target belongs to
     baseline: str = "zero"  # IG/occlusion reference embedding: zero, pad (pad/eos) or mask
     hold_first: bool = True  # IG keeps the first token (the attention sink) real: smooth path
-    n_steps: int = 32  # IG: gradient evaluations of the first pass
+    n_steps: int = 24  # IG: gradient evaluations of the first pass (3 intervals × 8 nodes)
     adaptive: bool = True  # IG: halve the worst sub-intervals until the tolerance is met
     ig_tolerance: float = 0.05  # IG: stop at Σ|interval delta| ≤ this × |F(x) − F(baseline)|
     max_steps: int = 256  # IG: cap on gradient evaluations (time grows linearly with it)
-    nodes_per_interval: int = 16  # IG: Gauss–Legendre nodes on each sub-interval
+    nodes_per_interval: int = 8  # IG: Gauss–Legendre nodes per sub-interval (finer refinement)
     internal_batch_size: int = 16  # rows per forward/backward batch (memory vs. speed)
     nt_samples: int = 10  # SmoothGrad: noisy samples
     noise: float = 0.1  # SmoothGrad: noise stdev as a fraction of the embeddings' stdev

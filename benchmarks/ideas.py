@@ -42,7 +42,7 @@ def idea_keep(lm, cases) -> dict:
     out = {}
     for t, case in cases.items():
         x = case.problem.inputs.detach().expand(16, -1, -1)  # (16, T, H)
-        last = torch.tensor([t - 1])
+        last = torch.tensor([case.tokens - 1])
         jobs = {
             name: bench.timed(lambda k=k, x=x, c=case: fwd_bwd(lm, x, c.target_id, k))
             for name, k in (("all_logits", None), ("keep_tensor", last), ("keep_int", 1))

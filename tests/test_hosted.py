@@ -113,10 +113,10 @@ def test_the_allowlist_comes_from_the_environment_without_folders(monkeypatch) -
 @pytest.mark.parametrize(
     ("numbers", "expected"),
     [
-        ({"k": 25, "steps": 256, "samples": 32}, None),
+        ({"k": 25, "steps": 128, "samples": 32}, None),
         ({"k": 1, "steps": 1, "samples": 1}, None),
         ({"k": 26, "steps": 1, "samples": 1}, "k is 26; this server allows at most 25"),
-        ({"k": 1, "steps": 257, "samples": 1}, "IG steps is 257; this server allows at most 256"),
+        ({"k": 1, "steps": 129, "samples": 1}, "IG steps is 129; this server allows at most 128"),
         ({"k": 1, "steps": 1, "samples": 33}, "SmoothGrad samples is 33"),
         ({"k": 0, "steps": 1, "samples": 1}, "k must be at least 1, got 0"),
         ({"k": 1, "steps": -4, "samples": 1}, "IG steps must be at least 1"),
@@ -244,7 +244,7 @@ def test_trust_remote_code_is_not_an_option() -> None:
 
 def test_describe_names_every_cap(hosted: Limits) -> None:
     line = hosted.describe()
-    for value in ("Hosted mode", "2,000", "128", "25", "256", "32", "no local folders", "never"):
+    for value in ("Hosted mode", "2,000", "64", "25", "128", "32", "no local folders", "never"):
         assert value in line, value
 
 
@@ -271,4 +271,4 @@ def test_the_page_shows_the_caps(hosted: Limits) -> None:
 
     demo = build_demo()
     shown = " ".join(str(getattr(block, "value", "") or "") for block in demo.blocks.values())
-    assert "Hosted mode" in shown and "2,000" in shown and "IG steps ≤ 256" in shown
+    assert "Hosted mode" in shown and "2,000" in shown and "IG steps ≤ 128" in shown

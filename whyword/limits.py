@@ -104,9 +104,9 @@ def current_limits() -> Limits:
             any_model=False,
             local_paths=False,
             max_chars=2000,
-            max_tokens=128,
+            max_tokens=64,  # IG time ≈ steps × tokens × ~5 ms on 2 cores: ≤ ~15 s a request
             max_k=25,
-            max_steps=256,
+            max_steps=128,  # binds only on the hardest paths (benchmarks/RESULTS.md)
             max_samples=32,
         )
     return Limits(

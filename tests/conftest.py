@@ -7,6 +7,8 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no Hub here: fail fast instead of retrying
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
+from collections.abc import Iterator  # noqa: E402
+
 import pytest  # noqa: E402
 
 from tests import tiny  # noqa: E402
@@ -46,3 +48,22 @@ def smol():
     from whyword import load_model
 
     return load_model()
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread() -> Iterator[None]:
+    """One intra-op thread: on a shared 2-core machine two spinning OpenMP threads per process
+    make each call many times slower. Scores are compared within one thread count."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def local_mode(monkeypatch) -> None:
+    """Hosted mode off, whatever the environment says."""
+    monkeypatch.delenv("WHYWORD_HOSTED", raising=False)
+    monkeypatch.delenv("SPACE_ID", raising=False)

@@ -10,13 +10,12 @@ Run `python -m tests.test_bad_input` to print the table with the answer each cas
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-import torch
 
 import whyword as ww
 from whyword import render
@@ -309,20 +308,7 @@ def models(tiny_paths, tmp_path_factory) -> dict[str, str]:
     return {**tiny_paths, "classifier": str(folder), "default": "default"}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    """One intra-op thread: on a shared 2-core machine two spinning OpenMP threads per process
-    make each call many times slower. Scores are compared within one thread count."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(autouse=True)
-def local_mode(monkeypatch) -> None:
-    monkeypatch.delenv("WHYWORD_HOSTED", raising=False)
-    monkeypatch.delenv("SPACE_ID", raising=False)
+pytestmark = pytest.mark.usefixtures("one_torch_thread", "local_mode")
 
 
 # --- library ---------------------------------------------------------------------------------

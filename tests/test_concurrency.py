@@ -7,6 +7,7 @@ without stopping the server.
 
 from __future__ import annotations
 
+import functools
 import socket
 import threading
 import time
@@ -41,6 +42,7 @@ class Peak:
         self.lock = threading.Lock()
 
     def wrap(self, fn):
+        @functools.wraps(fn)  # gradio reads the endpoint's signature from it
         def counted(*args: Any, **kwargs: Any):
             with self.lock:
                 self.now += 1

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,20 +23,7 @@ def scores(e: ww.Explanation) -> dict[str, tuple[float, ...]]:
     return {a.method: a.scores for a in e.attributions}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    """One intra-op thread: on a shared 2-core machine two spinning OpenMP threads per process
-    make each call many times slower. Scores are compared within one thread count."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(autouse=True)
-def local_mode(monkeypatch) -> None:
-    monkeypatch.delenv("WHYWORD_HOSTED", raising=False)
-    monkeypatch.delenv("SPACE_ID", raising=False)
+pytestmark = pytest.mark.usefixtures("one_torch_thread", "local_mode")
 
 
 # --- library ---------------------------------------------------------------------------------

@@ -477,7 +477,12 @@ def api_explain(
     k: int = 10,
     mask: int = 0,
 ) -> tuple[dict, str]:
-    """The explanation as a dict and the heatmap HTML; raises WhyWordError with the message."""
+    """Explain why `model` predicts `target` (blank: its top-1) after or inside `text`.
+
+    Returns the explanation as JSON (tokens, predictions, scores per method, IG convergence)
+    and the token heatmap as HTML; a request that cannot be explained raises WhyWordError
+    with its message.
+    """
     names = tuple(m.strip() for m in str(methods or "").split(",") if m.strip())
     steps = whole("steps", steps)
     query = Query(

@@ -6,9 +6,10 @@ controls into a `Query`, calls a handler, and turns its `Outcome` into updates.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -628,36 +629,18 @@ def _wire(
 
 def _api(demo: gr.Blocks) -> None:
     """Endpoints for gradio_client with plain values (see the README's client example)."""
+    gr.api(_gradio_errors(handlers.api_explain), api_name="explain")
+    gr.api(_gradio_errors(handlers.api_predict), api_name="predict")
 
-    def explain(
-        text: str,
-        model: str = "default",
-        target: str = "",
-        foil: str = "",
-        methods: str = "saliency,integrated_gradients",
-        steps: int = 32,
-        baseline: str = "zero",
-        k: int = 10,
-        mask: int = 0,
-    ) -> tuple[dict, str]:
-        """Explain why `model` predicts `target` (blank: its top-1) after or inside `text`.
 
-        Returns the explanation as JSON (tokens, predictions, scores per method, IG
-        convergence) and the token heatmap as HTML.
-        """
+def _gradio_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn` with its signature and docs (gradio reads both), a WhyWordError as gr.Error."""
+
+    @functools.wraps(fn)
+    def endpoint(*args: Any, **kwargs: Any) -> Any:
         try:
-            return handlers.api_explain(
-                text, model, target, foil, methods, steps, baseline, k, mask
-            )
+            return fn(*args, **kwargs)
         except WhyWordError as error:
             raise gr.Error(str(error)) from None
 
-    def predict(text: str, model: str = "default", k: int = 10) -> list[dict]:
-        """The model's top-k predictions for `text` (each [MASK] in masked mode)."""
-        try:
-            return handlers.api_predict(text, model, k)
-        except WhyWordError as error:
-            raise gr.Error(str(error)) from None
-
-    gr.api(explain, api_name="explain")
-    gr.api(predict, api_name="predict")
+    return endpoint

@@ -170,3 +170,8 @@ def test_occlusion_equals_replacing_one_token(tiny_gpt2):
             assert score == pytest.approx(
                 full - float(manual_log_prob(tiny_gpt2, occluded, e.target_ids[0])), abs=1e-5
             )
+
+
+def test_ig_default_uses_at_least_32_steps():
+    """The first pass alone must already be a credible IG; refinement only adds steps."""
+    assert ww.ExplainOptions().n_steps >= 32

@@ -18,7 +18,7 @@ class ExplainOptions:
     mask_index: int = 0  # which [MASK] (0-based) the target belongs to
     baseline: str = "zero"  # IG/occlusion reference embedding: zero, pad (pad/eos) or mask
     hold_first: bool = True  # IG keeps the first token (the attention sink) real: smooth path
-    n_steps: int = 24  # IG: gradient evaluations of the first pass (3 intervals × 8 nodes)
+    n_steps: int = 32  # IG: gradient evaluations of the first pass (4 intervals × 8 nodes)
     adaptive: bool = True  # IG: halve the worst sub-intervals until the tolerance is met
     ig_tolerance: float = 0.05  # IG: stop at Σ|interval delta| ≤ this × |F(x) − F(baseline)|
     max_steps: int = 256  # IG: cap on gradient evaluations (time grows linearly with it)

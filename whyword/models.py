@@ -84,15 +84,13 @@ def load_model(name_or_path: str | LoadedModel | None = None) -> LoadedModel:
     if key.lower() in default_model.ALIASES:
         key = "default"
     with _CACHE_LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
+        if (cached := _cached(key)) is not None:
+            return cached
         loading = _LOADING.setdefault(key, threading.Lock())
     with loading:  # a second request for the same model waits here, then finds it cached
         with _CACHE_LOCK:
-            if key in _CACHE:
-                _CACHE.move_to_end(key)
-                return _CACHE[key]
+            if (cached := _cached(key)) is not None:
+                return cached
         try:
             loaded = _load_default() if key == "default" else _load(key, display=key)
             register_model(key, loaded)
@@ -100,6 +98,14 @@ def load_model(name_or_path: str | LoadedModel | None = None) -> LoadedModel:
             with _CACHE_LOCK:
                 _LOADING.pop(key, None)
         return loaded
+
+
+def _cached(key: str) -> LoadedModel | None:
+    """The cached model, marked most recently used; the caller holds _CACHE_LOCK."""
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+    return None
 
 
 def loaded_models() -> list[str]:

@@ -29,11 +29,28 @@ class AttributionProblem:
     reference: torch.Tensor  # (1, T, H) the reference embedding (zero / pad / mask) per token
     anchors: torch.Tensor  # (T,) bool: held at their real embedding in the IG baseline
     baseline_name: str = "zero"
+    path_forward: ScoreFn | None = None  # F of the tokens after a held first one (IG only)
 
     @property
     def baseline(self) -> torch.Tensor:
         """IG's start point: the reference, except anchors keep their real embedding."""
         return torch.where(self.anchors.view(1, -1, 1), self.inputs, self.reference)  # (1, T, H)
+
+    def path_problem(self) -> tuple[AttributionProblem, int]:
+        """What IG integrates, and how many leading tokens it leaves out: with `path_forward`,
+        the held first token is not fed again at every point of the path (its IG score is 0:
+        it does not move)."""
+        if self.path_forward is None:
+            return self, 0
+        problem = AttributionProblem(
+            forward=self.path_forward,
+            inputs=self.inputs[:, 1:].detach(),  # (1, T−1, H)
+            attention_mask=self.attention_mask[:, 1:],  # (1, T−1)
+            reference=self.reference[:, 1:],  # (1, T−1, H)
+            anchors=self.anchors[1:],  # (T−1,)
+            baseline_name=self.baseline_name,
+        )
+        return problem, 1
 
     def mask_rows(self, rows: int) -> torch.Tensor:
         return self.attention_mask.expand(rows, -1)  # (rows, T)
@@ -80,7 +97,7 @@ def smoothgrad(problem: AttributionProblem, options) -> MethodResult:
             problem.inputs,
             nt_type="smoothgrad",
             nt_samples=samples,
-            nt_samples_batch_size=min(samples, options.internal_batch_size),
+            nt_samples_batch_size=min(samples, options.batch_rows(problem.inputs.shape[1])),
             stdevs=stdev,
             additional_forward_args=(problem.attention_mask,),
         )  # (1, T, H)
@@ -96,7 +113,7 @@ def occlusion(problem: AttributionProblem, options) -> MethodResult:
         baselines=problem.reference,
         additional_forward_args=(problem.attention_mask,),
         feature_mask=feature_mask,
-        perturbations_per_eval=min(seq, options.internal_batch_size),
+        perturbations_per_eval=min(seq, options.batch_rows(seq)),
     )  # (1, T, H): each token's whole change, repeated over H
     return MethodResult(attr[0, :, 0], {"steps": seq})
 

@@ -62,32 +62,101 @@ def _masked_layout(
     return Layout(ids, p, (), scored, causal=False)
 
 
-def sequence_scorer(lm: LoadedModel, layouts: Sequence[Layout], signs: Sequence[float]) -> ScoreFn:
-    """F(embeds) = sum_i signs[i] * log p(layout_i's ids); all layouts share the attributed ids."""
+@dataclass(frozen=True)
+class HeldPrefix:
+    """Keys and values of the first `length` input tokens, computed once without gradients.
+
+    A causal LM's first positions never attend to later ones, so when IG holds them at their
+    real embeddings every point of the path shares their keys and values exactly."""
+
+    layers: tuple[tuple[torch.Tensor, torch.Tensor], ...]  # per layer: (1, heads, P, d) twice
+    length: int
+
+    def for_batch(self, batch: int):
+        from transformers import DynamicCache
+
+        data = [(k.expand(batch, -1, -1, -1), v.expand(batch, -1, -1, -1)) for k, v in self.layers]
+        return DynamicCache(ddp_cache_data=data)  # fresh per call: the forward appends to it
+
+
+def sequence_scorer(
+    lm: LoadedModel,
+    layouts: Sequence[Layout],
+    signs: Sequence[float],
+    prefix: HeldPrefix | None = None,
+) -> ScoreFn:
+    """F(embeds) = sum_i signs[i] * log p(layout_i's ids); all layouts share the attributed ids.
+
+    With `prefix`, F takes only the embeddings after the held prefix (and their mask)."""
     assert len({layout.ids for layout in layouts}) == 1, "layouts must share the attributed input"
     takes_keep = "logits_to_keep" in inspect.signature(lm.model.forward).parameters
 
     def score(embeds: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         total = torch.zeros(embeds.shape[0], dtype=embeds.dtype)  # (B,)
         for layout, sign in zip(layouts, signs, strict=True):
-            total = total + sign * _layout_log_prob(lm, layout, embeds, attention_mask, takes_keep)
+            total = total + sign * _layout_log_prob(
+                lm, layout, embeds, attention_mask, takes_keep, prefix
+            )
         return total  # (B,)
 
     return score
 
 
-def _layout_log_prob(lm, layout: Layout, embeds, attention_mask, takes_keep: bool) -> torch.Tensor:
+def held_prefix_scorer(
+    lm: LoadedModel, layouts: Sequence[Layout], signs: Sequence[float], inputs: torch.Tensor
+) -> ScoreFn | None:
+    """`sequence_scorer` for IG paths that hold the first token: it runs once, cached.
+
+    None where that cannot work (a masked LM, a score read at the first position) or where
+    the cached run does not reproduce F on the real input (a model whose cache differs):
+    then IG runs every row in full, as before."""
+    held = 1
+    if not all(
+        layout.causal and layout.insert_at >= held and min(p for p, _ in layout.scored) >= held
+        for layout in layouts
+    ):
+        return None
+    try:
+        with torch.no_grad():
+            out = lm.model(inputs_embeds=inputs[:, :held], use_cache=True)
+            layers = tuple((layer.keys, layer.values) for layer in out.past_key_values.layers)
+            scorer = sequence_scorer(lm, layouts, signs, HeldPrefix(layers, held))
+            length = inputs.shape[1]
+            cached = scorer(inputs[:, held:], torch.ones(1, length - held, dtype=torch.long))
+            full = sequence_scorer(lm, layouts, signs)(
+                inputs, torch.ones(1, length, dtype=torch.long)
+            )
+    except (AttributeError, TypeError, ValueError, RuntimeError, IndexError):
+        return None  # no DynamicCache-style cache on this model: no shortcut
+    return scorer if torch.allclose(cached, full, rtol=1e-4, atol=1e-3) else None
+
+
+def _layout_log_prob(
+    lm, layout: Layout, embeds, attention_mask, takes_keep: bool, prefix: HeldPrefix | None
+) -> torch.Tensor:
     batch = embeds.shape[0]
-    at = layout.insert_at
+    held = 0 if prefix is None else prefix.length
+    at = layout.insert_at - held
     fixed = lm.embed(torch.tensor(layout.inserted, dtype=torch.long))  # (I, H)
     full = torch.cat(
         [embeds[:, :at], fixed.unsqueeze(0).expand(batch, -1, -1), embeds[:, at:]], dim=1
-    )  # (B, T+I, H)
+    )  # (B, T−held+I, H)
     ones = attention_mask.new_ones(batch, len(layout.inserted))  # (B, I)
-    mask = torch.cat([attention_mask[:, :at], ones, attention_mask[:, at:]], dim=1)  # (B, T+I)
-    positions = torch.tensor([p for p, _ in layout.scored], dtype=torch.long)  # (P,)
+    mask = torch.cat(
+        [
+            attention_mask.new_ones(batch, held),
+            attention_mask[:, :at],
+            ones,
+            attention_mask[:, at:],
+        ],
+        dim=1,
+    )  # (B, T+I): the mask covers the cached prefix too
+    positions = torch.tensor([p - held for p, _ in layout.scored], dtype=torch.long)  # (P,)
     ids = torch.tensor([t for _, t in layout.scored], dtype=torch.long)  # (P,)
-    kwargs = {"use_cache": False} if layout.causal else {}
+    if prefix is not None:
+        kwargs = {"past_key_values": prefix.for_batch(batch)}
+    else:
+        kwargs = {"use_cache": False} if layout.causal else {}
     if layout.causal and takes_keep:
         logits = lm.model(
             inputs_embeds=full, attention_mask=mask, logits_to_keep=positions, **kwargs

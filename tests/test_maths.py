@@ -175,3 +175,91 @@ def test_occlusion_equals_replacing_one_token(tiny_gpt2):
 def test_ig_default_uses_at_least_32_steps():
     """The first pass alone must already be a credible IG; refinement only adds steps."""
     assert ww.ExplainOptions().n_steps >= 32
+
+
+def _problem(lm, text: str, target: str | None = None):
+    """The AttributionProblem `explain` builds for `target` (default: the top-1)."""
+    from whyword import targets
+    from whyword.explain import _layouts, _problem
+    from whyword.predict import predictions
+
+    enc = encode(lm, text)
+    top1 = predictions(lm, enc, 1)[0].candidates[0].token_id
+    tgt = targets.resolve(lm, enc, target, top1)
+    layouts = _layouts(lm, enc, tgt, None, 0)
+    return _problem(lm, enc, layouts, (1.0,), ww.ExplainOptions())
+
+
+@pytest.mark.parametrize(
+    ("text", "target"),
+    [(PROMPT, None), (PROMPT, " Paris is big"), ("The capital of [MASK] is Paris.", " France")],
+)
+def test_held_first_token_cached_once_gives_the_same_ig(tiny_gpt2, text, target):
+    """IG with the first token's keys/values computed once equals IG feeding it every row."""
+    from dataclasses import replace
+
+    from whyword.integrated import integrate
+
+    problem = _problem(tiny_gpt2, text, target)
+    assert problem.path_forward is not None
+    opts = ww.ExplainOptions(n_steps=8, nodes_per_interval=4, max_steps=8)
+    cached = integrate(problem, opts)
+    full = integrate(replace(problem, path_forward=None), opts)
+    assert cached.scores[0] == 0.0 and full.scores[0] == 0.0
+    torch.testing.assert_close(cached.scores, full.scores, rtol=1e-4, atol=1e-5)
+    assert cached.extras["f_input"] == pytest.approx(full.extras["f_input"], abs=1e-5)
+
+
+@pytest.mark.slow
+def test_held_first_token_cache_on_default_model(smol):
+    from dataclasses import replace
+
+    from whyword.integrated import integrate
+
+    problem = _problem(smol, PROMPT)
+    assert problem.path_forward is not None
+    opts = ww.ExplainOptions(n_steps=8, nodes_per_interval=4, max_steps=8)
+    cached, full = (integrate(p, opts) for p in (problem, replace(problem, path_forward=None)))
+    scale = float(full.scores.abs().max())
+    torch.testing.assert_close(cached.scores, full.scores, rtol=0, atol=2e-3 * scale)
+
+
+def test_no_prefix_shortcut_where_it_cannot_hold(tiny_bert, tiny_gpt2):
+    from whyword.forward import Layout, held_prefix_scorer
+
+    assert _problem(tiny_bert, "The capital of [MASK] is Paris.").path_forward is None
+    x = prompt_embeds(tiny_gpt2, PROMPT)  # (1, T, H)
+    ids = tuple(encode(tiny_gpt2, PROMPT).ids)
+    reads_first = Layout(ids, len(ids), (), ((0, 5), (len(ids) - 1, 7)), causal=True)
+    assert held_prefix_scorer(tiny_gpt2, [reads_first], [1.0], x) is None
+
+
+def test_adaptive_ig_recovers_exact_scores_of_a_separable_function():
+    """F = Σ_t tanh(8 e_t·u): each token's exact IG score is tanh(8 x_t·u) − tanh(8 x'_t·u),
+    steepest near the zero baseline, where the graded intervals put their nodes."""
+    from whyword.attribution import AttributionProblem
+    from whyword.integrated import integrate
+
+    torch.manual_seed(0)
+    x = torch.randn(1, 6, 4)  # (1, T, H)
+    u = torch.randn(4)  # (H,)
+
+    def forward(e, mask):
+        return torch.tanh(8 * e @ u).sum(dim=-1)  # (B, T, H) -> (B,)
+
+    anchors = torch.zeros(6, dtype=torch.bool)
+    anchors[0] = True
+    problem = AttributionProblem(forward, x, torch.ones(1, 6), torch.zeros(1, 6, 4), anchors)
+    exact = torch.tanh(8 * x[0] @ u) - torch.tanh(8 * problem.baseline[0] @ u)  # (T,)
+    result = integrate(problem, ww.ExplainOptions(ig_tolerance=1e-4, max_steps=512))
+    assert result.extras["relative_error"] <= 1e-4
+    torch.testing.assert_close(result.scores, exact, rtol=0, atol=1e-3)
+    assert result.scores[0] == 0.0  # held: it never moves
+
+
+def test_batch_rows_scale_with_length_unless_set():
+    opts = ww.ExplainOptions()
+    assert [opts.batch_rows(t) for t in (1, 5, 12, 32, 64, 1000)] == [64, 64, 42, 16, 16, 16]
+    assert ww.ExplainOptions(internal_batch_size=8).batch_rows(5) == 8
+    with pytest.raises(ww.InputError):
+        ww.ExplainOptions(internal_batch_size=0)

@@ -12,7 +12,7 @@ from whyword.attribution import AttributionProblem, get_method
 from whyword.encoding import Encoded, encode
 from whyword.errors import InputError, TargetError
 from whyword.explanation import Attribution, Explanation, Prediction
-from whyword.forward import Layout, layout_for, sequence_scorer
+from whyword.forward import Layout, held_prefix_scorer, layout_for, sequence_scorer
 from whyword.models import LoadedModel, load_model
 from whyword.options import ExplainOptions
 from whyword.predict import predictions as compute_predictions
@@ -131,8 +131,10 @@ def _problem(
         inputs = lm.embed(ids).unsqueeze(0)  # (1, T, H)
     inputs.requires_grad_()  # a leaf: Captum differentiates F with respect to it
     anchors = torch.tensor([int(i) in special_ids(lm.tokenizer) for i in ids.tolist()])  # (T,)
+    path_forward = None
     if lm.kind == "causal" and opts.hold_first:
         anchors[0] = True  # the attention sink: varying it makes F jump along the IG path
+        path_forward = held_prefix_scorer(lm, layouts, signs, inputs.detach())
     return AttributionProblem(
         forward=sequence_scorer(lm, layouts, signs),
         inputs=inputs,
@@ -140,6 +142,7 @@ def _problem(
         reference=reference_embeddings(lm, len(ids), opts.baseline),
         anchors=anchors,
         baseline_name=opts.baseline,
+        path_forward=path_forward,
     )
 
 
@@ -193,6 +196,7 @@ def _method_params(name: str, problem: AttributionProblem, opts: ExplainOptions,
             "n_steps": opts.n_steps,
             "adaptive": opts.adaptive,
             "ig_tolerance": opts.ig_tolerance,
+            "ig_grading": opts.ig_grading if opts.adaptive else 1.0,
             "max_steps": opts.max_steps,
             "error_bound": extras.get("error_bound"),
             "anchors": problem.anchors.nonzero().flatten().tolist(),

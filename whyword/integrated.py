@@ -3,8 +3,15 @@
 F is known exactly at every point of the straight path x(α) = x' + α(x − x'), so on each
 sub-interval [a, b] the quadrature of the gradients can be checked against F(b) − F(a).
 Rows are sub-intervals; the ones whose check is off the most are halved and recomputed until
-Σ|δ_i| ≤ tolerance · |F(x) − F(x')| or the step cap. Refinement lands where F changes fast
-(on SmolLM2, near the attention-sink jumps).
+the completeness error |Σ δ_i| ≤ tolerance · |F(x) − F(x')|, or the step cap.
+
+The sub-intervals are graded towards the baseline: their edges sit at α = t**grading for
+equally spaced t, and halving splits them in t. On causal LMs F wiggles near the baseline
+(α ≲ 0.05, where the moving embeddings are tiny next to the held first token's residual
+stream) and is smooth after, so nodes are needed there: on 12 held-out prompts, graded
+edges with 4 nodes per interval reached the tolerance in 536 steps against 1008 for equal
+intervals of 8 (benchmarks/RESULTS.md). The path and the integral are the same straight-line
+IG; only where the nodes sit changes.
 
 Captum computes the gradients (Gauss–Legendre nodes on each interval). F at the interval edges
 is computed here once per edge and cached: Captum's own convergence delta would run two fresh
@@ -22,25 +29,31 @@ from captum.attr import IntegratedGradients
 
 from whyword.attribution import AttributionProblem, MethodResult
 
-Interval = tuple[float, float]
+Interval = tuple[float, float]  # (t_start, t_end) in the graded parameter: α = t**grading
 
 
 def integrate(problem: AttributionProblem, options) -> MethodResult:
+    problem, held = problem.path_problem()  # the held first token runs once, not per row
     f_x, f_0 = _path_values(problem, [1.0, 0.0])
     gap = f_x - f_0
     edges_f = {0.0: f_0, 1.0: f_x}  # F at the path points already evaluated, by α
     intervals, nodes = _first_intervals(options)
-    scores, deltas = _integrate_intervals(problem, intervals, nodes, edges_f, options)  # (R, T)
+    grading = options.ig_grading if options.adaptive else 1.0
+    scores, deltas = _integrate_intervals(
+        problem, intervals, nodes, grading, edges_f, options
+    )  # (R, T), (R,)
     steps = len(intervals) * nodes
     tolerance = options.ig_tolerance * max(abs(gap), 1e-6)
     while (
         options.adaptive
-        and deltas.abs().sum() > tolerance
+        and abs(float(deltas.double().sum())) > tolerance
         and steps + 2 * nodes <= options.max_steps
     ):
         worst = _to_refine(deltas, budget=(options.max_steps - steps) // (2 * nodes))
         halves = [h for i in worst for h in _halve(intervals[i])]
-        new_scores, new_deltas = _integrate_intervals(problem, halves, nodes, edges_f, options)
+        new_scores, new_deltas = _integrate_intervals(
+            problem, halves, nodes, grading, edges_f, options
+        )
         keep = [i for i in range(len(intervals)) if i not in set(worst)]
         intervals = [intervals[i] for i in keep] + halves
         scores = torch.cat([scores[keep], new_scores])  # (R', T)
@@ -48,7 +61,7 @@ def integrate(problem: AttributionProblem, options) -> MethodResult:
         steps += len(halves) * nodes
         if options.progress is not None:
             options.progress(min(1.0, steps / options.max_steps), f"IG: {steps} steps")
-    total = scores.sum(dim=0)  # (T,)
+    total = torch.cat([torch.zeros(held), scores.sum(dim=0)])  # (T,): held tokens score 0
     delta = float(total.sum()) - gap  # exact: scores against the two end-point forwards
     return MethodResult(
         total,
@@ -65,8 +78,8 @@ def integrate(problem: AttributionProblem, options) -> MethodResult:
 
 
 def _first_intervals(options) -> tuple[list[Interval], int]:
-    """Equal sub-intervals covering n_steps with `nodes_per_interval` nodes each (adaptive),
-    or one interval with all n_steps nodes (plain Gauss–Legendre IG, as Captum's)."""
+    """Sub-intervals (equal in t) covering n_steps with `nodes_per_interval` nodes each
+    (adaptive), or one interval with all n_steps nodes (plain Gauss–Legendre IG, as Captum's)."""
     if not options.adaptive:
         return [(0.0, 1.0)], options.n_steps
     nodes = max(1, min(options.nodes_per_interval, options.n_steps))
@@ -88,11 +101,13 @@ def _integrate_intervals(
     problem: AttributionProblem,
     intervals: list[Interval],
     nodes: int,
+    grading: float,
     edges_f: dict[float, float],
     options,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Gauss–Legendre IG on each sub-interval of the path, one batch row per interval, and
-    each row's check δ_i = Σ scores_i − (F(b_i) − F(a_i)) from the cached edge values."""
+    """Gauss–Legendre IG (in α) on each sub-interval of the path, one batch row per interval,
+    and each row's check δ_i = Σ scores_i − (F(b_i) − F(a_i)) from the cached edge values."""
+    intervals = [(lo**grading, hi**grading) for lo, hi in intervals]  # t -> α
     x, x0 = problem.inputs, problem.baseline  # (1, T, H)
     a = torch.tensor([lo for lo, _ in intervals]).view(-1, 1, 1)  # (R, 1, 1)
     b = torch.tensor([hi for _, hi in intervals]).view(-1, 1, 1)  # (R, 1, 1)
@@ -104,7 +119,7 @@ def _integrate_intervals(
         additional_forward_args=(problem.mask_rows(len(intervals)),),
         n_steps=nodes,
         method="gausslegendre",
-        internal_batch_size=options.internal_batch_size,
+        internal_batch_size=options.batch_rows(x.shape[1]),
     )  # (R, T, H)
     scores = attr.sum(dim=-1).detach()  # (R, T)
     _fill_edges(problem, intervals, edges_f)

@@ -72,12 +72,14 @@ def ig_html(explanation: Explanation, ig: Attribution) -> str:
         ("relative error", _percent(ig.relative_error)),
     ]
     if params.get("error_bound") is not None:
-        rows.append(("error bound (sum of interval deltas)", _percent(params["error_bound"])))
+        rows.append(("sum of |interval deltas| (no cancelling)", _percent(params["error_bound"])))
     steps = "n/a" if ig.steps is None else str(ig.steps)
     if params.get("max_steps") is not None:
         steps += f" (cap {params['max_steps']})"
     if params.get("intervals") is not None:
         steps += f" in {params['intervals']} intervals"
+        if (params.get("ig_grading") or 1) != 1:
+            steps += f", denser near the baseline (edges at α = t^{params['ig_grading']:g})"
     rows.append(("gradient steps", steps))
     rows.append(("baseline", _baseline_text(explanation, ig)))
     return _heading("Integrated gradients: do the scores add up?") + _table(rows) + _verdict(ig)

@@ -3,8 +3,10 @@
     HF_HUB_OFFLINE=1 python benchmarks/ideas.py [idea ...] [--tokens=5,12,32,64]
 
 Ideas: keep (logits_to_keep), attention (sdpa vs eager), threads, batch, endpoints (edge
-forward cache vs Captum's per-interval deltas), adaptive (first-pass layout and tolerance),
-compile (torch.compile). Results are printed and written to benchmarks/results/ideas-*.json.
+forward cache vs Captum's per-interval deltas), adaptive (interval layout, grading, stopping
+rule), prefix (held first token cached vs fed every row), compile (torch.compile).
+`--tokens=heldout` runs on 12 other prompts instead of the benchmark's. Results are printed
+and written to benchmarks/results/ideas-*.json.
 """
 
 from __future__ import annotations
@@ -93,11 +95,12 @@ def idea_batch(lm, cases) -> dict:
     return out
 
 
-def _old_integrate():
-    """whyword/integrated.py as first committed: Captum's convergence delta per interval."""
+def _old_integrate(rev: str = "ad9fca9"):
+    """whyword/integrated.py at `rev` (ad9fca9: Captum's convergence delta per interval;
+    d6e9fec: equal intervals of 8 nodes, stop at Σ|δ_i| ≤ tolerance)."""
     root = Path(__file__).parents[1]
     source = subprocess.run(
-        ["git", "show", "ad9fca9:whyword/integrated.py"],
+        ["git", "show", f"{rev}:whyword/integrated.py"],
         cwd=root,
         capture_output=True,
         text=True,
@@ -147,30 +150,68 @@ def idea_endpoints(lm, cases) -> dict:
     return out
 
 
-ADAPTIVE = {  # (n_steps, nodes_per_interval, ig_tolerance)
-    "32/16 tol.05": (32, 16, 0.05),
-    "16/8 tol.05": (16, 8, 0.05),
-    "16/16 tol.05": (16, 16, 0.05),
-    "32/8 tol.05": (32, 8, 0.05),
-    "24/8 tol.05": (24, 8, 0.05),
-    "16/8 tol.03": (16, 8, 0.03),
+ADAPTIVE = {  # (n_steps, nodes_per_interval, ig_grading), all stop at |Σδ_i| ≤ 5 %
+    "graded t^3, 8 x 4 (default)": (32, 4, 3.0),
+    "graded t^3, 4 x 8": (32, 8, 3.0),
+    "graded t^3, 16 x 2": (32, 2, 3.0),
+    "graded t^2, 8 x 4": (32, 4, 2.0),
+    "graded t^4, 8 x 4": (32, 4, 4.0),
+    "equal, 8 x 4": (32, 4, 1.0),
+    "equal, 4 x 8": (32, 8, 1.0),
 }
+PLAIN = (32, 64, 128)  # fixed Gauss–Legendre steps (Captum's IG on the same path)
+HELDOUT = (  # prompts never used to choose the defaults
+    "To be or not to",
+    "The chemical symbol for gold is",
+    "She poured the milk into a glass and handed it to her",
+    "The quick brown fox jumps over the lazy",
+    "When water is heated to one hundred degrees Celsius, it begins to",
+    "My favourite programming language is",
+    "The doctor told the nurse that he would be late because",
+    "Two plus two equals",
+    "In 1492, Columbus sailed across the Atlantic Ocean and reached the",
+    "The weather forecast for tomorrow says it will be sunny with a high of",
+    "He opened the fridge, took out an egg, and cracked it into a",
+    "Once upon a time, in a kingdom far away, there lived a young",
+)
 
 
 def idea_adaptive(lm, cases) -> dict:
-    """Steps, error and time of the adaptive IG for several first passes and tolerances."""
+    """Steps and error of adaptive IG layouts, the previous default and plain fixed steps."""
+    previous = _old_integrate("d6e9fec")
     out = {}
     for t, case in cases.items():
         rows = {}
-        for name, (n, nodes, tol) in ADAPTIVE.items():
-            opts = ExplainOptions(n_steps=n, nodes_per_interval=nodes, ig_tolerance=tol)
+        for name, (n, nodes, grading) in ADAPTIVE.items():
+            opts = ExplainOptions(n_steps=n, nodes_per_interval=nodes, ig_grading=grading)
             res = integrate(case.problem, opts).extras
-            rows[name] = {
-                "steps": res["steps"],
-                "error": res["relative_error"],
-                "bound": res["error_bound"],
-            }
+            rows[name] = {"steps": res["steps"], "error": res["relative_error"]}
+        res = previous(case.problem, ExplainOptions(nodes_per_interval=8, internal_batch_size=16))
+        rows["previous: equal 4 x 8, stop at Σ|δ_i|"] = {
+            "steps": res.extras["steps"],
+            "error": res.extras["relative_error"],
+        }
+        for n in PLAIN:
+            res = integrate(case.problem, ExplainOptions(n_steps=n, adaptive=False)).extras
+            rows[f"plain {n}"] = {"steps": n, "error": res["relative_error"]}
         out[t] = rows
+        print(t, json.dumps(rows), flush=True)
+    return out
+
+
+def idea_prefix(lm, cases) -> dict:
+    """IG with the held first token's keys/values cached once vs fed again in every row."""
+    from dataclasses import replace
+
+    opts = ExplainOptions(adaptive=False, n_steps=32)
+    out = {}
+    for t, case in cases.items():
+        full = replace(case.problem, path_forward=None)
+        jobs = {
+            "cached": bench.timed(lambda p=case.problem: integrate(p, opts)),
+            "every_row": bench.timed(lambda p=full: integrate(p, opts)),
+        }
+        out[t] = {k: v["seconds"] for k, v in bench.interleave(jobs, REPS).items()}
     return out
 
 
@@ -202,6 +243,7 @@ IDEAS = {
     "batch": idea_batch,
     "endpoints": idea_endpoints,
     "adaptive": idea_adaptive,
+    "prefix": idea_prefix,
     "compile": idea_compile,
 }
 
@@ -211,8 +253,11 @@ def main() -> None:
     sizes = [a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--tokens=")]
     wanted = args or [i for i in IDEAS if i != "compile"]
     lm = whyword.load_model()
-    sizes = [int(t) for t in sizes[0].split(",")] if sizes else list(bench.PROMPTS)
-    cases = {t: bench.build_case(lm, bench.PROMPTS[t]) for t in sizes}
+    if sizes and sizes[0] == "heldout":
+        cases = {f"h{i}": bench.build_case(lm, text) for i, text in enumerate(HELDOUT)}
+    else:
+        sizes = [int(t) for t in sizes[0].split(",")] if sizes else list(bench.PROMPTS)
+        cases = {t: bench.build_case(lm, bench.PROMPTS[t]) for t in sizes}
     results = {"env": bench.environment()}
     with torch.enable_grad():
         for name in wanted:

@@ -42,6 +42,7 @@ class AttributionProblem:
         it does not move)."""
         if self.path_forward is None:
             return self, 0
+        assert bool(self.anchors[0]), "path_forward skips the first token: it must be held"
         problem = AttributionProblem(
             forward=self.path_forward,
             inputs=self.inputs[:, 1:].detach(),  # (1, T−1, H)

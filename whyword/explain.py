@@ -71,8 +71,12 @@ def _explain(lm, text, target, foil, methods, predictions, opts: ExplainOptions)
     problem = _problem(lm, enc, layouts, objective.signs, opts)
     with torch.no_grad():
         value = float(problem.forward(problem.inputs, problem.attention_mask)[0])
-        target_lp = float(
-            sequence_scorer(lm, layouts[:1], [1.0])(problem.inputs, problem.attention_mask)[0]
+        target_lp = (  # without a foil the objective is log p(target) itself: no second pass
+            value
+            if len(layouts) == 1
+            else float(
+                sequence_scorer(lm, layouts[:1], [1.0])(problem.inputs, problem.attention_mask)[0]
+            )
         )
     attributions = []
     for name in methods:

@@ -13,11 +13,12 @@ edges with 4 nodes per interval reached the tolerance in 536 steps against 1008 
 intervals of 8 (benchmarks/RESULTS.md). The path and the integral are the same straight-line
 IG; only where the nodes sit changes.
 
-Captum computes the gradients (Gauss–Legendre nodes on each interval). F at the interval edges
-is computed here once per edge and cached: Captum's own convergence delta would run two fresh
-forwards per interval per pass, although adjacent intervals share their edges and a halving
-only adds one new edge. The returned convergence delta does not use that cache: it is the
-total of the scores against the two independent end-point forwards F(x) and F(x').
+Captum computes the gradients (Gauss–Legendre nodes on each interval). F at the inner interval
+edges is needed only when the first pass misses the tolerance (to find the intervals to
+halve); it is then computed once per edge and cached, where Captum's own convergence delta
+would run two fresh forwards per interval per pass although neighbours share their edges and
+a halving adds one new edge. The returned convergence delta does not use that cache: it is
+the total of the scores against the two independent end-point forwards F(x) and F(x').
 """
 
 from __future__ import annotations
@@ -39,37 +40,39 @@ def integrate(problem: AttributionProblem, options) -> MethodResult:
     edges_f = {0.0: f_0, 1.0: f_x}  # F at the path points already evaluated, by α
     intervals, nodes = _first_intervals(options)
     grading = options.ig_grading if options.adaptive else 1.0
-    scores, deltas = _integrate_intervals(
-        problem, intervals, nodes, grading, edges_f, options
-    )  # (R, T), (R,)
+    scores = _integrate_intervals(problem, intervals, nodes, grading, options)  # (R, T)
     steps = len(intervals) * nodes
     tolerance = options.ig_tolerance * max(abs(gap), 1e-6)
+    deltas = None  # per-interval checks: F at the inner edges is only computed when needed
     while (
         options.adaptive
-        and abs(float(deltas.double().sum())) > tolerance
+        and abs(float(scores.double().sum()) - gap) > tolerance
         and steps + 2 * nodes <= options.max_steps
     ):
+        deltas = _interval_checks(problem, intervals, grading, scores, edges_f)  # (R,)
         worst = _to_refine(deltas, budget=(options.max_steps - steps) // (2 * nodes))
         halves = [h for i in worst for h in _halve(intervals[i])]
-        new_scores, new_deltas = _integrate_intervals(
-            problem, halves, nodes, grading, edges_f, options
-        )
+        new_scores = _integrate_intervals(problem, halves, nodes, grading, options)  # (2W, T)
         keep = [i for i in range(len(intervals)) if i not in set(worst)]
         intervals = [intervals[i] for i in keep] + halves
         scores = torch.cat([scores[keep], new_scores])  # (R', T)
-        deltas = torch.cat([deltas[keep], new_deltas])  # (R',)
         steps += len(halves) * nodes
         if options.progress is not None:
             options.progress(min(1.0, steps / options.max_steps), f"IG: {steps} steps")
+    if deltas is not None:  # refined: the checks of the final intervals (cheap: midpoints)
+        deltas = _interval_checks(problem, intervals, grading, scores, edges_f)  # (R,)
     total = torch.cat([torch.zeros(held), scores.sum(dim=0)])  # (T,): held tokens score 0
     delta = float(total.sum()) - gap  # exact: scores against the two end-point forwards
+    ok_gap = abs(gap) > 1e-9
     return MethodResult(
         total,
         {
             "steps": steps,
             "convergence_delta": delta,
-            "relative_error": abs(delta) / abs(gap) if abs(gap) > 1e-9 else None,
-            "error_bound": float(deltas.abs().sum()) / abs(gap) if abs(gap) > 1e-9 else None,
+            "relative_error": abs(delta) / abs(gap) if ok_gap else None,
+            "error_bound": float(deltas.abs().sum()) / abs(gap)
+            if ok_gap and deltas is not None
+            else None,
             "f_input": f_x,
             "f_baseline": f_0,
             "intervals": len(intervals),
@@ -102,15 +105,13 @@ def _integrate_intervals(
     intervals: list[Interval],
     nodes: int,
     grading: float,
-    edges_f: dict[float, float],
     options,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Gauss–Legendre IG (in α) on each sub-interval of the path, one batch row per interval,
-    and each row's check δ_i = Σ scores_i − (F(b_i) − F(a_i)) from the cached edge values."""
-    intervals = [(lo**grading, hi**grading) for lo, hi in intervals]  # t -> α
+) -> torch.Tensor:
+    """Gauss–Legendre IG (in α) on each sub-interval of the path, one batch row per interval."""
+    alphas = _alpha_intervals(intervals, grading)
     x, x0 = problem.inputs, problem.baseline  # (1, T, H)
-    a = torch.tensor([lo for lo, _ in intervals]).view(-1, 1, 1)  # (R, 1, 1)
-    b = torch.tensor([hi for _, hi in intervals]).view(-1, 1, 1)  # (R, 1, 1)
+    a = torch.tensor([lo for lo, _ in alphas]).view(-1, 1, 1)  # (R, 1, 1)
+    b = torch.tensor([hi for _, hi in alphas]).view(-1, 1, 1)  # (R, 1, 1)
     starts = x0 + a * (x - x0)  # (R, T, H)
     ends = x0 + b * (x - x0)  # (R, T, H)
     attr = IntegratedGradients(problem.forward, multiply_by_inputs=True).attribute(
@@ -121,10 +122,25 @@ def _integrate_intervals(
         method="gausslegendre",
         internal_batch_size=options.batch_rows(x.shape[1]),
     )  # (R, T, H)
-    scores = attr.sum(dim=-1).detach()  # (R, T)
-    _fill_edges(problem, intervals, edges_f)
-    rises = torch.tensor([edges_f[hi] - edges_f[lo] for lo, hi in intervals])  # (R,)
-    return scores, scores.double().sum(dim=-1).float() - rises  # (R, T), (R,)
+    return attr.sum(dim=-1).detach()  # (R, T)
+
+
+def _interval_checks(
+    problem: AttributionProblem,
+    intervals: list[Interval],
+    grading: float,
+    scores: torch.Tensor,
+    edges_f: dict[float, float],
+) -> torch.Tensor:
+    """Each interval's check δ_i = Σ scores_i − (F(b_i) − F(a_i)), F from the edge cache."""
+    alphas = _alpha_intervals(intervals, grading)
+    _fill_edges(problem, alphas, edges_f)
+    rises = torch.tensor([edges_f[hi] - edges_f[lo] for lo, hi in alphas])  # (R,)
+    return scores.double().sum(dim=-1).float() - rises  # (R,)
+
+
+def _alpha_intervals(intervals: list[Interval], grading: float) -> list[Interval]:
+    return [(lo**grading, hi**grading) for lo, hi in intervals]  # t -> α
 
 
 def _fill_edges(

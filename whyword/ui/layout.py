@@ -54,6 +54,18 @@ THEME = gr.themes.Soft(
     block_title_text_color_dark="*neutral_100",
 )
 
+SIDEBAR_PX = 310
+# gradio's Sidebar pushes the page right by an amount it measures once, when it mounts; on a
+# slow first load it can measure before the page is laid out and push by ~0, so the settings
+# cover the chart and the click-role radio (seen in CI). The floor keeps the page clear of it.
+# It goes in <head>: gradio scopes `css` rules inside @media to `.contain`, below this wrapper.
+SIDEBAR_HEAD = f"""<style>
+@media (width > 768px) {{
+  .wrap:has(#ww-sidebar.open) {{
+    padding-left: max(var(--overlap-amount, 0px), {SIDEBAR_PX}px) !important;
+  }}
+}}
+</style>"""
 CSS = """
 .gradio-container { max-width: 1560px !important; margin: 0 auto !important; }
 #ww-title h1 { font-size: 1.75rem; margin: 0; }
@@ -122,6 +134,7 @@ class WhyWordBlocks(gr.Blocks):
         kwargs.setdefault("theme", THEME)
         kwargs.setdefault("css", CSS)
         kwargs.setdefault("js", BRIDGE_JS)
+        kwargs.setdefault("head", SIDEBAR_HEAD)
         return super().launch(*args, **kwargs)
 
 
@@ -329,7 +342,7 @@ def _inputs(limits, examples) -> dict[str, Any]:
     """The text with its buttons; model, k, methods, IG steps, baseline and the advanced
     knobs in the sidebar, so the results sit right under the text on a projector."""
     out: dict[str, Any] = {}
-    with gr.Sidebar(label="Settings", open=True, width=310, elem_id="ww-sidebar"):
+    with gr.Sidebar(label="Settings", open=True, width=SIDEBAR_PX, elem_id="ww-sidebar"):
         out.update(_settings(limits))
     with gr.Row(equal_height=True):
         out["text"] = gr.Textbox(

@@ -132,7 +132,9 @@ def click_bar(page, index: int) -> None:
     bar.scroll_into_view_if_needed()
     box = bar.bounding_box()
     x, y = box["x"] + max(2, box["width"] / 2), box["y"] + box["height"] / 2
-    hit = page.evaluate("([x, y]) => !!document.elementFromPoint(x, y)?.closest('#ww-topk')", [x, y])
+    hit = page.evaluate(
+        "([x, y]) => !!document.elementFromPoint(x, y)?.closest('#ww-topk')", [x, y]
+    )
     assert hit, f"something covers bar {index} of the chart: {page.evaluate(CLEAR_OF_SIDEBAR_JS)}"
     page.mouse.click(x, y)
 

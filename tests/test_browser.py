@@ -94,7 +94,9 @@ CLEAR_OF_SIDEBAR_JS = """() => {
   const side = document.querySelector('#ww-sidebar').getBoundingClientRect();
   const text = document.querySelector('#ww-text').getBoundingClientRect();
   const pad = getComputedStyle(document.documentElement).getPropertyValue('--overlap-amount');
-  return {clear: text.left >= side.right, sidebar_right: side.right, text_left: text.left, pad};
+  const doc = document.documentElement;
+  return {clear: text.left >= side.right, sidebar_right: side.right, text_left: text.left, pad,
+          scroll_x: window.scrollX, scroll_width: doc.scrollWidth, client_width: doc.clientWidth};
 }"""
 
 
@@ -161,6 +163,7 @@ def test_submit_shows_chart_and_heatmap(page):
     assert "France" in heatmap and "Integrated gradients" in heatmap
     assert "relative error" in page.inner_text("#ww-trust").lower()
     assert "target=id%3A" in page.evaluate("window.location.search")
+    assert_clear_of_sidebar(page)
 
 
 def test_sidebar_stays_clear_when_gradio_mismeasures(page):

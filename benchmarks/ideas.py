@@ -4,7 +4,9 @@
 
 Ideas: keep (logits_to_keep), attention (sdpa vs eager), threads, batch, endpoints (edge
 forward cache vs Captum's per-interval deltas), adaptive (interval layout, grading, stopping
-rule), prefix (held first token cached vs fed every row), compile (torch.compile).
+rule), prefix (held first token cached vs fed every row), compile (torch.compile), accuracy
+(per-token error of smaller first passes against a tight reference), calls (fixed and per-row
+cost of one batched call).
 `--tokens=heldout` runs on 12 other prompts instead of the benchmark's. Results are printed
 and written to benchmarks/results/ideas-*.json.
 """
@@ -200,6 +202,81 @@ def idea_adaptive(lm, cases) -> dict:
     return out
 
 
+FIRST_PASSES = {  # (n_steps, nodes_per_interval, ig_grading): smaller first passes than 32
+    "graded t^3, 8 x 4 (default)": (32, 4, 3.0),
+    "graded t^3, 6 x 4": (24, 4, 3.0),
+    "graded t^3, 12 x 2": (24, 2, 3.0),
+    "graded t^3, 8 x 2": (16, 2, 3.0),
+    "graded t^2, 4 x 4": (16, 4, 2.0),
+}
+REFERENCE = ExplainOptions(n_steps=64, ig_tolerance=0.002, max_steps=4096)
+REFERENCE_CHECK = ExplainOptions(n_steps=128, ig_tolerance=0.0005, max_steps=4096)
+
+
+def _l1(scores: torch.Tensor, ref: torch.Tensor) -> float:
+    return float((scores - ref).abs().sum() / ref.abs().sum())
+
+
+def idea_accuracy(lm, cases) -> dict:
+    """Is |completeness error| <= 5 % enough? Steps, completeness error and the per-token
+    error ||s - s_ref||_1 / ||s_ref||_1 against a tight adaptive reference (0.2 %; its own
+    noise: the distance to a 0.05 % reference) for first passes of 16-32 steps."""
+    out = {}
+    for t, case in cases.items():
+        ref = integrate(case.problem, REFERENCE)
+        check = integrate(case.problem, REFERENCE_CHECK)
+        rows = {"reference": {"steps": ref.extras["steps"], "noise": _l1(ref.scores, check.scores)}}
+        for name, (n, nodes, grading) in FIRST_PASSES.items():
+            opts = ExplainOptions(n_steps=n, nodes_per_interval=nodes, ig_grading=grading)
+            res = integrate(case.problem, opts)
+            rows[name] = {
+                "steps": res.extras["steps"],
+                "error": res.extras["relative_error"],
+                "per_token_error": _l1(res.scores, ref.scores),
+            }
+        rows["captum search"] = _captum_search_accuracy(case.problem, ref.scores)
+        out[t] = rows
+        print(t, json.dumps(rows), flush=True)
+    return out
+
+
+def _captum_search_accuracy(problem, ref: torch.Tensor) -> dict:
+    """Where the time-to-target search stops: plain Gauss–Legendre IG on the same path
+    (Captum's IG), steps doubled from 32 until |completeness error| <= 5 % (cap 256)."""
+    n = bench.CAPTUM_FIRST
+    while True:
+        res = integrate(problem, ExplainOptions(n_steps=n, adaptive=False))
+        err = res.extras["relative_error"]
+        if err <= bench.TARGET_ERROR or n >= bench.CAPTUM_CAP:
+            return {"steps": n, "error": err, "per_token_error": _l1(res.scores, ref)}
+        n *= 2
+
+
+def idea_calls(lm, cases) -> dict:
+    """Cost of one path call by rows: a fixed part (the weights stream through once per call)
+    and a part per row, for forward+backward and for forward only (seconds, median)."""
+    out = {}
+    for t, case in cases.items():
+        problem, _ = case.problem.path_problem()
+        x = problem.inputs.detach()  # (1, T', H)
+
+        def grad(n: int, p=problem, x=x) -> None:
+            e = x.expand(n, -1, -1).clone().requires_grad_()  # (n, T', H)
+            torch.autograd.grad(p.forward(e, p.mask_rows(n)).sum(), e)
+
+        def value(n: int, p=problem, x=x) -> None:
+            with torch.no_grad():
+                p.forward(x.expand(n, -1, -1), p.mask_rows(n))
+
+        jobs = {
+            f"{kind}:{n}": bench.timed(lambda fn=fn, n=n: fn(n))
+            for kind, fn in (("grad", grad), ("value", value))
+            for n in (1, 8, 32)
+        }
+        out[t] = {k: v["seconds"] for k, v in bench.interleave(jobs, REPS).items()}
+    return out
+
+
 def idea_prefix(lm, cases) -> dict:
     """IG with the held first token's keys/values cached once vs fed again in every row."""
     from dataclasses import replace
@@ -240,6 +317,8 @@ IDEAS = {
     "endpoints": idea_endpoints,
     "adaptive": idea_adaptive,
     "prefix": idea_prefix,
+    "accuracy": idea_accuracy,
+    "calls": idea_calls,
     "compile": idea_compile,
 }
 
@@ -247,7 +326,7 @@ IDEAS = {
 def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--tokens=")]
     sizes = [a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--tokens=")]
-    wanted = args or [i for i in IDEAS if i != "compile"]
+    wanted = args or [i for i in IDEAS if i not in ("compile", "accuracy")]
     lm = whyword.load_model()
     if sizes and sizes[0] == "heldout":
         cases = {f"h{i}": bench.build_case(lm, text) for i, text in enumerate(HELDOUT)}

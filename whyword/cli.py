@@ -62,6 +62,8 @@ def _explain(args) -> str:
     }
     if args.max_steps is not None:
         options["max_steps"] = args.max_steps
+    if args.tolerance is not None:
+        options["ig_tolerance"] = args.tolerance
     if args.fixed:
         options["adaptive"] = False
     explanation = explain(
@@ -123,6 +125,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--steps", type=int, default=32, help="IG steps of the first pass")
     e.add_argument("--max-steps", type=int, default=None, help="IG cap for adaptive refinement")
+    e.add_argument(
+        "--tolerance",
+        type=float,
+        default=None,
+        help="IG: refine until |completeness error| <= this (default 0.05; 0.01 for tighter scores)",
+    )
     e.add_argument(
         "--fixed", action="store_true", help="plain fixed-step IG (no adaptive refinement)"
     )

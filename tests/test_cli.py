@@ -1,0 +1,55 @@
+"""The command line: predictions, explanations and their options, and one-line failures."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from whyword import cli
+
+TEXT = "the cat sat on the"
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_predict_json_lists_k_rows(capsys, tiny_paths):
+    code, out, _ = run(capsys, "predict", TEXT, "--model", tiny_paths["gpt2"], "-k", "3", "--json")
+    assert code == 0
+    assert len(json.loads(out)["rows"]) == 3
+
+
+def ig_of(out: str) -> dict:
+    attributions = json.loads(out)["attributions"]
+    return next(a for a in attributions if a["method"] == "integrated_gradients")
+
+
+def test_explain_passes_ig_options_through(capsys, tiny_paths):
+    args = ["explain", TEXT, "--model", tiny_paths["gpt2"], "--json", "--steps", "8"]
+    code, out, _ = run(capsys, *args, "--fixed")
+    fixed = ig_of(out)
+    assert code == 0 and fixed["params"]["adaptive"] is False and fixed["steps"] == 8
+    code, out, _ = run(capsys, *args, "--tolerance", "0.001", "--max-steps", "64")
+    tight = ig_of(out)
+    assert code == 0
+    assert tight["params"]["ig_tolerance"] == 0.001 and tight["params"]["max_steps"] == 64
+    assert tight["steps"] >= 8 and tight["steps"] <= 64
+    assert tight["relative_error"] <= 0.001 or tight["steps"] > 64 - 16  # met, or at the cap
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["explain", TEXT, "--tolerance", "-1"], "ig_tolerance"),
+        (["explain", TEXT, "--steps", "0"], "n_steps"),
+        (["explain", "   "], "text"),
+    ],
+)
+def test_bad_options_are_one_line_on_stderr(capsys, tiny_paths, argv, words):
+    code, out, err = run(capsys, *argv, "--model", tiny_paths["gpt2"])
+    assert code == 2 and out == ""
+    assert err.startswith("whyword: ") and words in err and "Traceback" not in err

@@ -17,9 +17,8 @@ from whyword.options import BASELINES
 
 DEFAULT_METHODS = ("saliency", "integrated_gradients")
 NORMALISATIONS = ("per_method", "shared", "none")
-TOKEN_ID = re.compile(
-    r"^id:(-?\d{1,30})$"
-)  # a token id ("id:3681"); out of range: the core says so
+# a token id ("id:3681"); out of range: the core says so
+TOKEN_ID = re.compile(r"^id:(-?\d{1,30})$")
 
 
 @dataclass(frozen=True)

@@ -239,22 +239,24 @@ def idea_accuracy(lm, cases) -> dict:
                 "error": res.extras["relative_error"],
                 "per_token_error": _l1(res.scores, ref.scores),
             }
-        rows["captum search"] = _captum_search_accuracy(case.problem, ref.scores)
+        rows["captum search"] = _captum_search_accuracy(lm, case, ref.scores)
         out[t] = rows
         print(t, json.dumps(rows), flush=True)
     return out
 
 
-def _captum_search_accuracy(problem, ref: torch.Tensor) -> dict:
-    """Where the time-to-target search stops: plain Gauss–Legendre IG on the same path
-    (Captum's IG), steps doubled from 32 until |completeness error| <= 5 % (cap 256)."""
-    n = bench.CAPTUM_FIRST
-    while True:
-        res = integrate(problem, ExplainOptions(n_steps=n, adaptive=False))
-        err = res.extras["relative_error"]
-        if err <= bench.TARGET_ERROR or n >= bench.CAPTUM_CAP:
-            return {"steps": n, "error": err, "per_token_error": _l1(res.scores, ref)}
-        n *= 2
+def _captum_search_accuracy(lm, case, ref: torch.Tensor) -> dict:
+    """Where bench.py's time-to-target search stops (Captum IG, steps doubled until <= 5 %,
+    or its cap), scored token by token: plain Gauss–Legendre IG on the same path."""
+    batch = ExplainOptions().batch_rows(case.tokens)
+    needed, ladder = bench.captum_steps_needed(lm, case, batch, bench.CAPTUM_CAP)
+    n = needed or ladder[-1]["steps"]
+    res = integrate(case.problem, ExplainOptions(n_steps=n, adaptive=False))
+    return {
+        "steps": n,
+        "error": res.extras["relative_error"],
+        "per_token_error": _l1(res.scores, ref),
+    }
 
 
 def idea_calls(lm, cases) -> dict:

@@ -36,7 +36,7 @@ def test_explain_passes_ig_options_through(capsys, tiny_paths):
     code, out, _ = run(capsys, *args, "--tolerance", "0.001", "--max-steps", "64")
     tight = ig_of(out)
     assert code == 0
-    assert tight["params"]["ig_tolerance"] == 0.001 and tight["params"]["max_steps"] == 64
+    assert tight["params"]["tolerance"] == 0.001 and tight["params"]["max_steps"] == 64
     assert tight["steps"] >= 8 and tight["steps"] <= 64
     assert tight["relative_error"] <= 0.001 or tight["steps"] > 64 - 16  # met, or at the cap
 

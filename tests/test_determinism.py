@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import whyword as ww
-from whyword.attribution import METHODS
+from whyword.attr import METHODS
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT = "The capital of France is"
@@ -50,7 +50,7 @@ def test_smoothgrad_seed_decides_the_noise(tiny_gpt2) -> None:
 
     assert run(0) == run(0)
     assert run(1) != run(0)
-    assert ww.explain(TEXT, methods=("smoothgrad",), model=tiny_gpt2).params["seed"] == 0
+    assert ww.explain(TEXT, methods=("smoothgrad",), model=tiny_gpt2).attributions[0].params.seed == 0
 
 
 def test_smoothgrad_leaves_the_global_rng_alone(tiny_gpt2) -> None:
@@ -133,7 +133,9 @@ def test_app_repeats_and_reused_predictions_change_nothing(tiny_paths) -> None:
 
 
 def test_api_matches_the_library(tiny_paths) -> None:
+    """The API refines IG like the page: the same adaptive options as the library's."""
     from whyword.ui import handlers
+    from whyword.ui.share import Query
 
     data, _ = handlers.api_explain(
         TEXT, tiny_paths["gpt2"], methods="integrated_gradients,smoothgrad", steps=8
@@ -143,6 +145,7 @@ def test_api_matches_the_library(tiny_paths) -> None:
         methods=("integrated_gradients", "smoothgrad"),
         model=tiny_paths["gpt2"],
         n_steps=8,
-        adaptive=False,
+        max_steps=Query().max_steps,
     )
+    assert direct.attribution("integrated_gradients").params.adaptive
     assert {a["method"]: tuple(a["scores"]) for a in data["attributions"]} == scores(direct)

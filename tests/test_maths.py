@@ -6,8 +6,8 @@ import pytest
 import torch
 
 import whyword as ww
+from whyword.attribute import reference_embeddings
 from whyword.encoding import encode
-from whyword.explain import reference_embeddings
 
 PROMPT = "The capital of France is"
 
@@ -178,16 +178,24 @@ def test_ig_default_uses_at_least_32_steps():
 
 
 def _problem(lm, text: str, target: str | None = None):
-    """The AttributionProblem `explain` builds for `target` (default: the top-1)."""
+    """The Problem `explain` builds for `target` (default: the top-1)."""
     from whyword import targets
-    from whyword.explain import _layouts, _problem
+    from whyword.attribute import build_problem
+    from whyword.explain import row_for
     from whyword.predict import predictions
 
     enc = encode(lm, text)
-    top1 = predictions(lm, enc, 1)[0].candidates[0].token_id
-    tgt = targets.resolve(lm, enc, target, top1)
-    layouts = _layouts(lm, enc, tgt, None, 0)
-    return _problem(lm, enc, layouts, (1.0,), ww.ExplainOptions())
+    (slot,) = predictions(lm, enc, 1)[:1]
+    tgt = targets.resolve(lm, enc, target, slot.candidates[0].token_id)
+    row = row_for(lm, enc, tgt.ids, None, 0, slot)
+    return build_problem(lm, row.target.ids, [row], ww.ExplainOptions())
+
+
+def _ig(problem, **options):
+    from whyword.attr import IGParams
+    from whyword.attr.integrated_gradients import integrated_gradients
+
+    return integrated_gradients(problem, IGParams.from_options(ww.ExplainOptions(**options)))
 
 
 @pytest.mark.parametrize(
@@ -198,68 +206,67 @@ def test_held_first_token_cached_once_gives_the_same_ig(tiny_gpt2, text, target)
     """IG with the first token's keys/values computed once equals IG feeding it every row."""
     from dataclasses import replace
 
-    from whyword.integrated import integrate
-
     problem = _problem(tiny_gpt2, text, target)
     assert problem.path_forward is not None
-    opts = ww.ExplainOptions(n_steps=8, nodes_per_interval=4, max_steps=8)
-    cached = integrate(problem, opts)
-    full = integrate(replace(problem, path_forward=None), opts)
-    assert cached.scores[0] == 0.0 and full.scores[0] == 0.0
+    opts = {"n_steps": 8, "nodes_per_interval": 4, "max_steps": 8}
+    cached = _ig(problem, **opts)
+    full = _ig(replace(problem, path_forward=None), **opts)
+    assert cached.scores[0, 0] == 0.0
+    assert full.scores[0, 0] == 0.0
     torch.testing.assert_close(cached.scores, full.scores, rtol=1e-4, atol=1e-5)
-    assert cached.extras["f_input"] == pytest.approx(full.extras["f_input"], abs=1e-5)
+    assert cached.completeness[0].f_input == pytest.approx(full.completeness[0].f_input, abs=1e-5)
 
 
 @pytest.mark.slow
 def test_held_first_token_cache_on_default_model(smol):
     from dataclasses import replace
 
-    from whyword.integrated import integrate
-
     problem = _problem(smol, PROMPT)
     assert problem.path_forward is not None
-    opts = ww.ExplainOptions(n_steps=8, nodes_per_interval=4, max_steps=8)
-    cached, full = (integrate(p, opts) for p in (problem, replace(problem, path_forward=None)))
+    opts = {"n_steps": 8, "nodes_per_interval": 4, "max_steps": 8}
+    cached, full = (_ig(p, **opts) for p in (problem, replace(problem, path_forward=None)))
     scale = float(full.scores.abs().max())
     torch.testing.assert_close(cached.scores, full.scores, rtol=0, atol=2e-3 * scale)
 
 
 def test_no_prefix_shortcut_where_it_cannot_hold(tiny_bert, tiny_gpt2):
-    from whyword.forward import Layout, held_prefix_scorer
+    from whyword.forward import Layout, RowSpec, held_prefix_scorer
+    from whyword.objectives import get_objective
 
     assert _problem(tiny_bert, "The capital of [MASK] is Paris.").path_forward is None
     x = prompt_embeds(tiny_gpt2, PROMPT)  # (1, T, H)
     ids = tuple(encode(tiny_gpt2, PROMPT).ids)
     reads_first = Layout(ids, len(ids), (), ((0, 5), (len(ids) - 1, 7)), causal=True)
-    assert held_prefix_scorer(tiny_gpt2, [reads_first], [1.0], x) is None
+    row = RowSpec(reads_first, get_objective("log_prob"), (5, 7))
+    assert held_prefix_scorer(tiny_gpt2, [row], x) is None
 
 
 def test_adaptive_ig_recovers_exact_scores_of_a_separable_function():
     """F = Σ_t tanh(8 e_t·u): each token's exact IG score is tanh(8 x_t·u) − tanh(8 x'_t·u),
     steepest near the zero baseline, where the graded intervals put their nodes."""
-    from whyword.attribution import AttributionProblem
-    from whyword.integrated import integrate
+    from whyword.attr import Problem
+    from whyword.attr.problem import fixed_rows
 
     torch.manual_seed(0)
     x = torch.randn(1, 6, 4)  # (1, T, H)
     u = torch.randn(4)  # (H,)
 
-    def forward(e, mask):
+    def forward(e, mask, rows):
         return torch.tanh(8 * e @ u).sum(dim=-1)  # (B, T, H) -> (B,)
 
     anchors = torch.zeros(6, dtype=torch.bool)
     anchors[0] = True
-    problem = AttributionProblem(forward, x, torch.ones(1, 6), torch.zeros(1, 6, 4), anchors)
+    problem = Problem(
+        forward,
+        x,
+        torch.zeros(1, dtype=torch.long),
+        torch.ones(1, 6),
+        torch.zeros(1, 6, 4),
+        anchors,
+        fixed_rows(64),
+    )
     exact = torch.tanh(8 * x[0] @ u) - torch.tanh(8 * problem.baseline[0] @ u)  # (T,)
-    result = integrate(problem, ww.ExplainOptions(ig_tolerance=1e-4, max_steps=512))
-    assert result.extras["relative_error"] <= 1e-4
-    torch.testing.assert_close(result.scores, exact, rtol=0, atol=1e-3)
-    assert result.scores[0] == 0.0  # held: it never moves
-
-
-def test_batch_rows_scale_with_length_unless_set():
-    opts = ww.ExplainOptions()
-    assert [opts.batch_rows(t) for t in (1, 5, 12, 32, 64, 1000)] == [64, 64, 42, 16, 16, 16]
-    assert ww.ExplainOptions(internal_batch_size=8).batch_rows(5) == 8
-    with pytest.raises(ww.InputError):
-        ww.ExplainOptions(internal_batch_size=0)
+    result = _ig(problem, ig_tolerance=1e-4, max_steps=512)
+    assert result.completeness[0].relative_error <= 1e-4
+    torch.testing.assert_close(result.scores[0], exact, rtol=0, atol=1e-3)
+    assert result.scores[0, 0] == 0.0  # held: it never moves

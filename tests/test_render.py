@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from whyword.explanation import Attribution, Candidate, Explanation, Prediction
+from whyword.params import IGParams
 from whyword.render import (
     colours,
     export_csv,
@@ -63,6 +64,8 @@ def explanation(
     foil: str | None = None,
     params: dict | None = None,
     notes: tuple[str, ...] = (),
+    held: tuple[int, ...] = (),
+    gap: int | None = None,
     text: str = "The capital of France is",
     target: str = " Paris",
 ) -> Explanation:
@@ -92,6 +95,8 @@ def explanation(
         params=params or {},
         timings={"predictions": 0.01, "total": 0.5},
         notes=notes,
+        held=held,
+        gap=gap,
     )
 
 
@@ -100,15 +105,18 @@ def ig(scores, relative_error=0.01, **extra) -> Attribution:
         method="integrated_gradients",
         scores=tuple(scores),
         signed=True,
-        params={
-            "baseline": "zero",
-            "hold_first": True,
-            "n_steps": 32,
-            "max_steps": 256,
-            "ig_tolerance": 0.05,
-            "error_bound": 0.02,
-            "intervals": 4,
-        },
+        params=IGParams(
+            baseline="zero",
+            hold_first=True,
+            n_steps=32,
+            adaptive=True,
+            tolerance=0.05,
+            max_steps=256,
+            nodes_per_interval=4,
+            grading=3.0,
+        ),
+        error_bound=0.02,
+        intervals=4,
         seconds=1.25,
         convergence_delta=0.003,
         relative_error=relative_error,
@@ -142,7 +150,7 @@ def hostile() -> Explanation:
         foil=" <script>alert('foil')</script>",
         target=" <img src=x onerror=alert(2)>",
         text="<script>alert('text')</script> & \"quotes\"",
-        params={"anchors": [0, n - 1]},
+        held=(0, n - 1),
         notes=("A note with <script>alert('note')</script>",),
     )
 
@@ -397,7 +405,7 @@ def test_all_zero_row_and_held_zero_are_neutral():
     e = explanation(
         tokens,
         (ig([0.0, 0.5, -0.25]), Attribution("occlusion", (0.0, 0.0, 0.0), True)),
-        params={"anchors": [0]},
+        held=(0,),
     )
     markup = heatmap_html(e)
     spans = token_spans(markup)
@@ -424,7 +432,7 @@ def test_infill_gap_is_marked_between_the_right_tokens():
         tokens,
         (Attribution("input_x_gradient", (0.1, 0.2, 0.3, 0.4), True),),
         mode="infill",
-        params={"gap": 2},
+        gap=2,
     )
     texts = [s["text"] for s in parse(heatmap_html(e)).spans if s.get("title")]
     assert texts == ["The", "␣cat", "⟨␣Paris⟩", "␣on", "␣the"]
@@ -575,7 +583,7 @@ def test_rank_agreement_ignores_tokens_ig_held_fixed():
     e = explanation(
         tokens,
         (ig([0.0, 1.0, 2.0, 3.0]), Attribution("occlusion", (5.0, 1.0, 2.0, 3.0), True)),
-        params={"anchors": [0]},
+        held=(0,),
     )
     assert rank_agreement(e)[("integrated_gradients", "occlusion")] == pytest.approx(1.0)
 

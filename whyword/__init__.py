@@ -1,29 +1,44 @@
 """WhyWord: see why a language model predicts the word it predicts."""
 
-from whyword.attribution import METHODS
+from whyword.attr import METHODS, Problem, register_method
+from whyword.attribute import Output, attribute
 from whyword.errors import InputError, ModelLoadError, TargetError, WhyWordError
 from whyword.explain import explain
 from whyword.explanation import Attribution, Candidate, Explanation, Prediction
+from whyword.matrix import AttributionMatrix, Completeness, MethodScores, OutputRow
 from whyword.models import LoadedModel, load_model
-from whyword.options import ExplainOptions
+from whyword.objectives import OBJECTIVES, Scores, register_objective
+from whyword.options import DEFAULT_METHODS, ExplainOptions
 from whyword.predict import predict
 from whyword.tokens import Token
 
 __all__ = [
+    "DEFAULT_METHODS",
     "METHODS",
+    "OBJECTIVES",
     "Attribution",
+    "AttributionMatrix",
     "Candidate",
+    "Completeness",
     "ExplainOptions",
     "Explanation",
     "InputError",
     "LoadedModel",
+    "MethodScores",
     "ModelLoadError",
+    "Output",
+    "OutputRow",
     "Prediction",
+    "Problem",
+    "Scores",
     "TargetError",
     "Token",
     "WhyWordError",
+    "attribute",
     "explain",
     "load_model",
     "predict",
+    "register_method",
+    "register_objective",
 ]
 __version__ = "0.1.0"

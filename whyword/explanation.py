@@ -8,6 +8,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from whyword.params import params_from_dict
 from whyword.tokens import Token
 
 
@@ -33,6 +34,7 @@ class Prediction:
     scoring: str  # "next_token" | "masked" | "infill"
     mask: int | None = None  # which mask (0-based) in masked / infill mode
     note: str = ""  # how the probabilities were computed, when it is not plain softmax
+    pool: tuple[int, ...] = ()  # infill: every candidate the probabilities are normalised over
 
     def __post_init__(self) -> None:
         probs = [c.log_prob for c in self.candidates]
@@ -60,7 +62,7 @@ class Attribution:
     method: str
     scores: tuple[float, ...]  # one per input token; 0 for tokens that are not attributed
     signed: bool  # False: magnitudes only (saliency) — no "against" colour
-    params: dict[str, Any] = field(default_factory=dict)
+    params: Any = None  # the method's typed parameters (whyword/params.py), None if none
     seconds: float = 0.0
     convergence_delta: float | None = None  # IG: sum(scores) - (F(x) - F(baseline))
     relative_error: float | None = None  # IG: |delta| / |F(x) - F(baseline)|
@@ -68,6 +70,9 @@ class Attribution:
     f_baseline: float | None = None
     steps: int | None = None  # gradient evaluations used (IG, SmoothGrad)
     note: str = ""
+    error_bound: float | None = None  # IG: Σ|interval checks| / |gap| (no cancelling)
+    intervals: int | None = None  # IG: sub-intervals of the path at the end
+    stdev: float | None = None  # SmoothGrad: the noise in embedding units
 
     def __post_init__(self) -> None:
         assert all(math.isfinite(s) for s in self.scores), f"{self.method}: non-finite score"
@@ -94,9 +99,12 @@ class Explanation:
     target_log_prob: float
     attributions: tuple[Attribution, ...]
     mask: int | None = None
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)  # the ExplainOptions used
     timings: dict[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    held: tuple[int, ...] = ()  # tokens IG held at their real embedding (they score 0)
+    gap: int | None = None  # infill: where the candidate goes in the input
+    version: int = 2  # of the JSON layout: 2 typed method params, `held` and `gap` (1: in params)
 
     def __post_init__(self) -> None:
         n = len(self.tokens)
@@ -146,12 +154,23 @@ class Explanation:
         data = dict(data)
         data["tokens"] = tuple(Token(**t) for t in data["tokens"])
         data["predictions"] = tuple(
-            Prediction(**{**p, "candidates": tuple(Candidate(**c) for c in p["candidates"])})
+            Prediction(
+                **{
+                    **p,
+                    "candidates": tuple(Candidate(**c) for c in p["candidates"]),
+                    "pool": tuple(p.get("pool") or ()),
+                }
+            )
             for p in data["predictions"]
         )
-        data["attributions"] = tuple(
-            Attribution(**{**a, "scores": tuple(a["scores"])}) for a in data["attributions"]
-        )
+        if data.get("version", 1) < 2:  # version 1 kept anchors and gap in the options dict
+            params = dict(data.get("params") or {})
+            data["held"] = tuple(params.pop("anchors", None) or ())
+            data["gap"] = params.pop("gap", None)
+            data["params"] = params
+            data["version"] = 2
+        data["attributions"] = tuple(_attribution(a) for a in data["attributions"])
+        data["held"] = tuple(data.get("held") or ())
         data["target_ids"] = tuple(data["target_ids"])
         data["foil_ids"] = tuple(data["foil_ids"]) if data["foil_ids"] is not None else None
         data["notes"] = tuple(data["notes"])
@@ -172,3 +191,23 @@ class Explanation:
         return (
             f"<table><caption>{title}</caption><tr><th>token</th>{head}</tr>{''.join(rows)}</table>"
         )
+
+
+def _attribution(a: dict[str, Any]) -> Attribution:
+    a = dict(a)
+    a["scores"] = tuple(a["scores"])
+    params = a.get("params")
+    if isinstance(params, dict) and a["method"] == "integrated_gradients":  # version 1 extras
+        a.setdefault("error_bound", params.get("error_bound"))
+        a.setdefault("intervals", params.get("intervals"))
+        if "ig_tolerance" in params:
+            params = {
+                "nodes_per_interval": 4,  # version 1's default
+                **params,
+                "tolerance": params["ig_tolerance"],
+                "grading": params["ig_grading"],
+            }
+    if isinstance(params, dict) and a["method"] == "smoothgrad":
+        a.setdefault("stdev", params.get("stdev"))
+    a["params"] = params_from_dict(a["method"], params) if params else None
+    return Attribution(**a)

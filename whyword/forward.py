@@ -1,8 +1,11 @@
-"""The differentiable forward pass: input embeddings -> log-probability of a token sequence.
+"""The differentiable forward pass: input embeddings -> one objective value per explained row.
 
-A `Layout` says how one target is read off the model: which fixed (not attributed) ids are
-inserted into the input — a causal continuation, an infill candidate — and which positions'
-logits score which ids. Captum then varies only the attributed input embeddings.
+A `Layout` says how one token sequence is read off the model: which fixed (not attributed) ids
+are inserted into the input — a causal continuation, an infill candidate — and which
+positions' logits score which ids. A `RowSpec` is one output row of the attribution matrix:
+its target (and foil, and infill pool) layouts and its objective. `matrix_scorer` builds the
+F that every method differentiates: F(embeds, mask, row) evaluates, for each batch example, the
+objective of *its* row, with every sequence of the batch in one padded model call.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ import torch
 from whyword.encoding import Encoded
 from whyword.errors import TargetError
 from whyword.models import LoadedModel
+from whyword.objectives import Objective, Scores
 
-ScoreFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (B,T,H), (B,T) -> (B,)
+# F(embeds, mask, rows): (B, T, H), (B, T), (B,) long -> (B,)
+ScoreFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,14 @@ class Layout:
     @property
     def full_length(self) -> int:
         return len(self.ids) + len(self.inserted)
+
+    def in_context(self) -> tuple[bool, ...]:
+        """Per attributed token: can it change the scored logits? (always, unless causal)"""
+        if not self.causal:
+            return (True,) * len(self.ids)
+        last = max(p for p, _ in self.scored)
+        shift = len(self.inserted)
+        return tuple((j if j < self.insert_at else j + shift) <= last for j in range(len(self.ids)))
 
 
 def layout_for(lm: LoadedModel, enc: Encoded, target: Sequence[int], mask_index: int = 0) -> Layout:
@@ -50,6 +63,16 @@ def layout_for(lm: LoadedModel, enc: Encoded, target: Sequence[int], mask_index:
     return Layout(enc.ids, gap, inserted, tuple(scored), causal=True)
 
 
+def position_layout(ids: Sequence[int], position: int, target: Sequence[int]) -> Layout:
+    """A causal row read at `position`: its logits predict `target` (teacher-forced after the
+    first piece), ignoring the text that follows (it is out of the row's context)."""
+    ids, target = tuple(ids), tuple(int(t) for t in target)
+    if not 0 <= position < len(ids):
+        raise TargetError(f"Position {position} is outside the text (0 to {len(ids) - 1}).")
+    scored = tuple((position + j, t) for j, t in enumerate(target))
+    return Layout(ids, position + 1, target[:-1], scored, causal=True)
+
+
 def _masked_layout(
     lm: LoadedModel, enc: Encoded, target: tuple[int, ...], mask_index: int
 ) -> Layout:
@@ -60,6 +83,37 @@ def _masked_layout(
     ids = enc.ids[:p] + (mask_id,) * len(target) + enc.ids[p + 1 :]  # one mask per target piece
     scored = tuple((p + j, t) for j, t in enumerate(target))
     return Layout(ids, p, (), scored, causal=False)
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    """One output row: the sequences it scores and the objective that combines them."""
+
+    target: Layout
+    objective: Objective
+    target_ids: tuple[int, ...]  # what is explained (a masked slot's or a causal word's ids)
+    foil: Layout | None = None
+    foil_ids: tuple[int, ...] | None = None
+    pool: tuple[Layout, ...] = ()  # the other infill candidates (infill_posterior)
+
+    def __post_init__(self) -> None:
+        for other in (self.foil, *self.pool):
+            if other is not None and other.ids != self.target.ids:
+                raise TargetError(
+                    "In a masked slot the target and the foil must have the same number of tokens."
+                )
+        if self.objective.needs_foil and self.foil is None:
+            raise TargetError(f"The objective '{self.objective.name}' needs a foil.")
+        if self.objective.needs_pool and not self.pool:
+            raise TargetError(f"The objective '{self.objective.name}' needs candidates.")
+
+    @property
+    def layouts(self) -> tuple[Layout, ...]:
+        return (self.target, *((self.foil,) if self.foil is not None else ()), *self.pool)
+
+    def in_context(self) -> tuple[bool, ...]:
+        flags = [layout.in_context() for layout in self.layouts]
+        return tuple(any(col) for col in zip(*flags, strict=True))
 
 
 @dataclass(frozen=True)
@@ -79,92 +133,132 @@ class HeldPrefix:
         return DynamicCache(ddp_cache_data=data)  # fresh per call: the forward appends to it
 
 
-def sequence_scorer(
-    lm: LoadedModel,
-    layouts: Sequence[Layout],
-    signs: Sequence[float],
-    prefix: HeldPrefix | None = None,
+def matrix_scorer(
+    lm: LoadedModel, rows: Sequence[RowSpec], prefix: HeldPrefix | None = None
 ) -> ScoreFn:
-    """F(embeds) = sum_i signs[i] * log p(layout_i's ids); all layouts share the attributed ids.
+    """F(embeds, mask, row) = objective of row[b] on example b; all rows share the input ids.
 
     With `prefix`, F takes only the embeddings after the held prefix (and their mask)."""
-    assert len({layout.ids for layout in layouts}) == 1, "layouts must share the attributed input"
+    rows = tuple(rows)
+    assert len({r.target.ids for r in rows}) == 1, "rows must share the attributed input"
     takes_keep = "logits_to_keep" in inspect.signature(lm.model.forward).parameters
 
-    def score(embeds: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        total = torch.zeros(embeds.shape[0], dtype=embeds.dtype)  # (B,)
-        for layout, sign in zip(layouts, signs, strict=True):
-            total = total + sign * _layout_log_prob(
-                lm, layout, embeds, attention_mask, takes_keep, prefix
-            )
-        return total  # (B,)
+    def score(embeds: torch.Tensor, attention_mask: torch.Tensor, row: torch.Tensor):
+        picks = [int(r) for r in row.reshape(-1).tolist()]  # (B,) as Python ints
+        seqs = [(b, layout) for b, r in enumerate(picks) for layout in rows[r].layouts]
+        log_probs, logits = _sequence_scores(
+            lm, embeds, attention_mask, seqs, takes_keep, prefix
+        )  # (S,), (S,)
+        return _objectives(rows, picks, log_probs, logits, embeds.dtype)  # (B,)
 
     return score
 
 
+def _objectives(rows, picks, log_probs, logits, dtype) -> torch.Tensor:
+    out = torch.zeros(len(picks), dtype=torch.float32, device=log_probs.device)  # (B,)
+    starts, at = [], 0
+    for r in picks:
+        starts.append(at)
+        at += len(rows[r].layouts)
+    by_objective: dict[str, list[int]] = {}
+    for b, r in enumerate(picks):
+        by_objective.setdefault(rows[r].objective.name, []).append(b)
+    for members in by_objective.values():
+        first = rows[picks[members[0]]]
+        s = [starts[b] for b in members]
+        idx = torch.tensor(s, device=log_probs.device)  # (M,)
+        foil = first.foil is not None
+        scores = Scores(
+            target_log_prob=log_probs[idx],
+            target_logit=logits[idx],
+            foil_log_prob=log_probs[idx + 1] if foil else None,
+            foil_logit=logits[idx + 1] if foil else None,
+            pool_log_probs=_pool(rows, picks, members, s, log_probs, int(foil))
+            if first.pool
+            else None,
+        )
+        out[idx.new_tensor(members)] = first.objective.fn(scores).float()  # (M,)
+    return out.to(dtype)
+
+
+def _pool(rows, picks, members, starts, log_probs, offset) -> torch.Tensor:
+    sizes = {len(rows[picks[b]].pool) for b in members}
+    assert len(sizes) == 1, "rows of one objective in a batch must share their pool size"
+    n = sizes.pop()
+    cols = [[s] + list(range(s + 1 + offset, s + 1 + offset + n)) for s in starts]
+    return log_probs[torch.tensor(cols, device=log_probs.device)]  # (M, 1 + N): target first
+
+
+def _sequence_scores(lm, embeds, attention_mask, seqs, takes_keep, prefix):
+    """Σ log p and Σ logit of each (example, layout) sequence, all in one padded call."""
+    held = 0 if prefix is None else prefix.length
+    device = embeds.device
+    fulls, masks, scored = [], [], []
+    for b, layout in seqs:
+        at = layout.insert_at - held
+        fixed = lm.embed(torch.tensor(layout.inserted, dtype=torch.long, device=device))  # (I, H)
+        fulls.append(torch.cat([embeds[b, :at], fixed.to(embeds.dtype), embeds[b, at:]]))
+        ones = attention_mask.new_ones(len(layout.inserted))  # (I,)
+        masks.append(torch.cat([attention_mask[b, :at], ones, attention_mask[b, at:]]))
+        scored.append(layout.scored)
+    length = max(f.shape[0] for f in fulls)
+    full = embeds.new_zeros(len(seqs), length, embeds.shape[-1])  # (S, L, H) right-padded
+    mask = attention_mask.new_zeros(len(seqs), held + length)  # (S, held + L)
+    mask[:, :held] = 1
+    for i, (f, m) in enumerate(zip(fulls, masks, strict=True)):
+        full[i, : f.shape[0]] = f
+        mask[i, held : held + m.shape[0]] = m
+    positions = sorted({p - held for s in scored for p, _ in s})  # union of scored positions
+    where = {p: i for i, p in enumerate(positions)}
+    keep = torch.tensor(positions, dtype=torch.long, device=device)  # (P,)
+    kwargs = {"past_key_values": prefix.for_batch(len(seqs))} if prefix is not None else {}
+    if prefix is None and seqs[0][1].causal:
+        kwargs["use_cache"] = False
+    if seqs[0][1].causal and takes_keep:
+        out = lm.model(inputs_embeds=full, attention_mask=mask, logits_to_keep=keep, **kwargs)
+        logits = out.logits  # (S, P, V)
+    else:
+        logits = lm.model(inputs_embeds=full, attention_mask=mask, **kwargs).logits[:, keep]
+    logits = logits.float()  # (S, P, V)
+    width = max(len(s) for s in scored)
+    col = torch.zeros(len(seqs), width, dtype=torch.long, device=device)  # (S, W)
+    ids = torch.zeros_like(col)  # (S, W)
+    weight = torch.zeros(len(seqs), width, device=device)  # (S, W) 1 where a piece is scored
+    for i, s in enumerate(scored):
+        for j, (p, t) in enumerate(s):
+            col[i, j], ids[i, j], weight[i, j] = where[p - held], t, 1.0
+    rows = torch.arange(len(seqs), device=device).unsqueeze(1)  # (S, 1)
+    picked_logits = logits[rows, col]  # (S, W, V)
+    token_logit = picked_logits.gather(-1, ids.unsqueeze(-1)).squeeze(-1)  # (S, W)
+    token_lp = token_logit - torch.logsumexp(picked_logits, dim=-1)  # (S, W)
+    return (token_lp * weight).sum(-1), (token_logit * weight).sum(-1)  # (S,), (S,)
+
+
 def held_prefix_scorer(
-    lm: LoadedModel, layouts: Sequence[Layout], signs: Sequence[float], inputs: torch.Tensor
+    lm: LoadedModel, rows: Sequence[RowSpec], inputs: torch.Tensor
 ) -> ScoreFn | None:
-    """`sequence_scorer` for IG paths that hold the first token: it runs once, cached.
+    """`matrix_scorer` for IG paths that hold the first token: it runs once, cached.
 
     None where that cannot work (a masked LM, a score read at the first position) or where
     the cached run does not reproduce F on the real input (a model whose cache differs):
-    then IG runs every row in full, as before."""
+    then IG runs every row in full, as before. `inputs`: (1, T, H) real embeddings."""
     held = 1
     if not all(
         layout.causal and layout.insert_at >= held and min(p for p, _ in layout.scored) >= held
-        for layout in layouts
+        for row in rows
+        for layout in row.layouts
     ):
         return None
+    picks = torch.arange(len(rows), device=inputs.device)  # (R,)
+    x = inputs.expand(len(rows), -1, -1)  # (R, T, H)
+    ones = torch.ones(x.shape[:2], dtype=torch.long, device=inputs.device)  # (R, T)
     try:
         with torch.no_grad():
             out = lm.model(inputs_embeds=inputs[:, :held], use_cache=True)
             layers = tuple((layer.keys, layer.values) for layer in out.past_key_values.layers)
-            scorer = sequence_scorer(lm, layouts, signs, HeldPrefix(layers, held))
-            length = inputs.shape[1]
-            cached = scorer(inputs[:, held:], torch.ones(1, length - held, dtype=torch.long))
-            full = sequence_scorer(lm, layouts, signs)(
-                inputs, torch.ones(1, length, dtype=torch.long)
-            )
+            scorer = matrix_scorer(lm, rows, HeldPrefix(layers, held))
+            cached = scorer(x[:, held:], ones[:, held:], picks)  # (R,)
+            full = matrix_scorer(lm, rows)(x, ones, picks)  # (R,)
     except (AttributeError, TypeError, ValueError, RuntimeError, IndexError):
         return None  # no DynamicCache-style cache on this model: no shortcut
     return scorer if torch.allclose(cached, full, rtol=1e-4, atol=1e-3) else None
-
-
-def _layout_log_prob(
-    lm, layout: Layout, embeds, attention_mask, takes_keep: bool, prefix: HeldPrefix | None
-) -> torch.Tensor:
-    batch = embeds.shape[0]
-    held = 0 if prefix is None else prefix.length
-    at = layout.insert_at - held
-    fixed = lm.embed(torch.tensor(layout.inserted, dtype=torch.long))  # (I, H)
-    full = torch.cat(
-        [embeds[:, :at], fixed.unsqueeze(0).expand(batch, -1, -1), embeds[:, at:]], dim=1
-    )  # (B, T−held+I, H)
-    ones = attention_mask.new_ones(batch, len(layout.inserted))  # (B, I)
-    mask = torch.cat(
-        [
-            attention_mask.new_ones(batch, held),
-            attention_mask[:, :at],
-            ones,
-            attention_mask[:, at:],
-        ],
-        dim=1,
-    )  # (B, T+I): the mask covers the cached prefix too
-    positions = torch.tensor([p - held for p, _ in layout.scored], dtype=torch.long)  # (P,)
-    ids = torch.tensor([t for _, t in layout.scored], dtype=torch.long)  # (P,)
-    if prefix is not None:
-        kwargs = {"past_key_values": prefix.for_batch(batch)}
-    else:
-        kwargs = {"use_cache": False} if layout.causal else {}
-    if layout.causal and takes_keep:
-        logits = lm.model(
-            inputs_embeds=full, attention_mask=mask, logits_to_keep=positions, **kwargs
-        ).logits  # (B, P, V)
-    else:
-        logits = lm.model(inputs_embeds=full, attention_mask=mask, **kwargs).logits[
-            :, positions
-        ]  # (B, P, V)
-    log_probs = torch.log_softmax(logits.float(), dim=-1)  # (B, P, V)
-    picked = log_probs.gather(-1, ids.view(1, -1, 1).expand(batch, -1, 1))  # (B, P, 1)
-    return picked.squeeze(-1).sum(dim=-1)  # (B,)

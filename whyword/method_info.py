@@ -1,6 +1,6 @@
 """What each attribution method is and how to read it: metadata only, no torch, no Captum.
 
-Rendering and the UI read these; `whyword.attribution` pairs each with its Captum runner.
+Rendering and the UI read these; `whyword.attr` pairs each with its runner.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ class MethodInfo:
     label: str
     signed: bool  # False: magnitudes only, no "against" direction
     description: str
+    completeness: bool = False  # scores add up to F(input) − F(baseline): a trust panel applies
 
 
 METHOD_INFO: dict[str, MethodInfo] = {
@@ -39,6 +40,7 @@ METHOD_INFO: dict[str, MethodInfo] = {
             True,
             "Gradients averaged along a path from a baseline to the real embeddings; the "
             "scores add up to F(input) − F(baseline) (completeness).",
+            completeness=True,
         ),
         MethodInfo(
             "smoothgrad",

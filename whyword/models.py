@@ -63,6 +63,11 @@ class LoadedModel:
         return min(limits)
 
     @property
+    def device(self) -> torch.device:
+        """Where the model's weights live: every tensor a method makes is made there."""
+        return self.embedding.weight.device
+
+    @property
     def vocab_size(self) -> int:
         return int(self.embedding.num_embeddings)
 

@@ -10,7 +10,7 @@ from typing import Any
 from whyword.errors import InputError
 
 BASELINES = ("zero", "pad", "mask")
-TOKEN_ROWS = 512  # default batch: about this many (row × token) per forward/backward
+DEFAULT_METHODS = ("saliency", "integrated_gradients")  # the page, the CLI and the API
 
 
 @dataclass(frozen=True)
@@ -25,11 +25,12 @@ class ExplainOptions:
     max_steps: int = 256  # IG: cap on gradient evaluations (time grows linearly with it)
     nodes_per_interval: int = 4  # IG: Gauss–Legendre nodes per sub-interval (finer refinement)
     ig_grading: float = 3.0  # IG: interval edges at α = t**grading, denser near the baseline
-    internal_batch_size: int | None = None  # rows per forward/backward batch (None: by length)
+    internal_batch_size: int | None = None  # rows per forward/backward (None: memory budget)
     nt_samples: int = 10  # SmoothGrad: noisy samples
     noise: float = 0.1  # SmoothGrad: noise stdev as a fraction of the embeddings' stdev
     seed: int = 0  # SmoothGrad: the noise is seeded, so results repeat
-    infill_candidates: int = 50  # infill on causal LMs: left-context top-N rescored
+    infill_candidates: int = 20  # infill on causal LMs: left-context top-N rescored; the
+    # probabilities (bars, status, the attributed infill_posterior) are normalised over them
     max_tokens: int | None = None  # refuse longer input (None: the model's own limit)
     progress: Callable[[float, str], None] | None = None  # called as IG refines (UI progress)
 
@@ -55,14 +56,6 @@ class ExplainOptions:
             )
         if self.max_steps < self.n_steps:
             object.__setattr__(self, "max_steps", self.n_steps)
-
-    def batch_rows(self, tokens: int) -> int:
-        """Rows per batched forward/backward: the option, or by default about 512 token-rows
-        (16 to 64 rows). Short prompts gain from bigger batches (5 tokens: 64 rows −21 % per
-        row against 16) and activation memory stays bounded (≈ 1 MB per token-row here)."""
-        if self.internal_batch_size is not None:
-            return self.internal_batch_size
-        return max(16, min(64, TOKEN_ROWS // max(1, tokens)))
 
     @classmethod
     def build(cls, **options: Any) -> ExplainOptions:

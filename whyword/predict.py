@@ -37,12 +37,12 @@ def predict(text: str, k: int = 10, model=None):
 
 @torch.no_grad()
 def predictions(
-    lm: LoadedModel, enc: Encoded, k: int, infill_candidates: int = 50
+    lm: LoadedModel, enc: Encoded, k: int, infill_candidates: int = 20
 ) -> tuple[Prediction, ...]:
     """One `Prediction` per slot the text asks for, each with its top-k candidates."""
     if enc.mode == "infill":
         return (_infill(lm, enc, k, max(k, infill_candidates)),)
-    ids = torch.tensor([enc.ids])  # (1, T)
+    ids = torch.tensor([enc.ids], device=lm.device)  # (1, T)
     kwargs = {"use_cache": False} if lm.kind == "causal" else {}
     logits = lm.model(input_ids=ids, **kwargs).logits[0].float()  # (T, V)
     if enc.mode == "next_token":
@@ -71,7 +71,7 @@ def _candidate(lm: LoadedModel, token_id: int, log_prob: float) -> Candidate:
 
 def _infill(lm: LoadedModel, enc: Encoded, k: int, n: int) -> Prediction:
     """Rescore the left context's top-n next tokens with the right context; normalise over them."""
-    left = torch.tensor([enc.ids[: enc.gap]])  # (1, L)
+    left = torch.tensor([enc.ids[: enc.gap]], device=lm.device)  # (1, L)
     logits = lm.model(input_ids=left, use_cache=False).logits[0, -1].float()  # (V,)
     pool = torch.topk(logits[: lm.vocab_size], min(n, lm.vocab_size)).indices.tolist()
     scores = infill_scores(lm, enc, [(c,) for c in pool])  # (n,)
@@ -79,7 +79,11 @@ def _infill(lm: LoadedModel, enc: Encoded, k: int, n: int) -> Prediction:
     order = torch.argsort(log_probs, descending=True)[:k]
     cands = tuple(_candidate(lm, pool[int(i)], float(log_probs[i])) for i in order)
     return Prediction(
-        candidates=cands, scoring="infill", mask=0, note=INFILL_NOTE.format(n=len(pool))
+        candidates=cands,
+        scoring="infill",
+        mask=0,
+        note=INFILL_NOTE.format(n=len(pool)),
+        pool=tuple(pool),
     )
 
 
@@ -92,12 +96,13 @@ def infill_scores(lm: LoadedModel, enc: Encoded, candidates: list[tuple[int, ...
         by_length.setdefault(len(cand), []).append(i)
     for indices in by_length.values():
         for chunk in _chunks(indices, 32):
-            seqs = torch.tensor([left + tuple(candidates[i]) + right for i in chunk])  # (N, S)
-            keep = torch.arange(len(left) - 1, seqs.shape[1] - 1)  # (S-L,) positions that score
+            seqs = [left + tuple(candidates[i]) + right for i in chunk]
+            seqs = torch.tensor(seqs, device=lm.device)  # (N, S)
+            keep = torch.arange(len(left) - 1, seqs.shape[1] - 1, device=lm.device)  # (S-L,)
             logits = _logits_at(lm, seqs, keep)  # (N, S-L, V)
             log_probs = torch.log_softmax(logits, dim=-1)  # (N, S-L, V)
             picked = log_probs.gather(-1, seqs[:, len(left) :, None]).squeeze(-1)  # (N, S-L)
-            out[chunk] = picked.sum(dim=-1)  # (N,)
+            out[chunk] = picked.sum(dim=-1).cpu()  # (N,)
     return out
 
 

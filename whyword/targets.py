@@ -1,16 +1,12 @@
-"""What is explained: a target token (or word), optionally against a foil, as a log-probability.
+"""Target and foil resolution: None (top-1), a token id, or a typed word -> the ids to score.
 
-The attributed scalar is always a log-probability, so a positive score means "this input token
-supports the target". Each objective is one small named function of per-target log-probs.
+The objectives that turn scored ids into the attributed scalar are in `whyword.objectives`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-
-import torch
 
 from whyword.encoding import Encoded, has_surrogate
 from whyword.errors import TargetError
@@ -31,33 +27,6 @@ class Target:
     @property
     def label(self) -> str:
         return visible(self.text)
-
-
-def log_prob(target: torch.Tensor) -> torch.Tensor:
-    """log p(target): for a word of several tokens, the sum over its tokens (teacher-forced
-    for causal LMs, one mask per token for masked LMs, the whole filled sentence for infill)."""
-    return target  # (B,)
-
-
-def contrastive(target: torch.Tensor, foil: torch.Tensor) -> torch.Tensor:
-    """log p(target) - log p(foil): why the target *rather than* the foil (Yin & Neubig 2022)."""
-    return target - foil  # (B,)
-
-
-@dataclass(frozen=True)
-class Objective:
-    name: str
-    formula: str
-    fn: Callable[..., torch.Tensor]
-    signs: tuple[float, ...]  # the linear combination of sequence log-probs it computes
-
-
-OBJECTIVES: dict[str, Objective] = {
-    "log_prob": Objective("log_prob", "log p(target)", log_prob, (1.0,)),
-    "contrastive": Objective(
-        "contrastive", "log p(target) − log p(foil)", contrastive, (1.0, -1.0)
-    ),
-}
 
 
 def resolve(

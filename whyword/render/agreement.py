@@ -9,6 +9,7 @@ from itertools import combinations
 import pandas as pd
 
 from whyword.explanation import Explanation
+from whyword.method_info import METHOD_INFO
 
 
 def spearman(a: Sequence[float], b: Sequence[float]) -> float:
@@ -29,8 +30,8 @@ def comparable_positions(explanation: Explanation, methods: Sequence[str]) -> li
     """Token positions both methods really score: not special, not a held-fixed piece, and,
     when IG is one of them, not a token IG held at its real embedding (IG = 0 by design)."""
     anchors = set()
-    if "integrated_gradients" in methods:
-        anchors = {int(i) for i in explanation.params.get("anchors") or []}
+    if any(_holds(m) for m in methods):
+        anchors = set(explanation.held)
     return [
         i
         for i, t in enumerate(explanation.tokens)
@@ -48,3 +49,9 @@ def rank_agreement(explanation: Explanation) -> dict[tuple[str, str], float]:
             [a.scores[i] for i in keep], [b.scores[i] for i in keep]
         )
     return out
+
+
+def _holds(method: str) -> bool:
+    """Does the method integrate from the baseline that holds some tokens (IG-like)?"""
+    info = METHOD_INFO.get(method)
+    return info is not None and info.completeness

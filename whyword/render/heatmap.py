@@ -141,10 +141,9 @@ def _row_header(attr: Attribution, scale: float, normalise: str) -> str:
 
 def _held(explanation: Explanation, attr: Attribution) -> set[int]:
     """Positions IG held at their real embedding (their IG score is 0 by construction)."""
-    if attr.method != "integrated_gradients":
+    if attr.convergence_delta is None:  # only a baseline-path method holds tokens
         return set()
-    anchors = explanation.params.get("anchors") or []
-    return {int(i) for i in anchors if attr.scores[int(i)] == 0}
+    return {i for i in explanation.held if attr.scores[i] == 0}
 
 
 def cell_colours(score: float, scale: float, signed: bool) -> tuple[str, str]:
@@ -176,7 +175,7 @@ def _cell(
 
 def gap_index(explanation: Explanation) -> int | None:
     """Where the infill candidate goes (before this token index), or None."""
-    gap = explanation.params.get("gap")
+    gap = explanation.gap
     if explanation.mode != "infill" or gap is None:
         return None
     return max(0, min(int(gap), len(explanation.tokens)))

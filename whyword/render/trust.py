@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from whyword.explanation import Attribution, Explanation
+from whyword.params import IGParams
 from whyword.render.agreement import comparable_positions, rank_agreement
 from whyword.render.text import esc, fmt_number, method_label
 
@@ -28,9 +29,9 @@ def trust_html(explanation: Explanation) -> str:
     """IG's completeness check (with a warning when it is off by more than 5 %), each method's
     time, the explanation's notes, and how well the signed methods agree on token ranks."""
     parts = []
-    ig = _find(explanation, "integrated_gradients")
-    if ig is not None:
-        parts.append(ig_html(explanation, ig))
+    for ig in explanation.attributions:
+        if ig.convergence_delta is not None:  # a method with a completeness check
+            parts.append(ig_html(explanation, ig))
     parts.append(timings_html(explanation))
     if len(explanation.attributions) >= 2:
         parts.append(agreement_html(explanation))
@@ -59,7 +60,7 @@ def _table(rows: list[tuple[str, ...]], header: tuple[str, ...] | None = None) -
 
 def ig_html(explanation: Explanation, ig: Attribution) -> str:
     """F(input), F(baseline), the convergence delta and relative error, steps and baseline."""
-    params = ig.params
+    params = ig.params if isinstance(ig.params, IGParams) else None
     gap = (
         ig.f_input - ig.f_baseline if ig.f_input is not None and ig.f_baseline is not None else None
     )
@@ -71,15 +72,15 @@ def ig_html(explanation: Explanation, ig: Attribution) -> str:
         ("convergence delta", fmt_number(ig.convergence_delta, 6)),
         ("relative error", _percent(ig.relative_error)),
     ]
-    if params.get("error_bound") is not None:
-        rows.append(("sum of |interval deltas| (no cancelling)", _percent(params["error_bound"])))
+    if ig.error_bound is not None:
+        rows.append(("sum of |interval deltas| (no cancelling)", _percent(ig.error_bound)))
     steps = "n/a" if ig.steps is None else str(ig.steps)
-    if params.get("max_steps") is not None:
-        steps += f" (cap {params['max_steps']})"
-    if params.get("intervals") is not None:
-        steps += f" in {params['intervals']} intervals"
-        if (params.get("ig_grading") or 1) != 1:
-            steps += f", denser near the baseline (edges at α = t^{params['ig_grading']:g})"
+    if params is not None:
+        steps += f" (cap {params.max_steps})"
+    if ig.intervals is not None:
+        steps += f" in {ig.intervals} intervals"
+        if params is not None and params.grading != 1:
+            steps += f", denser near the baseline (edges at α = t^{params.grading:g})"
     rows.append(("gradient steps", steps))
     rows.append(("baseline", _baseline_text(explanation, ig)))
     return _heading("Integrated gradients: do the scores add up?") + _table(rows) + _verdict(ig)
@@ -90,16 +91,16 @@ def _percent(value: float | None) -> str:
 
 
 def _baseline_text(explanation: Explanation, ig: Attribution) -> str:
-    name = str(ig.params.get("baseline", explanation.params.get("baseline", "zero")))
+    name = str(getattr(ig.params, "baseline", explanation.params.get("baseline", "zero")))
     text = f"{name}: every token starts from {BASELINES.get(name, name)}"
     held = [
         explanation.tokens[int(i)].label
-        for i in explanation.params.get("anchors") or []
+        for i in explanation.held
         if 0 <= int(i) < len(explanation.tokens)
     ]
     if held:
         text += "; held at the real embedding (IG score 0): " + " ".join(held)
-    elif ig.params.get("hold_first") is False:
+    elif getattr(ig.params, "hold_first", None) is False:
         text += "; no token is held fixed"
     return text
 
@@ -115,8 +116,8 @@ def _verdict(ig: Attribution) -> str:
             "target. Try another baseline.</div>"
         )
     if err > MAX_RELATIVE_ERROR:
-        steps = ig.params.get("max_steps")
-        tol = ig.params.get("ig_tolerance")
+        steps = getattr(ig.params, "max_steps", None)
+        tol = getattr(ig.params, "tolerance", None)
         hint = "Run again with more steps"
         hint += f" (the cap is now {steps})" if steps is not None else ""
         hint += f" or a lower tolerance (now {tol:g})" if isinstance(tol, int | float) else ""

@@ -75,7 +75,8 @@ def _explain(query: Query, state: State | None, progress: Progress) -> tuple[Exp
     limits = current_limits()
     model = limits.check_model(query.model)
     limits.check_text(query.text)
-    limits.check_numbers(k=query.k, steps=max(query.steps, query.max_steps), samples=query.samples)
+    for steps in (query.steps, max(query.steps, query.max_steps)):  # the first pass, the cap
+        limits.check_numbers(k=query.k, steps=steps, samples=query.samples)
     if isinstance(query.text, str) and not query.text.strip():  # at once, before loading
         raise InputError("The text is empty: type a sentence to see what the model predicts next.")
     if not query.methods:
@@ -492,7 +493,6 @@ def api_explain(
         foil=foil or "",
         methods=names,
         steps=steps,
-        max_steps=steps,
         baseline=baseline,
         k=whole("k", k),
         mask=whole("mask", mask),

@@ -17,7 +17,7 @@ from typing import Any
 import gradio as gr
 
 from whyword import render
-from whyword.attribution import METHODS
+from whyword.attr import METHODS
 from whyword.errors import WhyWordError
 from whyword.limits import current_limits
 from whyword.options import BASELINES

@@ -12,10 +12,9 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 from urllib.parse import urlencode
 
-from whyword.attribution import METHODS
-from whyword.options import BASELINES
+from whyword.attr import METHODS
+from whyword.options import BASELINES, DEFAULT_METHODS
 
-DEFAULT_METHODS = ("saliency", "integrated_gradients")
 NORMALISATIONS = ("per_method", "shared", "none")
 # a token id ("id:3681"); out of range: the core says so
 TOKEN_ID = re.compile(r"^id:(-?\d{1,30})$")

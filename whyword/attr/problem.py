@@ -1,0 +1,96 @@
+"""What every attribution method is given: F, the rows' input embeddings and their baselines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+
+import torch
+
+from whyword.forward import ScoreFn
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """R output rows over one input of T tokens: every method returns scores of shape (R, T).
+
+    Row r's copy of the input embeddings is `inputs[r]`; F(embeds, mask, rows) evaluates each
+    batch example's own row objective, so rows, IG steps and noise samples share batched calls.
+    """
+
+    forward: ScoreFn
+    inputs: torch.Tensor  # (R, T, H) real input embeddings, one copy per row
+    rows: torch.Tensor  # (R,) long: the output row each copy explains
+    attention_mask: torch.Tensor  # (R, T)
+    reference: torch.Tensor  # (R, T, H) the reference embedding (zero / pad / mask) per token
+    anchors: torch.Tensor  # (T,) bool: held at their real embedding in the IG baseline
+    batch_rows: Callable[[int], int]  # rows of T tokens one forward/backward may take (budget)
+    baseline_name: str = "zero"
+    path_forward: ScoreFn | None = None  # F of the tokens after a held first one (IG only)
+    sequences_per_row: int = 1  # model sequences F runs per example (foil, infill pool)
+
+    def __post_init__(self) -> None:
+        r, t, _ = self.inputs.shape
+        assert self.rows.shape == (r,), "one row index per input copy"
+        assert self.attention_mask.shape == (r, t) and self.reference.shape == self.inputs.shape
+        assert self.anchors.shape == (t,)
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.inputs.shape[0])
+
+    @property
+    def n_tokens(self) -> int:
+        return int(self.inputs.shape[1])
+
+    @property
+    def baseline(self) -> torch.Tensor:
+        """IG's start point: the reference, except anchors keep their real embedding."""
+        return torch.where(self.anchors.view(1, -1, 1), self.inputs, self.reference)  # (R, T, H)
+
+    def args(self, index: torch.Tensor | slice = slice(None)) -> tuple[torch.Tensor, torch.Tensor]:
+        """F's additional arguments for the selected copies: (mask, rows)."""
+        return self.attention_mask[index], self.rows[index]  # (n, T), (n,)
+
+    def call_rows(self) -> int:
+        """Examples one call may take: the budget in model sequences over those per example."""
+        return max(1, self.batch_rows(self.n_tokens) // max(1, self.sequences_per_row))
+
+    def chunks(self) -> Iterator[tuple[slice, Problem]]:
+        """The rows in groups one forward/backward can take under the memory budget."""
+        size = self.call_rows()
+        for start in range(0, self.n_rows, size):
+            part = slice(start, min(start + size, self.n_rows))
+            yield part, self.select(part)
+
+    def select(self, part: slice) -> Problem:
+        return replace(
+            self,
+            inputs=self.inputs[part],
+            rows=self.rows[part],
+            attention_mask=self.attention_mask[part],
+            reference=self.reference[part],
+        )
+
+    def path_problem(self) -> tuple[Problem, int]:
+        """What IG integrates, and how many leading tokens it leaves out: with `path_forward`,
+        the held first token is not fed again at every point of the path (its IG score is 0:
+        it does not move)."""
+        if self.path_forward is None:
+            return self, 0
+        assert bool(self.anchors[0]), "path_forward skips the first token: it must be held"
+        problem = replace(
+            self,
+            forward=self.path_forward,
+            inputs=self.inputs[:, 1:].detach(),  # (R, T−1, H)
+            attention_mask=self.attention_mask[:, 1:],  # (R, T−1)
+            reference=self.reference[:, 1:],  # (R, T−1, H)
+            anchors=self.anchors[1:],  # (T−1,)
+            path_forward=None,
+        )
+        return problem, 1
+
+
+def fixed_rows(rows: int) -> Callable[[int], int]:
+    """A budget of a fixed number of rows per call, whatever the length (tests, benchmarks)."""
+    return lambda tokens: rows

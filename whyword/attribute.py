@@ -1,0 +1,259 @@
+"""`attribute`: ids + output rows -> objectives -> every method over all rows -> AttributionMatrix.
+
+The ids-level front door beside `explain`: rows are computed together (each method runs over
+all rows in batched calls sized by the memory budget), and a causal row only attributes to
+the tokens before the position it reads (later cells are NaN: not in context).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from whyword.attr import METHODS, Problem, get_method
+from whyword.errors import InputError
+from whyword.forward import RowSpec, held_prefix_scorer, matrix_scorer
+from whyword.matrix import AttributionMatrix, MethodScores, OutputRow
+from whyword.models import LoadedModel, load_model
+from whyword.objectives import get_objective
+from whyword.options import DEFAULT_METHODS, ExplainOptions
+from whyword.tokens import make_tokens, special_ids, token_text
+
+HELD_NOTE = (
+    "The IG baseline holds {what} at the real embedding; the other tokens start from the "
+    "{baseline} embedding. Held tokens get an IG score of 0."
+)
+
+
+@dataclass(frozen=True)
+class Output:
+    """One row to explain, at the ids level.
+
+    position: the input token whose logits read the target (causal; default the last) or a
+    mask token's index (masked). target: ids, a token id, or None for the token that
+    actually comes next (or the top-1 after the last token / at a mask). objective: default
+    contrastive with a foil, else log_prob."""
+
+    position: int | None = None
+    target: int | Sequence[int] | None = None
+    foil: int | Sequence[int] | None = None
+    objective: str | None = None
+
+
+def attribute(
+    model: str | LoadedModel | None,
+    input_ids: Sequence[int] | torch.Tensor,
+    outputs: Sequence[Output] | Output,
+    methods: Sequence[str] | str = DEFAULT_METHODS,
+    **options,
+) -> AttributionMatrix:
+    """Attribute each output row to the input tokens with each method."""
+    opts = options.pop("options", None) or ExplainOptions.build(**options)
+    methods = _method_names(methods)
+    lm = load_model(model)
+    ids = _ids(input_ids)
+    outputs = (outputs,) if isinstance(outputs, Output) else tuple(outputs)
+    if not outputs:
+        raise InputError("Give at least one output row to explain.")
+    with lm.lock, torch.enable_grad():
+        rows, labels = _rows(lm, ids, outputs)
+        return run_matrix(lm, ids, rows, labels, methods, opts)
+
+
+def run_matrix(
+    lm: LoadedModel,
+    ids: tuple[int, ...],
+    rows: Sequence[RowSpec],
+    labels: Sequence[str],
+    methods: Sequence[str],
+    opts: ExplainOptions,
+    value_objective: str | None = None,
+    notes: Sequence[str] = (),
+) -> AttributionMatrix:
+    """The shared core of `attribute` and `explain`; the caller holds `lm.lock`.
+
+    `value_objective` names the objective whose exp is each row's target probability (default
+    log_prob; infill rows use infill_posterior: one probability per target, as the bars)."""
+    clock = time.perf_counter()
+    problem = build_problem(lm, ids, rows, opts, uses_ig="integrated_gradients" in methods)
+    values = _values(lm, rows, problem)  # (R,)
+    target_lp = _target_log_probs(lm, rows, problem, value_objective)  # (R,)
+    context = tuple(r.in_context() for r in rows)
+    timings = {"setup": time.perf_counter() - clock}
+    scored = []
+    for name in methods:
+        scored.append(_run_method(name, problem, context, opts))
+        timings[name] = scored[-1].seconds
+    timings["total"] = time.perf_counter() - clock
+    held = tuple(int(i) for i in problem.anchors.nonzero().flatten().tolist())
+    outputs = tuple(
+        _output_row(lm, row, label, v, lp)
+        for row, label, v, lp in zip(rows, labels, values, target_lp, strict=True)
+    )
+    return AttributionMatrix(
+        model=lm.name,
+        kind=lm.kind,
+        tokens=make_tokens(lm.tokenizer, ids),
+        outputs=outputs,
+        methods=tuple(scored),
+        context=context,
+        held=held if "integrated_gradients" in methods else (),
+        timings=timings,
+        notes=tuple(notes) + _held_note(lm, ids, held, methods, opts),
+    )
+
+
+def build_problem(lm, ids, rows, opts: ExplainOptions, uses_ig: bool = True) -> Problem:
+    from whyword.budget import rows_per_batch
+
+    device = lm.device
+    ids_t = torch.tensor(ids, device=device)  # (T,)
+    with torch.no_grad():
+        x = lm.embed(ids_t).unsqueeze(0)  # (1, T, H)
+    r = len(rows)
+    inputs = x.expand(r, -1, -1).clone().requires_grad_()  # (R, T, H): a leaf per row
+    specials = special_ids(lm.tokenizer)
+    anchors = torch.tensor([int(i) in specials for i in ids], device=device)  # (T,)
+    path_forward = None
+    if lm.kind == "causal" and opts.hold_first:
+        anchors[0] = True  # the attention sink: varying it makes F jump along the IG path
+        if uses_ig:
+            path_forward = held_prefix_scorer(lm, rows, x)
+    sequences = max(len(row.layouts) for row in rows)
+    explicit = opts.internal_batch_size
+    return Problem(
+        forward=matrix_scorer(lm, rows),
+        inputs=inputs,
+        rows=torch.arange(r, device=device),  # (R,)
+        attention_mask=torch.ones(r, len(ids), dtype=torch.long, device=device),  # (R, T)
+        reference=reference_embeddings(lm, len(ids), opts.baseline).expand(r, -1, -1),
+        anchors=anchors,
+        batch_rows=(lambda t: explicit) if explicit else (lambda t: rows_per_batch(lm, t)),
+        baseline_name=opts.baseline,
+        path_forward=path_forward,
+        sequences_per_row=sequences,
+    )
+
+
+def reference_embeddings(lm: LoadedModel, length: int, baseline: str) -> torch.Tensor:
+    """The reference embedding at every position: zeros, or the pad / mask token's embedding."""
+    hidden = lm.embedding.embedding_dim
+    if baseline == "zero":
+        return torch.zeros(1, length, hidden, device=lm.device)  # (1, T, H)
+    tok = lm.tokenizer
+    if baseline == "pad":
+        candidates = (tok.pad_token_id, tok.eos_token_id, tok.unk_token_id)
+        token_id = next((i for i in candidates if i is not None), None)
+    else:
+        token_id = tok.mask_token_id
+    if token_id is None:
+        raise InputError(f"Model '{lm.name}' has no {baseline} token; use the zero baseline.")
+    with torch.no_grad():
+        vector = lm.embed(torch.tensor([token_id], device=lm.device))  # (1, H)
+    return vector.view(1, 1, hidden).expand(1, length, hidden).clone()  # (1, T, H)
+
+
+def _run_method(name, problem: Problem, context, opts: ExplainOptions) -> MethodScores:
+    method = get_method(name)
+    start = time.perf_counter()
+    out = method.run(problem, method.params(opts))
+    seconds = time.perf_counter() - start
+    scores = out.scores.detach().double().cpu()  # (R, T)
+    cells = tuple(
+        tuple(float(s) if c else math.nan for s, c in zip(row.tolist(), ctx, strict=True))
+        for row, ctx in zip(scores, context, strict=True)
+    )
+    return MethodScores(
+        method=name,
+        signed=method.signed,
+        scores=cells,
+        params=method.params(opts),
+        seconds=seconds,
+        steps=out.steps,
+        completeness=out.completeness,
+        stdev=out.stdev,
+    )
+
+
+def _values(lm, rows, problem: Problem) -> list[float]:
+    with torch.no_grad():
+        return _batched(problem.forward, problem)
+
+
+def _target_log_probs(lm, rows, problem: Problem, objective: str | None) -> list[float]:
+    want = get_objective(objective or "log_prob")
+    if all(r.objective.name == want.name for r in rows):
+        return _values(lm, rows, problem)  # the value already is log p(target)
+    plain = [
+        RowSpec(r.target, want, r.target_ids, pool=r.pool if want.needs_pool else ()) for r in rows
+    ]
+    with torch.no_grad():
+        return _batched(matrix_scorer(lm, plain), problem)
+
+
+def _batched(forward, problem: Problem) -> list[float]:
+    out = []
+    for _, chunk in problem.chunks():
+        out += [float(v) for v in forward(chunk.inputs.detach(), *chunk.args())]
+    return out
+
+
+def _output_row(lm, row: RowSpec, label: str, value: float, target_lp: float) -> OutputRow:
+    def text(ids):
+        return "".join(token_text(lm.tokenizer, i) for i in ids)
+
+    return OutputRow(
+        label=label,
+        position=row.target.scored[0][0],
+        target=text(row.target_ids),
+        target_ids=row.target_ids,
+        foil=text(row.foil_ids) if row.foil_ids else None,
+        foil_ids=row.foil_ids,
+        objective=row.objective.name,
+        formula=row.objective.formula,
+        value=value,
+        target_log_prob=target_lp,
+    )
+
+
+def _held_note(lm, ids, held, methods, opts) -> tuple[str, ...]:
+    if "integrated_gradients" not in methods or not held:
+        return ()
+    what = []
+    if lm.kind == "causal" and 0 in held:
+        what.append("the first token (an attention sink)")
+    if any(i in special_ids(lm.tokenizer) for i in ids):
+        what.append("special tokens")
+    return (HELD_NOTE.format(what=" and ".join(what), baseline=opts.baseline),)
+
+
+def _method_names(methods) -> tuple[str, ...]:
+    names = (methods,) if isinstance(methods, str) else tuple(dict.fromkeys(methods))
+    if not names:
+        raise InputError(f"Pick at least one method: {', '.join(METHODS)}.")
+    for name in names:
+        get_method(name)  # unknown names fail before any work
+    return names
+
+
+def _ids(input_ids) -> tuple[int, ...]:
+    if isinstance(input_ids, torch.Tensor):
+        if input_ids.dim() == 2 and input_ids.shape[0] == 1:
+            input_ids = input_ids[0]
+        if input_ids.dim() != 1:
+            raise InputError("input_ids must be one sequence: shape (T,) or (1, T).")
+        input_ids = input_ids.tolist()
+    ids = tuple(int(i) for i in input_ids)
+    if not ids:
+        raise InputError("input_ids is empty.")
+    return ids
+
+
+def _rows(lm: LoadedModel, ids, outputs: Sequence[Output]):
+    from whyword.outputs import resolve_outputs
+
+    return resolve_outputs(lm, ids, outputs)

@@ -1,0 +1,173 @@
+"""The attribution matrix: outputs × input tokens, per method. Frozen, self-checking, torch-free.
+
+Each row is one explained output (a position's next token, a generated step, a mask, a
+target/foil pair); each column an input token. A cell a row cannot depend on (a causal row's
+later tokens) is NaN — "not in context" — never a 0 that pretends to be a score.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from whyword.params import params_from_dict
+from whyword.tokens import Token
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """How well one row's IG scores add up to F(input) − F(baseline)."""
+
+    f_input: float
+    f_baseline: float
+    delta: float  # Σ scores − (F(x) − F(x')), exact against the two end-point forwards
+    relative_error: float | None  # |delta| / |F(x) − F(x')| (None when that gap is ~0)
+    error_bound: float | None  # Σ|interval checks| / |gap|: the error with no cancelling
+    steps: int  # gradient evaluations this row used
+    intervals: int  # sub-intervals of the path at the end
+
+
+@dataclass(frozen=True)
+class OutputRow:
+    """What one row explains."""
+
+    label: str  # readable, e.g. "position 3 → ␣Paris"
+    position: int | None  # the input token whose logits read the target (causal) / the mask
+    target: str  # exact text of the target (leading space included)
+    target_ids: tuple[int, ...]
+    foil: str | None
+    foil_ids: tuple[int, ...] | None
+    objective: str
+    formula: str
+    value: float  # the objective at the real input
+    target_log_prob: float  # log p(target) as the predictions show it (one number per target)
+
+    @property
+    def target_probability(self) -> float:
+        return math.exp(self.target_log_prob)
+
+
+@dataclass(frozen=True)
+class MethodScores:
+    """One method's rows × tokens scores."""
+
+    method: str
+    signed: bool
+    scores: tuple[tuple[float, ...], ...]  # (R, T); NaN = not in the row's context
+    params: Any = None  # the method's typed parameters (attr/params.py), None if it has none
+    seconds: float = 0.0
+    steps: int | None = None  # gradient evaluations per row (the most any row used)
+    completeness: tuple[Completeness, ...] | None = None  # per row (IG)
+    stdev: float | None = None  # SmoothGrad's noise in embedding units
+
+    def __post_init__(self) -> None:
+        widths = {len(r) for r in self.scores}
+        assert len(widths) <= 1, f"{self.method}: ragged score rows"
+        cells = [s for row in self.scores for s in row if not math.isnan(s)]
+        assert all(math.isfinite(s) for s in cells), f"{self.method}: infinite score"
+        assert self.signed or all(s >= 0 for s in cells), f"{self.method}: unsigned < 0"
+        if self.completeness is not None:
+            assert len(self.completeness) == len(self.scores)
+
+
+@dataclass(frozen=True)
+class AttributionMatrix:
+    """Every method's scores for every explained output over one input."""
+
+    model: str
+    kind: str  # "causal" | "masked"
+    tokens: tuple[Token, ...]
+    outputs: tuple[OutputRow, ...]
+    methods: tuple[MethodScores, ...]
+    context: tuple[tuple[bool, ...], ...]  # (R, T): can the row depend on the token?
+    held: tuple[int, ...] = ()  # tokens IG holds at their real embedding (score 0)
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        r, t = len(self.outputs), len(self.tokens)
+        assert len(self.context) == r and all(len(c) == t for c in self.context)
+        assert len({m.method for m in self.methods}) == len(self.methods), "methods repeat"
+        for m in self.methods:
+            assert len(m.scores) == r, f"{m.method}: {len(m.scores)} rows for {r} outputs"
+            assert all(len(row) == t for row in m.scores), f"{m.method}: not {t} tokens"
+            for row, ctx in zip(m.scores, self.context, strict=True):
+                assert all(math.isnan(s) != c for s, c in zip(row, ctx, strict=True)), (
+                    f"{m.method}: NaN exactly where a token is out of context"
+                )
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.outputs), len(self.tokens)
+
+    def method(self, name: str) -> MethodScores:
+        for m in self.methods:
+            if m.method == name:
+                return m
+        raise KeyError(name)
+
+    def scores(self, method: str):
+        """The (R, T) scores of `method` as a numpy array (NaN out of context)."""
+        import numpy as np
+
+        return np.array(self.method(method).scores, dtype=float)
+
+    def to_dataframe(self):
+        """Long format: one row per (output, token), one column per method."""
+        import pandas as pd
+
+        records = []
+        for r, out in enumerate(self.outputs):
+            for i, tok in enumerate(self.tokens):
+                rec = {
+                    "row": r,
+                    "output": out.label,
+                    "position": i,
+                    "token": tok.label,
+                    "in_context": self.context[r][i],
+                }
+                rec.update({m.method: m.scores[r][i] for m in self.methods})
+                records.append(rec)
+        return pd.DataFrame(records)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for m in data["methods"]:  # JSON has no NaN: out-of-context cells become null
+            m["scores"] = [[None if math.isnan(s) else s for s in row] for row in m["scores"]]
+        return data
+
+    def to_json(self, **kwargs) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AttributionMatrix:
+        data = dict(data)
+        data["tokens"] = tuple(Token(**t) for t in data["tokens"])
+        data["outputs"] = tuple(_output(o) for o in data["outputs"])
+        data["methods"] = tuple(_method_scores(m) for m in data["methods"])
+        data["context"] = tuple(tuple(c) for c in data["context"])
+        data["held"] = tuple(data.get("held", ()))
+        data["notes"] = tuple(data.get("notes", ()))
+        return cls(**data)
+
+    @classmethod
+    def from_json(cls, text: str) -> AttributionMatrix:
+        return cls.from_dict(json.loads(text))
+
+
+def _output(o: dict[str, Any]) -> OutputRow:
+    o = dict(o)
+    o["target_ids"] = tuple(o["target_ids"])
+    o["foil_ids"] = tuple(o["foil_ids"]) if o.get("foil_ids") is not None else None
+    return OutputRow(**o)
+
+
+def _method_scores(m: dict[str, Any]) -> MethodScores:
+    m = dict(m)
+    m["scores"] = tuple(tuple(float("nan") if s is None else s for s in row) for row in m["scores"])
+    m["params"] = params_from_dict(m["method"], m.get("params"))
+    if m.get("completeness") is not None:
+        m["completeness"] = tuple(Completeness(**c) for c in m["completeness"])
+    return MethodScores(**m)

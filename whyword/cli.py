@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
 def _predict(args) -> str:
     from whyword.predict import predict
 
-    frame = predict(args.text, k=args.k, model=args.model)
+    frame = predict(args.text, k=args.k, model=_model(args))
     if args.json:
         return json.dumps(
             {"rows": frame.to_dict(orient="records"), "notes": frame.attrs.get("notes", [])},
@@ -44,11 +44,9 @@ def _predict(args) -> str:
 
 def _explain(args) -> str:
     from whyword.explain import explain
+    from whyword.options import DEFAULT_METHODS
 
-    methods = [m for group in args.method for m in group.split(",") if m] or [
-        "saliency",
-        "integrated_gradients",
-    ]
+    methods = [m for group in args.method for m in group.split(",") if m] or DEFAULT_METHODS
     target = (
         int(args.target)
         if args.target and args.target.lstrip("-").isdigit() and args.id
@@ -67,11 +65,20 @@ def _explain(args) -> str:
     if args.fixed:
         options["adaptive"] = False
     explanation = explain(
-        args.text, target=target, foil=args.foil, methods=methods, model=args.model, **options
+        args.text, target=target, foil=args.foil, methods=methods, model=_model(args), **options
     )
     if args.json:
         return explanation.to_json(indent=2)
     return _explanation_table(explanation)
+
+
+def _model(args):
+    """The model by name, on `--device` when one is given (else auto: CUDA, MPS, CPU)."""
+    if args.device is None:
+        return args.model
+    from whyword.models import load_model
+
+    return load_model(args.model, device=args.device)
 
 
 def _explanation_table(e) -> str:
@@ -108,6 +115,11 @@ def _parser() -> argparse.ArgumentParser:
         help="Hub id or local folder (default: embedded SmolLM2-135M-Instruct)",
     )
     common.add_argument("-k", type=int, default=10, help="how many predictions to show")
+    common.add_argument(
+        "--device",
+        default=None,
+        help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps (default: WHYWORD_DEVICE or auto)",
+    )
     common.add_argument("--json", action="store_true", help="machine-readable output")
     p = sub.add_parser("predict", parents=[common], help="top-k predictions")
     p.set_defaults(run=_predict)

@@ -12,6 +12,7 @@ from typing import Literal
 import torch
 
 from whyword import default_model
+from whyword.devices import pick_device
 from whyword.errors import ModelLoadError
 
 Kind = Literal["causal", "masked"]
@@ -77,32 +78,50 @@ _CACHE_LOCK = threading.Lock()  # guards _CACHE and _LOADING only, never held du
 _LOADING: dict[str, threading.Lock] = {}  # one lock per model being loaded
 
 
-def load_model(name_or_path: str | LoadedModel | None = None) -> LoadedModel:
+def load_model(
+    name_or_path: str | LoadedModel | None = None, device: str | None = None
+) -> LoadedModel:
     """Load (or fetch from the LRU cache) a causal or masked LM by Hub id or local folder.
 
     `None`, "" or "default" give the embedded SmolLM2-135M-Instruct. Never runs remote code.
     A slow load (a download, the first GGUF conversion) blocks only requests for that model.
+    `device`: auto (CUDA, then MPS, then CPU; `WHYWORD_DEVICE` overrides) or a torch device;
+    a model already loaded elsewhere is moved there.
     """
     if isinstance(name_or_path, LoadedModel):
         return name_or_path
+    target = pick_device(device) if device is not None else None  # None: keep / auto
     key = (name_or_path or "").strip()
     if key.lower() in default_model.ALIASES:
         key = "default"
     with _CACHE_LOCK:
         if (cached := _cached(key)) is not None:
-            return cached
+            return _on(cached, target)
         loading = _LOADING.setdefault(key, threading.Lock())
     with loading:  # a second request for the same model waits here, then finds it cached
         with _CACHE_LOCK:
             if (cached := _cached(key)) is not None:
-                return cached
+                return _on(cached, target)
         try:
             loaded = _load_default() if key == "default" else _load(key, display=key)
+            loaded = _on(loaded, target or pick_device(None))
             register_model(key, loaded)
         finally:
             with _CACHE_LOCK:
                 _LOADING.pop(key, None)
         return loaded
+
+
+def _on(lm: LoadedModel, device: torch.device | None) -> LoadedModel:
+    """The model on `device` (moved under its lock if it is elsewhere); None: where it is."""
+    if (
+        device is not None
+        and lm.device.type != device.type
+        or (device.index is not None and lm.device.index != device.index)
+    ):
+        with lm.lock:
+            lm.model.to(device)
+    return lm
 
 
 def _cached(key: str) -> LoadedModel | None:

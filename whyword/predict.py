@@ -90,7 +90,7 @@ def _infill(lm: LoadedModel, enc: Encoded, k: int, n: int) -> Prediction:
 def infill_scores(lm: LoadedModel, enc: Encoded, candidates: list[tuple[int, ...]]) -> torch.Tensor:
     """log p(candidate | left) + log p(right | left, candidate) for each candidate sequence."""
     left, right = enc.ids[: enc.gap], enc.ids[enc.gap :]
-    out = torch.empty(len(candidates))  # (n,)
+    out = torch.empty(len(candidates), device="cpu")  # (n,) gathered on the host
     by_length: dict[int, list[int]] = {}
     for i, cand in enumerate(candidates):
         by_length.setdefault(len(cand), []).append(i)

@@ -122,7 +122,7 @@ def _first_intervals(params: IGParams) -> tuple[list[Interval], int]:
         return [(0.0, 1.0)], params.n_steps
     nodes = max(1, min(params.nodes_per_interval, params.n_steps))
     segments = max(1, params.n_steps // nodes)
-    edges = torch.linspace(0.0, 1.0, segments + 1).tolist()
+    edges = torch.linspace(0.0, 1.0, segments + 1, device="cpu").tolist()  # host bookkeeping
     return list(zip(edges[:-1], edges[1:], strict=True)), nodes
 
 

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from whyword import render
+from whyword.devices import on_gpu_space
 from whyword.encoding import MASK_LITERALS
 from whyword.errors import InputError, WhyWordError
-from whyword.explain import explain
+from whyword.explain import explain as _explain_on_device
 from whyword.explanation import Explanation, Prediction
 from whyword.limits import current_limits
 from whyword.options import ExplainOptions
@@ -38,6 +39,8 @@ GENERIC_ERROR = (
 )
 EXPORT_ROOT = Path(tempfile.gettempdir()) / "whyword-exports"
 EXPORT_MAX_AGE = 3600.0  # seconds an export file is kept (a long-running server must not fill up)
+
+explain = on_gpu_space(_explain_on_device)  # on a ZeroGPU Space the GPU work runs in @spaces.GPU
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,11 @@ from captum.attr import (
 
 import whyword
 from whyword import targets
-from whyword.attribution import AttributionProblem
+from whyword.attr import Problem
+from whyword.attribute import build_problem
+from whyword.budget import rows_per_batch
 from whyword.encoding import encode
-from whyword.explain import _layouts, _problem
+from whyword.explain import row_for
 from whyword.options import ExplainOptions
 from whyword.predict import predictions as top_k_predictions
 
@@ -64,7 +66,7 @@ class Case:
     target_id: int
     target_text: str
     predictions: tuple
-    problem: AttributionProblem
+    problem: Problem  # one row: the top-1 target
 
 
 def build_case(lm, text: str) -> Case:
@@ -73,8 +75,8 @@ def build_case(lm, text: str) -> Case:
     preds = top_k_predictions(lm, enc, opts.k)
     top1 = preds[0].candidates[0]
     tgt = targets.resolve(lm, enc, None, top1.token_id)
-    layouts = _layouts(lm, enc, tgt, None, 0)
-    problem = _problem(lm, enc, layouts, (1.0,), opts)
+    row = row_for(lm, enc, tgt.ids, None, 0, preds[0])
+    problem = build_problem(lm, row.target.ids, [row], opts)
     return Case(len(enc.ids), text, top1.token_id, tgt.text, preds, problem)
 
 
@@ -229,7 +231,7 @@ def timed(fn: Callable[[], None]) -> Callable[[], dict]:
 def bench_methods(lm, case: Case, reps: int) -> dict:
     """Each WhyWord method against the raw bound for the same number of passes."""
     opts = ExplainOptions()
-    batch = opts.batch_rows(case.tokens)
+    batch = rows_per_batch(lm, case.tokens)
     probe = {m: whyword_method(lm, case, m) for m in METHODS}  # step counts are deterministic
     jobs: dict[str, Callable[[], dict]] = {}
     for m in METHODS:
@@ -246,7 +248,7 @@ def bench_methods(lm, case: Case, reps: int) -> dict:
 
 def bench_peers(lm, case: Case, inseq_model, n_steps: int, reps: int) -> dict:
     """IG at equal steps: WhyWord (plain and adaptive), Captum IG, Captum LLM, Inseq."""
-    batch = ExplainOptions().batch_rows(case.tokens)
+    batch = rows_per_batch(lm, case.tokens)
     jobs = {
         "whyword_ig_plain": lambda: whyword_method(
             lm, case, "integrated_gradients", adaptive=False, n_steps=n_steps
@@ -281,7 +283,7 @@ def bench_time_to_target(lm, case: Case, reps: int, cap: int) -> dict:
     Captum's time is its doubling search (CAPTUM_FIRST, 2×, … steps, each run checked with its
     convergence delta until one is within 5 %): what a user without an oracle has to run. Each
     rung is timed in the interleaved rounds; the search is the sum of the rungs' medians."""
-    batch = ExplainOptions().batch_rows(case.tokens)
+    batch = rows_per_batch(lm, case.tokens)
     needed, ladder = captum_steps_needed(lm, case, batch, cap)
     jobs = {"whyword_ig_default": lambda: whyword_method(lm, case, "integrated_gradients")}
     for rung in ladder:
@@ -306,7 +308,7 @@ def bench_time_to_target(lm, case: Case, reps: int, cap: int) -> dict:
 
 def bench_steps(lm, case: Case, steps: list[int], reps: int) -> dict:
     """How IG time grows with steps (plain Gauss–Legendre, no refinement) vs the raw bound."""
-    batch = ExplainOptions().batch_rows(case.tokens)
+    batch = rows_per_batch(lm, case.tokens)
     jobs: dict[str, Callable[[], dict]] = {}
     for n in steps:
         jobs[f"ig:{n}"] = lambda n=n: whyword_method(

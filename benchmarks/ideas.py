@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import torch
 
@@ -26,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 import bench  # noqa: E402
 
 import whyword  # noqa: E402
-from whyword.integrated import integrate  # noqa: E402
+from whyword.attr import IGParams  # noqa: E402
+from whyword.attr.integrated_gradients import integrated_gradients  # noqa: E402
 from whyword.options import ExplainOptions  # noqa: E402
 
 REPS = 5
@@ -98,6 +100,19 @@ def idea_batch(lm, cases) -> dict:
     return out
 
 
+def integrate(problem, opts: ExplainOptions):
+    """One-row IG as these experiments read it: scores (T,) and the old `extras` names."""
+    out = integrated_gradients(problem, IGParams.from_options(opts))
+    c = out.completeness[0]
+    extras = {"steps": c.steps, "relative_error": c.relative_error, "f_input": c.f_input}
+    return SimpleNamespace(scores=out.scores[0], extras=extras)
+
+
+def _args(problem, n: int):
+    """F's extra arguments for n copies of row 0: (mask, rows)."""
+    return problem.attention_mask[:1].expand(n, -1), problem.rows[:1].expand(n)
+
+
 def _old_integrate(rev: str = "ad9fca9"):
     """whyword/integrated.py at `rev` (ad9fca9: Captum's convergence delta per interval;
     d6e9fec: equal intervals of 8 nodes, stop at Σ|δ_i| ≤ tolerance)."""
@@ -109,6 +124,11 @@ def _old_integrate(rev: str = "ad9fca9"):
         text=True,
         check=True,
     ).stdout
+    if "AttributionProblem" in source:  # written for the batch-1 core before core v2
+        raise SystemExit(
+            f"This experiment runs whyword/integrated.py at {rev}, which needs the batch-1 "
+            f"core: run it on a checkout of {rev}."
+        )
     spec = importlib.util.spec_from_loader("old_integrated", loader=None)
     module = importlib.util.module_from_spec(spec)
     exec(source, module.__dict__)
@@ -120,9 +140,9 @@ def _counting(problem):
     counts = {"grad_rows": 0, "nograd_rows": 0}
     inner = problem.forward
 
-    def forward(embeds, mask):
+    def forward(embeds, mask, rows):
         counts["grad_rows" if torch.is_grad_enabled() else "nograd_rows"] += embeds.shape[0]
-        return inner(embeds, mask)
+        return inner(embeds, mask, rows)
 
     from dataclasses import replace
 
@@ -248,7 +268,7 @@ def idea_accuracy(lm, cases) -> dict:
 def _captum_search_accuracy(lm, case, ref: torch.Tensor) -> dict:
     """Where bench.py's time-to-target search stops (Captum IG, steps doubled until <= 5 %,
     or its cap), scored token by token: plain Gauss–Legendre IG on the same path."""
-    batch = ExplainOptions().batch_rows(case.tokens)
+    batch = bench.rows_per_batch(lm, case.tokens)
     needed, ladder = bench.captum_steps_needed(lm, case, batch, bench.CAPTUM_CAP)
     n = needed or ladder[-1]["steps"]
     res = integrate(case.problem, ExplainOptions(n_steps=n, adaptive=False))
@@ -269,11 +289,11 @@ def idea_calls(lm, cases) -> dict:
 
         def grad(n: int, p=problem, x=x) -> None:
             e = x.expand(n, -1, -1).clone().requires_grad_()  # (n, T', H)
-            torch.autograd.grad(p.forward(e, p.mask_rows(n)).sum(), e)
+            torch.autograd.grad(p.forward(e, *_args(p, n)).sum(), e)
 
         def value(n: int, p=problem, x=x) -> None:
             with torch.no_grad():
-                p.forward(x.expand(n, -1, -1), p.mask_rows(n))
+                p.forward(x.expand(n, -1, -1), *_args(p, n))
 
         jobs = {
             f"{kind}:{n}": bench.timed(lambda fn=fn, n=n: fn(n))

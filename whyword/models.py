@@ -114,11 +114,10 @@ def load_model(
 
 def _on(lm: LoadedModel, device: torch.device | None) -> LoadedModel:
     """The model on `device` (moved under its lock if it is elsewhere); None: where it is."""
-    if (
-        device is not None
-        and lm.device.type != device.type
-        or (device.index is not None and lm.device.index != device.index)
-    ):
+    if device is None:
+        return lm
+    index_differs = device.index is not None and lm.device.index != device.index
+    if lm.device.type != device.type or index_differs:
         with lm.lock:
             lm.model.to(device)
     return lm

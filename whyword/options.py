@@ -11,6 +11,9 @@ from whyword.errors import InputError
 
 BASELINES = ("zero", "pad", "mask")
 DEFAULT_METHODS = ("saliency", "integrated_gradients")  # the page, the CLI and the API
+# The page's IG refinement cap: lower than the library's `max_steps` (256) so a click stays
+# interactive; the page says when a result missed the tolerance and how to raise the cap.
+PAGE_MAX_STEPS = 96
 
 
 @dataclass(frozen=True)

@@ -381,7 +381,9 @@ def _settings(limits) -> dict[str, Any]:
         allow_custom_value=limits.any_model,
         elem_id="ww-model",
     )
-    out["k"] = gr.Slider(1, min(30, limits.max_k), value=10, step=1, label="Top-k", elem_id="ww-k")
+    out["k"] = gr.Slider(
+        1, min(30, limits.max_k), value=Query().k, step=1, label="Top-k", elem_id="ww-k"
+    )
     out["methods"] = gr.CheckboxGroup(
         choices=[(SHORT_LABELS.get(name, m.label), name) for name, m in METHODS.items()],
         value=list(DEFAULT_METHODS),
@@ -389,7 +391,12 @@ def _settings(limits) -> dict[str, Any]:
         elem_id="ww-methods",
     )
     out["steps"] = gr.Slider(
-        4, min(256, limits.max_steps), value=32, step=4, label="IG steps", elem_id="ww-steps"
+        4,
+        min(256, limits.max_steps),
+        value=Query().steps,
+        step=4,
+        label="IG steps",
+        elem_id="ww-steps",
     )
     out["baseline"] = gr.Radio(
         list(BASELINES), value="zero", label="IG / occlusion baseline", elem_id="ww-baseline"
@@ -404,10 +411,14 @@ def _settings(limits) -> dict[str, Any]:
             elem_id="ww-max-steps",
         )
         out["samples"] = gr.Slider(
-            1, min(50, limits.max_samples), value=10, step=1, label="SmoothGrad samples"
+            1,
+            min(50, limits.max_samples),
+            value=Query().samples,
+            step=1,
+            label="SmoothGrad samples",
         )
         out["noise"] = gr.Slider(
-            0.0, 1.0, value=0.1, step=0.05, label="SmoothGrad noise (× embedding stdev)"
+            0.0, 1.0, value=Query().noise, step=0.05, label="SmoothGrad noise (× embedding stdev)"
         )
         out["special"] = gr.Checkbox(False, label="Include special tokens in the colour scale")
         out["normalise"] = gr.Radio(

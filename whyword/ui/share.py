@@ -13,11 +13,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from whyword.attr import METHODS
-from whyword.options import BASELINES, DEFAULT_METHODS
+from whyword.options import BASELINES, DEFAULT_METHODS, PAGE_MAX_STEPS, ExplainOptions
 
 NORMALISATIONS = ("per_method", "shared", "none")
 # a token id ("id:3681"); out of range: the core says so
 TOKEN_ID = re.compile(r"^id:(-?\d{1,30})$")
+
+
+_LIBRARY = ExplainOptions()  # every default the page shares with the library, defined there
 
 
 @dataclass(frozen=True)
@@ -29,13 +32,13 @@ class Query:
     target: str = ""  # "" = top-1, "id:<token id>", or a word / token text
     foil: str = ""  # "" = no foil (plain log p(target))
     methods: tuple[str, ...] = DEFAULT_METHODS
-    steps: int = 32  # IG: gradient evaluations of the first pass
-    max_steps: int = 96  # IG: adaptive refinement budget (≤ steps: no refinement)
-    baseline: str = "zero"
-    k: int = 10
+    steps: int = _LIBRARY.n_steps  # IG: gradient evaluations of the first pass
+    max_steps: int = PAGE_MAX_STEPS  # IG: adaptive refinement budget (≤ steps: no refinement)
+    baseline: str = _LIBRARY.baseline
+    k: int = _LIBRARY.k
     mask: int = 0  # which [MASK] (0-based) is explained
-    samples: int = 10  # SmoothGrad samples
-    noise: float = 0.1  # SmoothGrad noise, fraction of the embeddings' stdev
+    samples: int = _LIBRARY.nt_samples  # SmoothGrad samples
+    noise: float = _LIBRARY.noise  # SmoothGrad noise, fraction of the embeddings' stdev
     special: bool = False  # special tokens count in the colour scale
     normalise: str = "per_method"
 

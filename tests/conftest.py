@@ -14,6 +14,52 @@ import pytest  # noqa: E402
 from tests import tiny  # noqa: E402
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """A test that takes the real default model (the `smol` fixture) must be marked slow;
+    tests marked `online` are skipped, with that reason, while the Hub is off."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if "smol" in getattr(item, "fixturenames", ()) and item.get_closest_marker("slow") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "Mark these slow (they load the default model): " + ", ".join(unmarked)
+        )
+    if os.environ.get("HF_HUB_OFFLINE") == "1":  # the default here: no Hub
+        offline = pytest.mark.skip(reason="needs the Hugging Face Hub: run with HF_HUB_OFFLINE=0")
+        for item in items:
+            if item.get_closest_marker("online") is not None:
+                item.add_marker(offline)
+
+
+@pytest.fixture(autouse=True)
+def fast_tests_leave_the_default_model_alone(request, monkeypatch) -> Iterator[None]:
+    """A test not marked slow fails if anything it calls loads the real default model (by
+    name "default", "" or None, in any thread of this process)."""
+    loads: list[str] = []
+    if request.node.get_closest_marker("slow") is None:
+        from whyword import default_model, models
+
+        real_cached = models._cached
+
+        def load_default():
+            loads.append("loaded")
+            pytest.fail("a test not marked slow loads the default model: mark it slow")
+
+        def cached(key: str):
+            found = real_cached(key)
+            if found is not None and found.name.startswith(default_model.DISPLAY_NAME):
+                loads.append("cached")
+                pytest.fail("a test not marked slow uses the default model: mark it slow")
+            return found
+
+        monkeypatch.setattr(models, "_load_default", load_default)
+        monkeypatch.setattr(models, "_cached", cached)
+    yield
+    assert not loads, f"default model {loads[0]} in a test not marked slow: mark it slow"
+
+
 @pytest.fixture(scope="session")
 def tiny_paths(tmp_path_factory) -> dict[str, str]:
     """Folders holding tiny random gpt2 / bert / roberta models with their tokenizers."""

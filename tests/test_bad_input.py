@@ -282,18 +282,21 @@ CASES = [
 APP_SKIP: dict[str, str] = {}
 
 
+def case_params(cases: list[Case], skips: dict[str, str] | None = None) -> list[Any]:
+    """The cases as params: those on the real default model marked slow, known bugs skipped
+    with their reason (never hidden)."""
+    params = []
+    for c in cases:
+        marks = [pytest.mark.slow] if c.model == "default" else []
+        if skips and c.name in skips:
+            marks.append(pytest.mark.skip(reason=skips[c.name]))
+        params.append(pytest.param(c, id=c.name, marks=marks))
+    return params
+
+
 def app_params(cases: list[Case]) -> list[Any]:
     """The cases for the app tests; a known app bug is skipped with its reason, never hidden."""
-    return [
-        pytest.param(c, id=c.name, marks=[pytest.mark.skip(reason=APP_SKIP[c.name])])
-        if c.name in APP_SKIP
-        else pytest.param(c, id=c.name)
-        for c in cases
-    ]
-
-
-def case_ids() -> list[str]:
-    return [c.name for c in CASES]
+    return case_params(cases, APP_SKIP)
 
 
 # --- fixtures --------------------------------------------------------------------------------
@@ -326,7 +329,7 @@ def run_library(case: Case, models: dict[str, str]) -> Explanation:
     )
 
 
-@pytest.mark.parametrize("case", CASES, ids=case_ids())
+@pytest.mark.parametrize("case", case_params(CASES))
 def test_library(case: Case, models) -> None:
     if case.lib is None:
         explanation = run_library(case, models)

@@ -206,11 +206,25 @@ def test_set_and_clear_foil(page):
 
 
 def test_share_url_reproduces_the_view(page, browser):
-    click_bar(page, 1)  # a view that differs from the default: second bar as target
+    before = page.evaluate("window.location.href")
     status = page.inner_text("#ww-status")
+    click_bar(page, 1)  # a view that differs from the previous one: second bar as target
     wait_for_change(page, "#ww-status", status)
+    # the address bar is rewritten after the result lands: wait on the URL itself, and on the
+    # share box showing that same URL, not on the status line
+    page.wait_for_function(
+        "(b) => window.location.href !== b && window.location.search.includes('target=id%3A')",
+        arg=before,
+        timeout=TIMEOUT,
+    )
+    page.wait_for_function(
+        "() => document.querySelector('#ww-share textarea, #ww-share input')?.value"
+        " === window.location.href",
+        timeout=TIMEOUT,
+    )
     link = page.input_value("#ww-share textarea, #ww-share input")
-    assert link == page.url and "text=The+capital" in link
+    assert link == page.url
+    assert "text=The+capital" in link
     other = browser.new_page(viewport={"width": 1280, "height": 800})
     try:
         other.goto(link)

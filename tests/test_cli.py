@@ -29,16 +29,28 @@ def ig_of(out: str) -> dict:
 
 
 def test_explain_passes_ig_options_through(capsys, tiny_paths):
-    args = ["explain", TEXT, "--model", tiny_paths["gpt2"], "--json", "--steps", "8"]
+    """Each IG option changes the run the way it says; every branch is forced, none assumed."""
+    model = ["--model", tiny_paths["gpt2"], "--method", "integrated_gradients"]
+    args = ["explain", TEXT, *model, "--json", "--steps", "8"]
     code, out, _ = run(capsys, *args, "--fixed")
     fixed = ig_of(out)
     assert code == 0 and fixed["params"]["adaptive"] is False and fixed["steps"] == 8
-    code, out, _ = run(capsys, *args, "--tolerance", "0.001", "--max-steps", "64")
+    # loose: the first pass (8 steps) already meets it, so nothing is refined
+    code, out, _ = run(capsys, *args, "--tolerance", "0.01", "--max-steps", "64")
+    loose = ig_of(out)
+    assert code == 0 and loose["params"]["tolerance"] == 0.01
+    assert loose["steps"] == 8 and loose["relative_error"] <= 0.01
+    assert loose["relative_error"] > 1e-6  # so the tight runs below must refine or stop short
+    # tight with room: refined until met, within the cap
+    code, out, _ = run(capsys, *args, "--tolerance", "0.000001", "--max-steps", "256")
     tight = ig_of(out)
-    assert code == 0
-    assert tight["params"]["tolerance"] == 0.001 and tight["params"]["max_steps"] == 64
-    assert tight["steps"] >= 8 and tight["steps"] <= 64
-    assert tight["relative_error"] <= 0.001 or tight["steps"] > 64 - 16  # met, or at the cap
+    assert code == 0 and tight["params"]["max_steps"] == 256
+    assert 8 < tight["steps"] <= 256 and tight["relative_error"] <= 1e-6
+    # tight with no room (a refinement pass adds 8 steps; 8 + 8 > 12): the cap wins
+    code, out, _ = run(capsys, *args, "--tolerance", "0.000001", "--max-steps", "12")
+    capped = ig_of(out)
+    assert code == 0 and capped["params"]["max_steps"] == 12
+    assert capped["steps"] == 8 and capped["relative_error"] > 1e-6
 
 
 @pytest.mark.parametrize(

@@ -118,6 +118,7 @@ def scores(data: dict) -> dict[str, list[float]]:
     return {a["method"]: a["scores"] for a in data["attributions"]}
 
 
+@pytest.mark.slow  # two of the sixteen requests run on the real default model
 def test_sixteen_clients_get_the_sequential_scores(app, tiny_paths, peak) -> None:
     reqs = requests(tiny_paths)
     assert len(reqs) == CLIENTS

@@ -63,6 +63,7 @@ def test_smoothgrad_leaves_the_global_rng_alone(tiny_gpt2) -> None:
     assert torch.equal(torch.rand(3), expected)
 
 
+@pytest.mark.slow
 def test_default_model_repeats(smol) -> None:
     def run() -> ww.Explanation:
         return ww.explain(

@@ -8,9 +8,9 @@ from typing import Literal
 
 from whyword.errors import InputError
 from whyword.models import LoadedModel
+from whyword.offsets import MASK_LITERALS  # what users may type; mapped to the mask token
 
 Mode = Literal["next_token", "masked", "infill"]
-MASK_LITERALS = ("[MASK]", "<mask>")  # what users may type; mapped to the model's own mask token
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 

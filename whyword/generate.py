@@ -255,5 +255,5 @@ def step_scores(
     log_probs = torch.log_softmax(dist, dim=-1)  # (S, V)
     picked = log_probs.gather(-1, new_ids[:, None]).squeeze(-1)  # (S,)
     ranks = 1 + (log_probs > picked[:, None]).sum(-1)  # (S,)
-    entropy = (-(log_probs.exp() * log_probs).nansum(-1) / LN2).clamp(min=0.0)  # (S,) bits
+    entropy = (-(log_probs.exp() * log_probs).nansum(-1) / LN2).clamp(min=0.0) + 0.0  # (S,) bits
     return picked, ranks, entropy

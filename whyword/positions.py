@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 from typing import Any, Literal
 
 import torch
@@ -43,8 +44,8 @@ class PositionRow:
 
     def __post_init__(self) -> None:
         assert self.log_prob <= 1e-6 and self.rank >= 1 and self.entropy >= -1e-6
-        assert all(a.log_prob >= b.log_prob for a, b in zip(self.top, self.top[1:]))
-        assert (self.rank == 1) == (bool(self.top) and self.log_prob >= self.top[0].log_prob - 1e-6)
+        assert all(a.log_prob >= b.log_prob for a, b in pairwise(self.top))
+        assert not self.top or (self.rank == 1) == (self.log_prob >= self.top[0].log_prob)
 
     @property
     def probability(self) -> float:

@@ -70,7 +70,7 @@ class PositionTable:
     def __post_init__(self) -> None:
         assert all(0 <= r.position < len(self.tokens) for r in self.rows)
         assert all(r.token == self.tokens[r.position] for r in self.rows)
-        assert all(len(r.top) == min(self.k, len(r.top)) for r in self.rows)
+        assert all(0 < len(r.top) <= self.k for r in self.rows)
 
     @property
     def total_surprisal(self) -> float:

@@ -182,7 +182,7 @@ def run_generate(lm: LoadedModel, ids: tuple[int, ...], opts: GenerateOptions):
     """`model.generate` with scores and raw logits, seeded in a forked RNG; hold `lm.lock`."""
     tokenizer = lm.tokenizer
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    input_ids = torch.tensor([ids])  # (1, T)
+    input_ids = torch.tensor([ids], device=lm.device)  # (1, T)
     kwargs: dict[str, Any] = {
         "max_new_tokens": opts.max_new_tokens,
         "do_sample": opts.strategy == "sample",
@@ -191,7 +191,7 @@ def run_generate(lm: LoadedModel, ids: tuple[int, ...], opts: GenerateOptions):
     }
     if opts.strategy == "sample":  # explicit values: the model's own defaults never leak in
         kwargs.update(temperature=opts.temperature, top_k=opts.top_k or 0, top_p=opts.top_p or 1.0)
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[lm.device] if lm.device.type == "cuda" else []):
         torch.manual_seed(opts.seed)
         return lm.model.generate(
             input_ids=input_ids,
@@ -208,8 +208,9 @@ def generation_from_output(
     lm: LoadedModel, ids: tuple[int, ...], out, opts: GenerateOptions
 ) -> Generation:
     """The `Generation` of one `model.generate` output (`run_generate`)."""
-    new_ids = out.sequences[0, len(ids) :]  # (S,)
+    new_ids = out.sequences[0, len(ids) :].cpu()  # (S,)
     beams = getattr(out, "beam_indices", None)
+    beams = beams.cpu() if beams is not None else None
     warped = step_scores(new_ids, out.scores, beams)
     raw = step_scores(new_ids, out.logits, beams)
     tokens = make_tokens(lm.tokenizer, new_ids.tolist())
@@ -251,7 +252,7 @@ def step_scores(
     """
     n = new_ids.shape[0]
     rows = beam_indices[0, :n] if beam_indices is not None else torch.zeros(n, dtype=torch.long)
-    dist = torch.stack([scores[t][int(rows[t])] for t in range(n)]).double()  # (S, V)
+    dist = torch.stack([scores[t][int(rows[t])].cpu() for t in range(n)]).double()  # (S, V)
     log_probs = torch.log_softmax(dist, dim=-1)  # (S, V)
     picked = log_probs.gather(-1, new_ids[:, None]).squeeze(-1)  # (S,)
     ranks = 1 + (log_probs > picked[:, None]).sum(-1)  # (S,)

@@ -187,8 +187,10 @@ def _causal(lm: LoadedModel, ids: tuple[int, ...]) -> tuple[list[int], torch.Ten
     """Positions 1..T−1 and the log-distribution that predicted each (read at position − 1)."""
     if len(ids) < 2:
         return [], torch.empty(0, lm.vocab_size)
-    input_ids = torch.tensor([ids])  # (1, T)
-    logits = lm.model(input_ids=input_ids, use_cache=False).logits[0, :-1].float()  # (T-1, V')
+    input_ids = torch.tensor([ids], device=lm.device)  # (1, T)
+    logits = (
+        lm.model(input_ids=input_ids, use_cache=False).logits[0, :-1].float().cpu()
+    )  # (T-1, V')
     return list(range(1, len(ids))), torch.log_softmax(logits[:, : lm.vocab_size], -1)  # (T-1, V)
 
 
@@ -202,12 +204,13 @@ def _pseudo(
     where = [i for i, t in enumerate(tokens) if not t.special]
     out = []
     for start in range(0, len(where), PLL_CHUNK):
-        chunk = torch.tensor(where[start : start + PLL_CHUNK])  # (C,)
-        batch = torch.tensor([ids]).repeat(len(chunk), 1)  # (C, T)
-        batch[torch.arange(len(chunk)), chunk] = mask_id  # (C, T) one mask per copy
+        chunk = torch.tensor(where[start : start + PLL_CHUNK], device=lm.device)  # (C,)
+        batch = torch.tensor([ids], device=lm.device).repeat(len(chunk), 1)  # (C, T)
+        rows = torch.arange(len(chunk), device=lm.device)  # (C,)
+        batch[rows, chunk] = mask_id  # (C, T) one mask per copy
         logits = lm.model(input_ids=batch).logits.float()  # (C, T, V')
-        picked = logits[torch.arange(len(chunk)), chunk, : lm.vocab_size]  # (C, V)
-        out.append(torch.log_softmax(picked, -1))  # (C, V)
+        picked = logits[rows, chunk, : lm.vocab_size]  # (C, V)
+        out.append(torch.log_softmax(picked, -1).cpu())  # (C, V)
     return where, torch.cat(out) if out else torch.empty(0, lm.vocab_size)  # (P, V)
 
 

@@ -58,6 +58,22 @@ def test_log_probs_equal_compute_transition_scores(tiny_gpt2, name):
         assert out.beam_indices is not None and int(out.beam_indices.max()) > 0  # beams switched
 
 
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_a_text_that_ends_early_still_equals_compute_transition_scores(
+    tiny_gpt2, monkeypatch, name
+):
+    _, _, free = one_call(tiny_gpt2, **STRATEGIES[name])
+    end = free.token_ids[2]  # make the third token the end-of-text token
+    monkeypatch.setattr(tiny_gpt2.model.generation_config, "eos_token_id", end)
+    _, out, gen = one_call(tiny_gpt2, **STRATEGIES[name])
+    assert (gen.stopped == "eos") == (gen.token_ids[-1] == end)
+    assert end not in gen.token_ids[:-1]
+    if name != "beam":  # beam search may prefer a hypothesis that never ends
+        assert gen.stopped == "eos" and len(gen.steps) < 12
+        assert gen.token_ids == free.token_ids[: free.token_ids.index(end) + 1]
+    assert max(max_diffs(tiny_gpt2, out, gen)) < 1e-5
+
+
 def test_raw_log_probs_equal_a_teacher_forced_forward(tiny_gpt2):
     ids, out, gen = one_call(tiny_gpt2, **STRATEGIES["sample"])
     seq = out.sequences  # (1, T+S)

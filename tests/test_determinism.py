@@ -50,7 +50,9 @@ def test_smoothgrad_seed_decides_the_noise(tiny_gpt2) -> None:
 
     assert run(0) == run(0)
     assert run(1) != run(0)
-    assert ww.explain(TEXT, methods=("smoothgrad",), model=tiny_gpt2).attributions[0].params.seed == 0
+    assert (
+        ww.explain(TEXT, methods=("smoothgrad",), model=tiny_gpt2).attributions[0].params.seed == 0
+    )
 
 
 def test_smoothgrad_leaves_the_global_rng_alone(tiny_gpt2) -> None:

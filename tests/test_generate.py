@@ -158,6 +158,16 @@ def test_masked_lm_and_overlong_requests_are_refused(tiny_bert, tiny_gpt2):
         generate(PROMPT, max_new_tokens=200, model=tiny_gpt2)
 
 
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_no_tensor_is_made_off_the_model_device(tiny_gpt2, name):
+    from tests.test_devices import DeviceProbe
+
+    probe = DeviceProbe()
+    with probe:
+        one_call(tiny_gpt2, n=4, **STRATEGIES[name])
+    assert probe.missing == []
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", STRATEGIES)
 def test_default_model_equals_compute_transition_scores(smol, one_torch_thread, name):

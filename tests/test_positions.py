@@ -99,6 +99,17 @@ def test_one_token_text_has_no_rows(tiny_gpt2):
     assert len(frame) == 0 and "probability" in frame.columns
 
 
+@pytest.mark.parametrize("fixture", ["tiny_gpt2", "tiny_bert"])
+def test_no_tensor_is_made_off_the_model_device(request, fixture):
+    from tests.test_devices import DeviceProbe
+
+    lm = request.getfixturevalue(fixture)
+    probe = DeviceProbe()
+    with probe:
+        positions("the cat sat on the table", model=lm)
+    assert probe.missing == []
+
+
 @pytest.mark.slow
 def test_default_model_rows_match_one_forward(smol, one_torch_thread):
     ids = text_ids(smol, TEXT)

@@ -251,7 +251,11 @@ def step_scores(
     `compute_transition_scores` does) is off by up to ~2e-4 over a 49k vocabulary.
     """
     n = new_ids.shape[0]
-    rows = beam_indices[0, :n] if beam_indices is not None else torch.zeros(n, dtype=torch.long)
+    rows = (
+        beam_indices[0, :n]
+        if beam_indices is not None
+        else torch.zeros(n, dtype=torch.long, device="cpu")
+    )
     dist = torch.stack([scores[t][int(rows[t])].cpu() for t in range(n)]).double()  # (S, V)
     log_probs = torch.log_softmax(dist, dim=-1)  # (S, V)
     picked = log_probs.gather(-1, new_ids[:, None]).squeeze(-1)  # (S,)

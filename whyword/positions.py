@@ -178,7 +178,7 @@ def position_table(lm: LoadedModel, ids: tuple[int, ...], k: int = 5) -> Positio
     else:
         where, log_probs = _pseudo(lm, ids, tokens)
         scoring = "pseudo_log_likelihood"
-    actual = torch.tensor([ids[p] for p in where], dtype=torch.long)  # (P,)
+    actual = torch.tensor([ids[p] for p in where], device="cpu")  # (P,) beside log_probs
     rows = _rows(lm, tokens, where, actual, log_probs, k) if where else ()
     return PositionTable(model=lm.name, scoring=scoring, tokens=tokens, rows=rows, k=k)
 
@@ -186,7 +186,7 @@ def position_table(lm: LoadedModel, ids: tuple[int, ...], k: int = 5) -> Positio
 def _causal(lm: LoadedModel, ids: tuple[int, ...]) -> tuple[list[int], torch.Tensor]:
     """Positions 1..T−1 and the log-distribution that predicted each (read at position − 1)."""
     if len(ids) < 2:
-        return [], torch.empty(0, lm.vocab_size)
+        return [], torch.empty(0, lm.vocab_size, device="cpu")
     input_ids = torch.tensor([ids], device=lm.device)  # (1, T)
     logits = (
         lm.model(input_ids=input_ids, use_cache=False).logits[0, :-1].float().cpu()
@@ -211,7 +211,7 @@ def _pseudo(
         logits = lm.model(input_ids=batch).logits.float()  # (C, T, V')
         picked = logits[rows, chunk, : lm.vocab_size]  # (C, V)
         out.append(torch.log_softmax(picked, -1).cpu())  # (C, V)
-    return where, torch.cat(out) if out else torch.empty(0, lm.vocab_size)  # (P, V)
+    return where, torch.cat(out) if out else torch.empty(0, lm.vocab_size, device="cpu")  # (P, V)
 
 
 def _rows(

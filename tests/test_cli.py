@@ -1,8 +1,9 @@
-"""The command line: predictions, explanations and their options, and one-line failures."""
+"""The command line: predictions, explanations, positions, generation, and one-line failures."""
 
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -59,9 +60,56 @@ def test_explain_passes_ig_options_through(capsys, tiny_paths):
         (["explain", TEXT, "--tolerance", "-1"], "ig_tolerance"),
         (["explain", TEXT, "--steps", "0"], "n_steps"),
         (["explain", "   "], "text"),
+        (["positions", "the [MASK] sat"], "[MASK]"),
+        (["positions", TEXT, "-k", "0"], "k must"),
+        (["generate", TEXT, "--strategy", "nucleus"], "strategy"),
+        (["generate", TEXT, "--strategy", "sample", "--temperature", "0"], "temperature"),
+        (["generate", TEXT, "--top-p", "0.9"], "sampling only"),
+        (["generate", TEXT, "-n", "0"], "max_new_tokens"),
     ],
 )
 def test_bad_options_are_one_line_on_stderr(capsys, tiny_paths, argv, words):
     code, out, err = run(capsys, *argv, "--model", tiny_paths["gpt2"])
     assert code == 2 and out == ""
     assert err.startswith("whyword: ") and words in err and "Traceback" not in err
+
+
+def test_positions_json_has_one_row_per_predicted_token(capsys, tiny_paths):
+    code, out, _ = run(
+        capsys, "positions", TEXT, "--model", tiny_paths["gpt2"], "-k", "3", "--json"
+    )
+    data = json.loads(out)
+    assert code == 0 and data["scoring"] == "causal" and data["k"] == 3
+    assert [r["position"] for r in data["rows"]] == list(range(1, len(data["rows"]) + 1))
+    for r in data["rows"]:
+        assert len(r["top_k"]) == 3 and (r["rank"] == 1) == (r["top_k_ids"][0] == r["token_id"])
+
+
+def test_positions_table_prints_the_columns_and_perplexity(capsys, tiny_paths):
+    code, out, _ = run(capsys, "positions", TEXT, "--model", tiny_paths["gpt2"])
+    assert code == 0
+    assert "| position | token id | token" in out and "| top-5" in out
+    assert "perplexity: " in out
+
+
+def test_generate_json_repeats_with_the_seed(capsys, tiny_paths):
+    args = ["generate", TEXT, "--model", tiny_paths["gpt2"], "-n", "6", "--json"]
+    args += ["--strategy", "sample", "--temperature", "0.8", "--top-k", "50", "--top-p", "0.9"]
+    runs = [json.loads(run(capsys, *args, "--seed", "1")[1]) for _ in range(2)]
+    assert runs[0]["steps"] == runs[1]["steps"] and len(runs[0]["steps"]) == 6
+    assert runs[0]["options"]["top_k"] == 50 and runs[0]["options"]["seed"] == 1
+    step = runs[0]["steps"][0]
+    assert step["probability"] == pytest.approx(math.exp(step["log_prob"]))
+
+
+@pytest.mark.parametrize("strategy, raw", [("greedy", False), ("sample", True), ("beam", False)])
+def test_generate_prints_the_transition_table(capsys, tiny_paths, strategy, raw):
+    argv = ["generate", TEXT, "--model", tiny_paths["gpt2"], "-n", "4", "--strategy", strategy]
+    code, out, _ = run(capsys, *argv, "--num-beams", "3")
+    lines = out.splitlines()
+    header = next(line for line in lines if line.startswith("| step"))
+    cells = [c.strip() for c in header.strip("| ").split("|")]
+    assert code == 0
+    assert cells[:7] == ["step", "token id", "token", "log-prob", "probability", "rank", "entropy"]
+    assert ("raw log-prob" in header) == raw
+    assert sum(line.startswith("| ") for line in lines) == 1 + 4  # header and four steps

@@ -5,10 +5,12 @@ from whyword.attribute import Output, attribute
 from whyword.errors import InputError, ModelLoadError, TargetError, WhyWordError
 from whyword.explain import explain
 from whyword.explanation import Attribution, Candidate, Explanation, Prediction
+from whyword.generate import Generation, Step, generate
 from whyword.matrix import AttributionMatrix, Completeness, MethodScores, OutputRow
 from whyword.models import LoadedModel, load_model
 from whyword.objectives import OBJECTIVES, Scores, register_objective
-from whyword.options import DEFAULT_METHODS, ExplainOptions
+from whyword.options import DEFAULT_METHODS, ExplainOptions, GenerateOptions
+from whyword.positions import PositionRow, PositionTable, positions
 from whyword.predict import predict
 from whyword.tokens import Token
 
@@ -22,21 +24,28 @@ __all__ = [
     "Completeness",
     "ExplainOptions",
     "Explanation",
+    "GenerateOptions",
+    "Generation",
     "InputError",
     "LoadedModel",
     "MethodScores",
     "ModelLoadError",
     "Output",
     "OutputRow",
+    "PositionRow",
+    "PositionTable",
     "Prediction",
     "Problem",
     "Scores",
+    "Step",
     "TargetError",
     "Token",
     "WhyWordError",
     "attribute",
     "explain",
+    "generate",
     "load_model",
+    "positions",
     "predict",
     "register_method",
     "register_objective",

@@ -1,4 +1,4 @@
-"""The `whyword` command: `whyword predict TEXT` and `whyword explain TEXT --target WORD`."""
+"""The `whyword` command: `predict`, `explain --target WORD`, `positions` and `generate`."""
 
 from __future__ import annotations
 
@@ -100,27 +100,113 @@ def _explanation_table(e) -> str:
     return "\n".join(lines)
 
 
+def _positions(args) -> str:
+    from whyword.positions import positions
+
+    frame = positions(args.text, k=args.k, model=_model(args))
+    if args.json:
+        return json.dumps(
+            {**frame.attrs, "rows": frame.to_dict(orient="records")}, ensure_ascii=False
+        )
+    rows = [
+        [
+            r.position,
+            r.token_id,
+            r.token,
+            _p(r.probability),
+            r.rank,
+            f"{r.surprisal:.2f}",
+            f"{r.entropy:.2f}",
+            " · ".join(f"{t} {_p(p)}" for t, p in zip(r.top_k, r.top_k_probabilities, strict=True)),
+        ]
+        for r in frame.itertuples()
+    ]
+    head = ["position", "token id", "token", "probability", "rank", "surprisal (bits)"]
+    head += ["entropy (bits)", f"top-{args.k}"]
+    note = f"model: {frame.attrs['model']}   scoring: {frame.attrs['scoring'].replace('_', '-')}"
+    if frame.empty:
+        return note + "\nno position to score: the text is a single token."
+    perplexity = 2 ** frame.surprisal.mean()
+    return f"{note}\n\n{_pipe_table(head, rows)}\n\nperplexity: {perplexity:.2f}"
+
+
+def _generate(args) -> str:
+    from whyword.generate import generate
+
+    gen = generate(
+        args.text,
+        max_new_tokens=args.max_new_tokens,
+        strategy=args.strategy,
+        temperature=args.temperature,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        num_beams=args.num_beams,
+        seed=args.seed,
+        model=_model(args),
+    )
+    if args.json:
+        return gen.to_json(indent=2)
+    warped = args.strategy == "sample"  # greedy and beam search apply no warping
+    head = ["step", "token id", "token", "log-prob", "probability", "rank", "entropy"]
+    head += ["raw log-prob", "raw probability", "raw rank", "raw entropy"] if warped else []
+    rows = []
+    for s in gen.steps:
+        row = [s.step, s.token.id, s.token.label, f"{s.log_prob:.4f}", f"{s.probability:.2%}"]
+        row += [s.rank, f"{s.entropy:.2f}"]
+        if warped:
+            row += [f"{s.raw_log_prob:.4f}", f"{s.raw_probability:.2%}", s.raw_rank]
+            row += [f"{s.raw_entropy:.2f}"]
+        rows.append(row)
+    lines = [
+        f"model: {gen.model}   strategy: {args.strategy}   stopped: {gen.stopped}",
+        f"generated: {gen.text!r}",
+        "",
+        _pipe_table(head, rows),
+        "",
+        f"note: {gen.scores_from}",
+    ]
+    return "\n".join(lines)
+
+
+def _p(probability: float) -> str:
+    """A probability that stays readable when tiny: 0.7135, 3.2e-05."""
+    return f"{probability:.4f}" if probability >= 1e-3 else f"{probability:.1e}"
+
+
+def _pipe_table(head: list[str], rows: list[list]) -> str:
+    """A Markdown-style table, columns padded to their widest cell."""
+    cells = [[str(c) for c in row] for row in [head, *rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(head))]
+    lines = [
+        "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
+        for row in cells
+    ]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="whyword", description="Why does a language model predict that word?"
     )
-    sub = parser.add_subparsers(required=True, metavar="{predict,explain}")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
+    sub = parser.add_subparsers(required=True, metavar="{predict,explain,positions,generate}")
+    base = argparse.ArgumentParser(add_help=False)  # what every subcommand takes
+    base.add_argument(
         "text", help='the prompt; use [MASK] for a gap, e.g. "The capital of France is [MASK]."'
     )
-    common.add_argument(
+    base.add_argument(
         "--model",
         default=None,
         help="Hub id or local folder (default: embedded SmolLM2-135M-Instruct)",
     )
-    common.add_argument("-k", type=int, default=10, help="how many predictions to show")
-    common.add_argument(
+    base.add_argument(
         "--device",
         default=None,
         help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps (default: WHYWORD_DEVICE or auto)",
     )
-    common.add_argument("--json", action="store_true", help="machine-readable output")
+    base.add_argument("--json", action="store_true", help="machine-readable output")
+    common = argparse.ArgumentParser(add_help=False, parents=[base])
+    common.add_argument("-k", type=int, default=10, help="how many predictions to show")
     p = sub.add_parser("predict", parents=[common], help="top-k predictions")
     p.set_defaults(run=_predict)
     e = sub.add_parser("explain", parents=[common], help="attribute a target to the input tokens")
@@ -149,7 +235,24 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--baseline", default="zero", choices=["zero", "pad", "mask"])
     e.add_argument("--mask", type=int, default=1, help="which [MASK] (1-based) the target fills")
     e.set_defaults(run=_explain)
+    _add_sequence_commands(sub, base)
     return parser
+
+
+def _add_sequence_commands(sub, base: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("positions", parents=[base], help="what the model expected at each position")
+    p.add_argument("-k", type=int, default=5, help="top predictions shown per position")
+    p.set_defaults(run=_positions)
+    g = sub.add_parser("generate", parents=[base], help="generate with per-step transition scores")
+    g.add_argument("-n", "--max-new-tokens", type=int, default=20, help="tokens to generate")
+    g.add_argument("--strategy", default="greedy", help="greedy, sample or beam")
+    g.add_argument("--temperature", type=float, default=1.0, help="sample: logits / temperature")
+    g.add_argument("--top-k", type=int, default=None, help="sample: keep the k likeliest tokens")
+    g.add_argument("--top-p", type=float, default=None, help="sample: keep this much mass")
+    g.add_argument("--num-beams", type=int, default=4, help="beam: hypotheses kept per step")
+    g.add_argument("--seed", type=int, default=0, help="sample: the same seed, the same text")
+    # `--method` (per-step attribution matrix) joins here once the core's matrix API exists.
+    g.set_defaults(run=_generate)
 
 
 if __name__ == "__main__":

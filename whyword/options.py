@@ -91,3 +91,43 @@ def _check_float(name: str, value: Any, low: float, high: float) -> None:
         raise InputError(f"{name} must be a number, got {value!r}.")
     if not low <= value <= high:
         raise InputError(f"{name} must be between {low} and {high}, got {value}.")
+
+
+STRATEGIES = ("greedy", "sample", "beam")
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    """How `generate` picks tokens; temperature / top-k / top-p shape sampling only."""
+
+    max_new_tokens: int = 20  # tokens to generate at most (fewer if the model ends the text)
+    strategy: str = "greedy"  # greedy (argmax), sample (draw from the warped softmax) or beam
+    temperature: float = 1.0  # sample: divide the logits by this (< 1 sharper, > 1 flatter)
+    top_k: int | None = None  # sample: keep only the k most probable tokens (None: all)
+    top_p: float | None = None  # sample: keep the smallest set with this much mass (None: all)
+    num_beams: int = 4  # beam: hypotheses kept at every step
+    seed: int = 0  # sample: the draw is seeded in a forked RNG, so results repeat
+
+    def __post_init__(self) -> None:
+        if self.strategy not in STRATEGIES:
+            raise InputError(
+                f"Unknown strategy '{self.strategy}'. Choose from: {', '.join(STRATEGIES)}."
+            )
+        _check_int("max_new_tokens", self.max_new_tokens, 1, 1024)
+        _check_float("temperature", self.temperature, 0.0, 100.0)
+        if self.temperature == 0.0:
+            raise InputError("temperature must be above 0 (for the argmax use strategy 'greedy').")
+        if self.top_k is not None:
+            _check_int("top_k", self.top_k, 1, 10**7)
+        if self.top_p is not None:
+            _check_float("top_p", self.top_p, 0.0, 1.0)
+            if self.top_p == 0.0:
+                raise InputError("top_p must be above 0 (1 keeps every token), got 0.")
+        _check_int("num_beams", self.num_beams, 2 if self.strategy == "beam" else 1, 64)
+        _check_int("seed", self.seed, 0, 2**31 - 1)
+        warps = self.temperature != 1.0 or self.top_k is not None or self.top_p is not None
+        if self.strategy != "sample" and warps:
+            raise InputError(
+                f"temperature, top_k and top_p shape sampling only ({self.strategy} ignores "
+                "them): use strategy 'sample' or leave them at 1.0 / None / None."
+            )

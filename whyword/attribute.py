@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -49,9 +49,16 @@ def attribute(
     input_ids: Sequence[int] | torch.Tensor,
     outputs: Sequence[Output] | Output,
     methods: Sequence[str] | str = DEFAULT_METHODS,
+    segments: str | Sequence[str] | Sequence[tuple[int, int]] | None = None,
+    *,
+    text: str | None = None,
     **options,
 ) -> AttributionMatrix:
-    """Attribute each output row to the input tokens with each method."""
+    """Attribute each output row to the input tokens with each method.
+
+    `segments`: "word", "sentence", both, or character spans [(start, end), ...] of `text`
+    (default: the ids decoded) — the matrix then also answers per segment
+    (`segment_scores`, `to_dataframe(level=...)`)."""
     opts = options.pop("options", None) or ExplainOptions.build(**options)
     methods = _method_names(methods)
     lm = load_model(model)
@@ -61,7 +68,23 @@ def attribute(
         raise InputError("Give at least one output row to explain.")
     with lm.lock, torch.enable_grad():
         rows, labels = _rows(lm, ids, outputs)
-        return run_matrix(lm, ids, rows, labels, methods, opts)
+        matrix = run_matrix(lm, ids, rows, labels, methods, opts)
+    if segments is None:
+        return matrix
+    text = lm.tokenizer.decode(list(ids)) if text is None else text
+    return replace(matrix, segmentations=segmentations(lm, text, ids, segments))
+
+
+def segmentations(lm: LoadedModel, text: str, ids, wanted) -> tuple:
+    """The segmentations asked for: level names, or one list of character spans."""
+    from whyword.segments import segment
+
+    if isinstance(wanted, str):
+        wanted = (wanted,)
+    wanted = list(wanted)
+    if wanted and not isinstance(wanted[0], str):  # character spans
+        return (segment(lm.tokenizer, text, ids, "spans", spans=wanted),)
+    return tuple(segment(lm.tokenizer, text, ids, level) for level in dict.fromkeys(wanted))
 
 
 def run_matrix(

@@ -69,7 +69,7 @@ def _explain(args) -> str:
     )
     if args.json:
         return explanation.to_json(indent=2)
-    return _explanation_table(explanation)
+    return _explanation_table(explanation, args.level)
 
 
 def _model(args):
@@ -81,8 +81,8 @@ def _model(args):
     return load_model(args.model, device=args.device)
 
 
-def _explanation_table(e) -> str:
-    frame = e.to_dataframe()
+def _explanation_table(e, level: str = "token") -> str:
+    frame = e.to_dataframe(level)
     lines = [
         f"model: {e.model} ({e.kind}, {e.mode.replace('_', ' ')})",
         f"objective: {e.formula} = {e.value:+.4f}   target {e.target!r} p={e.target_probability:.4f}"
@@ -234,6 +234,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--baseline", default="zero", choices=["zero", "pad", "mask"])
     e.add_argument("--mask", type=int, default=1, help="which [MASK] (1-based) the target fills")
+    e.add_argument(
+        "--level",
+        default="token",
+        choices=["token", "word", "sentence"],
+        help="show scores per token, per word or per sentence (signed: summed; saliency: L2)",
+    )
     e.set_defaults(run=_explain)
     _add_sequence_commands(sub, base)
     return parser

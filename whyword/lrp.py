@@ -1,0 +1,206 @@
+"""AttnLRP (Achtibat et al., ICML 2024) through LXT 2.1's "efficient" rules, per model instance.
+
+LXT implements AttnLRP as Gradient × Input on a model whose forward is rewritten: the identity
+rule on activations and norms (their non-linear factor is detached), the uniform rule on
+products (the gradient is halved at a gated MLP's product, quartered at attention's query and
+key, halved at its value). LXT installs these by patching *classes and module globals* —
+process-wide, irreversible, and its package `__init__`s import a BERT copy that needs
+`transformers.pytorch_utils.find_pruneable_heads_and_indices` (gone in transformers 5), torchvision
+and zennit. So this module:
+
+- loads only LXT's rule files (`lxt.efficient.rules`, `.patches`, `.models.<arch>`), never the
+  package `__init__`s, so nothing of transformers is shimmed;
+- applies LXT's per-class forwards to *this model's module instances* (an instance attribute
+  `forward` shadows the class's), and LXT's attention wrapper through a name registered in
+  transformers' `AttentionInterface` (and the original's mask function under the same name)
+  that only this model's config points to inside the context.
+
+Other models of the same architecture, in other threads, never see a patched class or global:
+the only process-wide change is the registration of extra attention names, which nothing else
+uses. The model itself is guarded by `lm.lock`, held for the whole context.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.util
+import sys
+import threading
+import types
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Literal
+
+import torch
+
+from whyword.errors import InputError
+from whyword.models import LoadedModel
+
+LXT_VERSION = "2.1"
+INSTALL_HINT = f"pip install --no-deps lxt=={LXT_VERSION}"
+VERIFIED = ("llama", "qwen2", "qwen3", "gpt2")  # LXT maps checked here against transformers 5.23
+BROKEN = {  # LXT has rules, but they do not apply to transformers 5 models (see `why_not`)
+    "bert": "LXT's AttnLRP rules for bert models are a copy of transformers 4's BERT code, "
+    "which does not run on this transformers version; pick another method."
+}
+Objective = Literal["logit", "logprob"]
+
+NOTE = (
+    "AttnLRP (LXT rules) explains the target's logit, the score before the softmax, not its "
+    "probability: each token's relevance is its share of that logit. The shares add up to the "
+    "logit only approximately (the attention softmax does not conserve relevance; on the default "
+    "model their sum was 0.97–1.03 × the logit on 8 prompts, but a single prompt can be off "
+    "by more). One forward and one backward pass."
+)
+
+_REGISTER_LOCK = threading.Lock()  # guards the one-time import and attention registrations
+_LXT: dict[str, types.ModuleType] = {}
+
+
+def _load_lxt() -> types.ModuleType:
+    """lxt.efficient.patches, imported without running lxt.efficient's package `__init__`."""
+    with _REGISTER_LOCK:
+        if "patches" in _LXT:
+            return _LXT["patches"]
+        spec = importlib.util.find_spec("lxt")
+        if spec is None or not spec.submodule_search_locations:
+            raise InputError(f"AttnLRP needs LXT, which is not installed: run `{INSTALL_HINT}`.")
+        root = Path(next(iter(spec.submodule_search_locations)))
+        importlib.import_module("lxt")  # its own __init__ is empty
+        for name, folder in (
+            ("lxt.efficient", "efficient"),
+            ("lxt.efficient.models", "efficient/models"),
+        ):
+            if (
+                name not in sys.modules
+            ):  # a bare package: its submodules load, its __init__ does not
+                package = types.ModuleType(name)
+                package.__path__ = [str(root / folder)]
+                sys.modules[name] = package
+        _LXT["patches"] = importlib.import_module("lxt.efficient.patches")
+        return _LXT["patches"]
+
+
+def architecture(lm: LoadedModel) -> str:
+    """The transformers model type of `lm` ("llama", "gpt2", ...), from its modeling module."""
+    module = type(lm.model).__module__  # e.g. transformers.models.llama.modeling_llama
+    if module.startswith("transformers.models.") and ".modeling_" in module:
+        return module.rsplit(".modeling_", 1)[1]
+    return str(getattr(lm.model.config, "model_type", type(lm.model).__name__))
+
+
+def why_not(lm: LoadedModel) -> str | None:
+    """None if AttnLRP works on this model here, else one sentence saying why not."""
+    arch = architecture(lm)
+    if arch in BROKEN:
+        return BROKEN[arch]
+    if arch not in VERIFIED:
+        return f"AttnLRP has no rules for {arch} models in LXT; pick another method."
+    if importlib.util.find_spec("lxt") is None:
+        return f"AttnLRP needs LXT, which is not installed: run `{INSTALL_HINT}`."
+    return None
+
+
+def supported(lm: LoadedModel) -> bool:
+    return why_not(lm) is None
+
+
+def _rule_map(arch: str) -> dict:
+    patches = _load_lxt()
+    rules = importlib.import_module(f"lxt.efficient.models.{arch}")
+    modeling = importlib.import_module(f"transformers.models.{arch}.modeling_{arch}")
+    out = {}
+    for target, patch in rules.attnLRP.items():
+        if target is modeling and patch is patches.patch_attention:
+            out[target] = patch
+        elif (
+            isinstance(target, type)
+            and isinstance(patch, functools.partial)
+            and patch.func is patches.patch_method
+        ):
+            out[target] = (patch.args[0], patch.keywords.get("method_name", "forward"))
+        else:  # a rule this module cannot apply per instance: refuse rather than half-patch
+            raise InputError(f"AttnLRP has no rules for {arch} models in LXT; pick another method.")
+    return out
+
+
+def _attention_name(arch: str, impl: str) -> str:
+    """Register (once) LXT's wrapper around the model's attention under a private name."""
+    from transformers import AttentionInterface
+    from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, AttentionMaskInterface
+    from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
+
+    name = f"whyword_attnlrp_{arch}_{impl}"
+    with _REGISTER_LOCK:
+        if name not in AttentionInterface._global_mapping:
+            modeling = importlib.import_module(f"transformers.models.{arch}.modeling_{arch}")
+            original = ALL_ATTENTION_FUNCTIONS.get_interface(impl, modeling.eager_attention_forward)
+            AttentionMaskInterface.register(name, ALL_MASK_ATTENTION_FUNCTIONS[impl])
+            AttentionInterface.register(name, _LXT["patches"].wrap_attention_forward(original))
+    return name
+
+
+@contextmanager
+def attnlrp(lm: LoadedModel) -> Iterator[LoadedModel]:
+    """Inside: `lm.model` propagates AttnLRP relevance as its gradient. Restored on exit."""
+    reason = why_not(lm)
+    if reason is not None:
+        raise InputError(reason)
+    arch = architecture(lm)
+    rule_map = _rule_map(arch)
+    config = lm.model.config
+    with lm.lock:
+        impl = config._attn_implementation or "eager"
+        attention = _attention_name(arch, impl)
+        saved: list[tuple[torch.nn.Module, str, object]] = []  # (module, attribute, previous)
+        try:
+            for target, rule in rule_map.items():
+                if not isinstance(target, type):
+                    continue
+                fn, method = rule
+                for module in lm.model.modules():
+                    if isinstance(module, target) and getattr(type(module), method) is getattr(
+                        target, method
+                    ):  # subclasses that override the method are left alone, as LXT does
+                        saved.append((module, method, module.__dict__.get(method)))
+                        setattr(module, method, types.MethodType(fn, module))
+            config._attn_implementation = attention
+            yield lm
+        finally:
+            config._attn_implementation = impl
+            for module, method, previous in reversed(saved):
+                if previous is None:
+                    delattr(module, method)
+                else:
+                    setattr(module, method, previous)
+
+
+def attnlrp_scores(
+    lm: LoadedModel,
+    inputs: torch.Tensor,
+    target: int,
+    *,
+    position: int = -1,
+    objective: Objective = "logit",
+    attention_mask: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """AttnLRP relevance of each input token for `target` at `position`: (T,).
+
+    `inputs` are ids (1, T) or input embeddings (1, T, H) (fed as `inputs_embeds`, so every
+    method differentiates the same leaf). `objective="logit"` explains the target's logit, which
+    LRP rules conserve (approximately: the softmax does not); `"logprob"` explains
+    log p = logit − logsumexp, whose relevances add up to about logit − E_p[logit].
+    """
+    if objective not in ("logit", "logprob"):
+        raise InputError(f"Unknown AttnLRP objective '{objective}': use 'logit' or 'logprob'.")
+    with attnlrp(lm), torch.enable_grad():
+        embeds = inputs if inputs.is_floating_point() else lm.embed(inputs)  # (1, T, H)
+        embeds = embeds.detach().clone().requires_grad_(True)  # (1, T, H) the leaf
+        mask = attention_mask if attention_mask is not None else torch.ones(embeds.shape[:2])
+        logits = lm.model(inputs_embeds=embeds, attention_mask=mask.long()).logits  # (1, T, V)
+        row = logits[0, position].float()  # (V,)
+        value = row[target] - (torch.logsumexp(row, -1) if objective == "logprob" else 0.0)
+        (grad,) = torch.autograd.grad(value, embeds)  # (1, T, H)
+    return (embeds.detach() * grad)[0].sum(-1)  # (T,)

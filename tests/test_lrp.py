@@ -205,6 +205,22 @@ def test_logprob_relevance_is_the_logit_relevance_minus_its_expectation() -> Non
 
 
 @needs_lxt
+def test_a_contrast_is_the_difference_of_relevances_and_the_logits_come_free() -> None:
+    lm = tiny("llama")
+    ids = ids_for(lm)
+    leaf = lm.embed(ids).detach().requires_grad_(True)  # (1, T, H) a caller's leaf
+    result = lrp.attnlrp_relevance(lm, leaf, lambda z: z[0, -1, 5] - z[0, -1, 9])
+    expected = lrp.attnlrp_scores(lm, ids, 5) - lrp.attnlrp_scores(lm, ids, 9)  # (T,)
+    torch.testing.assert_close(result.scores, expected, rtol=0, atol=1e-6)
+    with torch.no_grad():
+        logits = lm.model(input_ids=ids).logits  # (1, T, V)
+    torch.testing.assert_close(result.logits, logits, rtol=0, atol=1e-6)
+    assert result.value == pytest.approx(float(logits[0, -1, 5] - logits[0, -1, 9]), abs=1e-6)
+    assert result.conserved == pytest.approx(float(expected.sum()) / result.value, rel=1e-5)
+    assert leaf.grad is None
+
+
+@needs_lxt
 def test_sdpa_and_eager_attention_agree() -> None:
     lm = tiny("llama")
     eager = freeze(copy.deepcopy(lm.model), None, kind="causal", name="tiny-eager")

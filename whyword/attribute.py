@@ -159,6 +159,7 @@ def build_problem(lm, ids, rows, opts: ExplainOptions, uses_ig: bool = True) -> 
         baseline_name=opts.baseline,
         path_forward=path_forward,
         sequences_per_row=sequences,
+        model=lm,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 import torch
 
@@ -28,6 +29,7 @@ class Problem:
     baseline_name: str = "zero"
     path_forward: ScoreFn | None = None  # F of the tokens after a held first one (IG only)
     sequences_per_row: int = 1  # model sequences F runs per example (foil, infill pool)
+    model: Any = None  # the LoadedModel, for methods that change how it backpropagates
 
     def __post_init__(self) -> None:
         r, t, _ = self.inputs.shape

@@ -283,6 +283,7 @@ SHORT_LABELS = {
     "integrated_gradients": "Integrated gradients",
     "smoothgrad": "SmoothGrad",
     "occlusion": "Occlusion",
+    "attnlrp": "AttnLRP",
 }
 
 

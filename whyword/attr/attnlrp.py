@@ -224,7 +224,8 @@ def attnlrp_relevance(
     with attnlrp(lm), torch.enable_grad():
         embeds = inputs if inputs.is_floating_point() else lm.embed(inputs)  # (1, T, H)
         embeds = embeds.detach().clone().requires_grad_(True)  # (1, T, H) the leaf
-        mask = attention_mask if attention_mask is not None else torch.ones(embeds.shape[:2])
+        ones = torch.ones(embeds.shape[:2], device=embeds.device)  # (1, T)
+        mask = attention_mask if attention_mask is not None else ones
         logits = lm.model(
             inputs_embeds=embeds, attention_mask=mask.long(), use_cache=False
         ).logits  # (1, T, V)
@@ -258,3 +259,17 @@ def attnlrp_scores(
         return row[target] - (torch.logsumexp(row, -1) if objective == "logprob" else 0.0)
 
     return attnlrp_relevance(lm, inputs, score, attention_mask).scores
+
+
+def attnlrp_method(problem, params: None):
+    """The registered method: Gradient × Input of each row's objective under the rules, the
+    rows in budget-sized batches (one forward and one backward each)."""
+    from whyword.attr.registry import MethodOutput
+
+    parts = []
+    with attnlrp(problem.model), torch.enable_grad():
+        for _, chunk in problem.chunks():
+            x = chunk.inputs.detach().clone().requires_grad_(True)  # (r, T, H)
+            (grad,) = torch.autograd.grad(chunk.forward(x, *chunk.args()).sum(), x)  # (r, T, H)
+            parts.append((x.detach() * grad).sum(-1))  # (r, T)
+    return MethodOutput(torch.cat(parts))  # (R, T)

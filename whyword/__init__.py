@@ -1,5 +1,6 @@
 """WhyWord: see why a language model predicts the word it predicts."""
 
+from whyword._version import __version__
 from whyword.attribution import METHODS
 from whyword.errors import InputError, ModelLoadError, TargetError, WhyWordError
 from whyword.explain import explain
@@ -22,8 +23,8 @@ __all__ = [
     "TargetError",
     "Token",
     "WhyWordError",
+    "__version__",
     "explain",
     "load_model",
     "predict",
 ]
-__version__ = "0.1.0"

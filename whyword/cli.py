@@ -1,4 +1,5 @@
-"""The `whyword` command: `whyword predict TEXT` and `whyword explain TEXT --target WORD`."""
+"""The `whyword` command (also `python -m whyword`): `whyword predict TEXT`,
+`whyword explain TEXT --target WORD`, `whyword app` (the web page) and `whyword --version`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import os
 import sys
 
+from whyword._version import __version__
 from whyword.errors import WhyWordError
 
 
@@ -24,7 +26,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    print(out)
+    if out is not None:
+        print(out)
     return 0
 
 
@@ -74,6 +77,18 @@ def _explain(args) -> str:
     return _explanation_table(explanation)
 
 
+def _app(args) -> None:
+    """Serve the page until Ctrl-C; `--model` is the model it starts with (and offers first)."""
+    if args.model:
+        from whyword.limits import model_choices
+
+        os.environ["WHYWORD_MODELS"] = ",".join(dict.fromkeys([args.model, *model_choices()]))
+    from whyword.ui import build_demo
+
+    demo = build_demo()
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share)
+
+
 def _explanation_table(e) -> str:
     frame = e.to_dataframe()
     lines = [
@@ -97,7 +112,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="whyword", description="Why does a language model predict that word?"
     )
-    sub = parser.add_subparsers(required=True, metavar="{predict,explain}")
+    parser.add_argument("--version", action="version", version=f"whyword {__version__}")
+    sub = parser.add_subparsers(required=True, metavar="{predict,explain,app}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "text", help='the prompt; use [MASK] for a gap, e.g. "The capital of France is [MASK]."'
@@ -137,6 +153,19 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--baseline", default="zero", choices=["zero", "pad", "mask"])
     e.add_argument("--mask", type=int, default=1, help="which [MASK] (1-based) the target fills")
     e.set_defaults(run=_explain)
+    a = sub.add_parser(
+        "app",
+        aliases=["ui"],
+        help='serve the web page (needs pip install "whyword[app]")',
+        description="Serve the WhyWord page; Ctrl-C stops it.",
+    )
+    a.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: all)")
+    a.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    a.add_argument("--share", action="store_true", help="also open a public gradio.live link")
+    a.add_argument(
+        "--model", default=None, help="model the page starts with: a Hub id or local folder"
+    )
+    a.set_defaults(run=_app)
     return parser
 
 

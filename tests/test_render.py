@@ -261,6 +261,7 @@ def test_trust_and_export_are_escaped(hostile):
 def test_export_html_is_self_contained(hostile):
     page = export_html(hostile)
     assert page.startswith("<!DOCTYPE html>")
+    assert f'<meta name="generator" content="WhyWord {__version__}">' in page
     assert '<meta charset="utf-8">' in page
     for banned in (
         "<script",

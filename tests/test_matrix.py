@@ -12,7 +12,14 @@ import whyword as ww
 from whyword.encoding import encode
 
 PROMPT = "The keys to the cabinet are on the table"
-METHODS = ("saliency", "input_x_gradient", "integrated_gradients", "smoothgrad", "occlusion")
+METHODS = (
+    "saliency",
+    "input_x_gradient",
+    "integrated_gradients",
+    "smoothgrad",
+    "occlusion",
+    "attnlrp",
+)
 FAST_IG = {"n_steps": 8, "nodes_per_interval": 4, "max_steps": 32, "nt_samples": 3}
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from whyword._version import __version__
 from whyword.explanation import Attribution, Candidate, Explanation, Prediction
 from whyword.params import IGParams
 from whyword.render import (
@@ -268,6 +269,7 @@ def test_trust_and_export_are_escaped(hostile):
 def test_export_html_is_self_contained(hostile):
     page = export_html(hostile)
     assert page.startswith("<!DOCTYPE html>")
+    assert f'<meta name="generator" content="WhyWord {__version__}">' in page
     assert '<meta charset="utf-8">' in page
     for banned in (
         "<script",
@@ -593,12 +595,17 @@ def test_rank_agreement_ignores_tokens_ig_held_fixed():
 
 def test_json_round_trip(hostile):
     text = export_json(hostile)
-    assert text.startswith("{\n  ")  # pretty
+    assert text.startswith(f'{{\n  "whyword_version": "{__version__}"')  # pretty
     assert Explanation.from_json(text) == hostile
 
 
 def test_csv_round_trip(hostile):
-    back = pd.read_csv(io.StringIO(export_csv(hostile)), keep_default_na=False)
+    text = export_csv(hostile)
+    assert text.splitlines()[0] == f"# WhyWord {__version__}"
+    # round_trip: pandas < 3 reads floats with a faster, inexact parser by default
+    back = pd.read_csv(
+        io.StringIO(text), keep_default_na=False, skiprows=1, float_precision="round_trip"
+    )
     frame = hostile.to_dataframe()
     assert list(back.columns) == list(frame.columns)
     assert list(back["token"]) == [t.label for t in hostile.tokens]
@@ -615,7 +622,7 @@ def test_csv_defuses_spreadsheet_formulas(hostile):
 
     tokens = (Token(1, "=HYPERLINK(1)", "=HYPERLINK(1)"), *hostile.tokens[1:])
     back = pd.read_csv(
-        io.StringIO(export_csv(replace(hostile, tokens=tokens))), keep_default_na=False
+        io.StringIO(export_csv(replace(hostile, tokens=tokens))), keep_default_na=False, skiprows=1
     )
     assert back["token"][0] == "'=HYPERLINK(1)"
 

@@ -178,6 +178,7 @@ class Explanation:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Explanation:
         data = dict(data)
+        data.pop("whyword_version", None)  # written by render.export_json
         data["tokens"] = tuple(Token(**t) for t in data["tokens"])
         data["predictions"] = tuple(
             Prediction(

@@ -17,6 +17,7 @@ from typing import Any
 import gradio as gr
 
 from whyword import render
+from whyword._version import __version__
 from whyword.attr import METHODS
 from whyword.errors import WhyWordError
 from whyword.limits import current_limits
@@ -26,7 +27,7 @@ from whyword.ui.handlers import Outcome
 from whyword.ui.share import DEFAULT_METHODS, NORMALISATIONS, Query, encode
 
 HERE = Path(__file__).resolve().parent
-EXAMPLES_FILE = HERE.parents[1] / "assets" / "examples.json"
+EXAMPLES_FILE = HERE.parent / "assets" / "examples.json"  # package data: in the wheel
 BRIDGE_JS = (HERE / "bridge.js").read_text(encoding="utf-8")
 
 # Concurrency, on purpose: the core holds one lock per model, so two explanations of the same
@@ -78,6 +79,7 @@ CSS = """
 #ww-topk .nsewdrag, #ww-topk .bars path { cursor: pointer !important; }
 #ww-heatmap { min-height: 140px; }
 #ww-limits { font-size: 0.95rem; opacity: 0.8; }
+#ww-version { font-size: 0.85rem; opacity: 0.7; text-align: right; }
 .ww-hint { font-size: 1rem; opacity: 0.8; }
 """
 
@@ -272,6 +274,7 @@ def build_demo() -> gr.Blocks:
     examples = load_examples()
     with WhyWordBlocks(title="WhyWord", fill_width=True, delete_cache=(3600, 3600)) as demo:
         c, r, extra = _components(limits, examples)
+        gr.Markdown(f"WhyWord {__version__}", elem_id="ww-version")  # the page's footer
         _wire(demo, c, r, extra, examples)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo
@@ -358,7 +361,7 @@ def _inputs(limits, examples) -> dict[str, Any]:
         with gr.Column(scale=1, min_width=180):
             out["explain_btn"] = gr.Button("Explain", variant="primary", elem_id="ww-explain")
             out["mask_btn"] = gr.Button("Insert [MASK]", size="md", elem_id="ww-insert-mask")
-    out["mode"] = gr.Markdown(handlers.mode_note("", "default"), elem_id="ww-mode")
+    out["mode"] = gr.Markdown(handlers.mode_note("", limits.models[0]), elem_id="ww-mode")
     with gr.Accordion("Examples, including teaching cases with a foil", open=False):
         out["dataset"] = gr.Dataset(
             components=["textbox", "textbox", "textbox"],
@@ -377,7 +380,7 @@ def _settings(limits) -> dict[str, Any]:
     out["model"] = gr.Dropdown(
         choices=[("SmolLM2-135M (default)", "default")]
         + [(m, m) for m in limits.models if m != "default"],
-        value="default",
+        value=limits.models[0],  # the first listed (`whyword app --model`); "default" otherwise
         label="Model" + (" (or type a Hub id / folder)" if limits.any_model else ""),
         allow_custom_value=limits.any_model,
         elem_id="ww-model",

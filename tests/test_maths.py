@@ -102,7 +102,7 @@ def test_adaptive_ig_meets_its_tolerance_on_default_model(smol):
     e = ww.explain(PROMPT, methods=("integrated_gradients",), model=smol)
     a = e.attribution("integrated_gradients")
     assert a.relative_error <= 0.05, f"{a.relative_error:.3f} after {a.steps} steps"
-    assert ww.ExplainOptions().n_steps <= a.steps <= a.params["max_steps"]
+    assert ww.ExplainOptions().n_steps <= a.steps <= a.params.max_steps
 
 
 def test_no_gradient_left_on_parameters_and_no_graph_in_results(tiny_bert):

@@ -131,7 +131,7 @@ def run_matrix(
 
 
 def build_problem(lm, ids, rows, opts: ExplainOptions, uses_ig: bool = True) -> Problem:
-    from whyword.budget import rows_per_batch
+    from whyword.budget import RowShape, batch_rows
 
     device = lm.device
     ids_t = torch.tensor(ids, device=device)  # (T,)
@@ -146,7 +146,12 @@ def build_problem(lm, ids, rows, opts: ExplainOptions, uses_ig: bool = True) -> 
         anchors[0] = True  # the attention sink: varying it makes F jump along the IG path
         if uses_ig:
             path_forward = held_prefix_scorer(lm, rows, x)
-    sequences = max(len(row.layouts) for row in rows)
+    shape = RowShape(  # what one row of F runs: sizes every batch to the memory budget
+        lm,
+        sequences_per_row=max(len(row.layouts) for row in rows),
+        scored_positions=max(sum(len(x.scored) for x in row.layouts) for row in rows),
+        extra_tokens=max(len(x.inserted) for row in rows for x in row.layouts),
+    )
     explicit = opts.internal_batch_size
     return Problem(
         forward=matrix_scorer(lm, rows),
@@ -155,10 +160,9 @@ def build_problem(lm, ids, rows, opts: ExplainOptions, uses_ig: bool = True) -> 
         attention_mask=torch.ones(r, len(ids), dtype=torch.long, device=device),  # (R, T)
         reference=reference_embeddings(lm, len(ids), opts.baseline).expand(r, -1, -1),
         anchors=anchors,
-        batch_rows=(lambda t: explicit) if explicit else (lambda t: rows_per_batch(lm, t)),
+        batch_rows=lambda t, grad=True: batch_rows(shape, t, grad=grad, explicit=explicit),
         baseline_name=opts.baseline,
         path_forward=path_forward,
-        sequences_per_row=sequences,
         model=lm,
     )
 
@@ -221,7 +225,7 @@ def _target_log_probs(lm, rows, problem: Problem, objective: str | None) -> list
 
 def _batched(forward, problem: Problem) -> list[float]:
     out = []
-    for _, chunk in problem.chunks():
+    for _, chunk in problem.chunks(grad=False):
         out += [float(v) for v in forward(chunk.inputs.detach(), *chunk.args())]
     return out
 

@@ -154,6 +154,39 @@ def bar_labels(page) -> list[str]:
     )
 
 
+SHARE_BOX = "#ww-share textarea, #ww-share input"
+ERROR_BADGES_JS = (
+    "Array.from(document.querySelectorAll('.error')).map(e => e.innerText.trim())"
+    ".filter(t => t.length > 0)"
+)
+
+
+def open_and_settle(page, url: str) -> None:
+    """Open `url` and wait until its load event has finished (it writes the share box last)."""
+    page.goto(url)
+    page.wait_for_selector(TEXT_BOX)
+    page.wait_for_function(
+        f"() => document.querySelector('{SHARE_BOX}')?.value === window.location.href",
+        timeout=TIMEOUT,
+    )
+    page.wait_for_timeout(300)
+
+
+@pytest.mark.parametrize(
+    "query", ["", "?__theme=dark", "?foo=bar", "?target=" + XSS, "?k=5&model=default"]
+)
+def test_urls_without_text_open_without_error_badges(browser, server, query):
+    """The load event returns a value for every output it declares, whatever the URL holds
+    (gradio showed a bare "Error" badge on each output for a missing one)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        open_and_settle(page, server + query)
+        assert page.evaluate(ERROR_BADGES_JS) == []
+        assert page.locator("img[src='x']").count() == 0
+    finally:
+        page.close()
+
+
 def test_submit_shows_chart_and_heatmap(page):
     submit(page, "The capital of France is")
     assert page.locator("#ww-topk .bars .point path").count() == 8

@@ -262,6 +262,12 @@ def present(outcome: Outcome, state: dict | None, c: Controls, r: Results) -> di
     }
 
 
+def every_output(updates: dict, outputs: list) -> list:
+    """A value for every declared output, in order (gr.skip() where nothing changes): gradio
+    takes an empty dict for one missing value and shows a bare "Error" badge."""
+    return [updates.get(component, gr.skip()) for component in outputs]
+
+
 def _progress(progress: gr.Progress):
     return lambda fraction, desc: progress(fraction, desc=desc)
 
@@ -598,19 +604,22 @@ def _wire(
         )
     )
 
+    on_load = [*c.all(), *outputs]
+
     def load(request: gr.Request, progress: gr.Progress = PROGRESS):
         params = dict(request.query_params) if request is not None else {}
         query, outcome = handlers.on_load(params, _progress(progress))
         if query is None:  # a plain visit: nothing to reproduce
-            return {r.error: gr.skip()}
+            return every_output({}, on_load)
         shown = c.values(query, params.keys())
-        return shown if outcome is None else {**shown, **present(outcome, None, c, r)}
+        updates = shown if outcome is None else {**shown, **present(outcome, None, c, r)}
+        return every_output(updates, on_load)
 
     after(
         demo.load(
             load,
             None,
-            [*c.all(), *outputs],
+            on_load,
             api_visibility="private",
             show_progress_on=[r.chart, r.heatmap],
         )

@@ -410,3 +410,25 @@ def test_error_messages_are_escaped_for_markdown_and_html():
     shown = escape_markdown(hostile)
     assert "](" not in shown.replace("\\](", "") and "<img" not in shown
     assert "&lt;img" in shown
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Could not load model 'it's' (a \"quoted\" name) & more <b>bold</b>",
+        "# not a heading *nor emphasis* [x](https://evil.example) 1. 2) - + > `code` \\ | ~ $x$",
+    ],
+)
+def test_markdown_escaping_shows_the_text_once(message):
+    """What gradio's Markdown renders from escape_markdown reads exactly as the message: no
+    `&#x27;` shown literally (escaped twice), no markup, no link."""
+    import html as html_lib
+    import re
+
+    from markdown_it import MarkdownIt
+
+    from whyword.ui.handlers import escape_markdown
+
+    rendered = MarkdownIt("commonmark").render(escape_markdown(message))
+    assert rendered.startswith("<p>") and rendered.count("<") == 2  # one paragraph, no tags
+    assert html_lib.unescape(re.sub(r"</?p>", "", rendered)).strip() == message

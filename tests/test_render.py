@@ -299,6 +299,10 @@ def test_figures_escape_labels_plotly_would_render(hostile):
     assert bar.hovertext[2] == "&lt;script&gt;x&lt;/script&gt;"
     ticks = list(figs[1].layout.xaxis.ticktext)
     assert ticks[1] == "&lt;script&gt;alert(1)&lt;/script&gt;\u200e<sub>1</sub>"
+    # once, for plotly: it decodes &amp; &lt; &gt; but shows &quot; and &#x27; literally
+    assert ticks[3] == "&amp;amp;\u200e<sub>3</sub>"
+    assert ticks[4].startswith("\"␣onmouseover='alert(1)'␣x=\"\u200e")
+    assert "&quot;" not in joined and "&#x27;" not in joined
 
 
 # ---------------------------------------------------------------- colour scales

@@ -354,14 +354,17 @@ def slot_label(text: str) -> str:
     return visible(text)
 
 
+MARKDOWN_PUNCTUATION = "\\`*_{}[]()#+-.!|~$:"
+
+
 def escape_markdown(text: str) -> str:
-    """Escape Markdown and HTML so a token shows as typed."""
+    """Text for a gr.Markdown, shown as typed: Markdown's punctuation backslash-escaped, then
+    only `& < >` as entities (once: escaping the `#` of `&#x27;` afterwards showed it
+    literally; quotes need no entity in Markdown text)."""
     import html
 
-    out = html.escape(text, quote=True)
-    for ch in "\\`*_{}[]()#+-.!|~>":
-        out = out.replace(ch, "\\" + ch)
-    return out
+    out = "".join("\\" + ch if ch in MARKDOWN_PUNCTUATION else ch for ch in text)
+    return html.escape(out, quote=False)
 
 
 def result_mode_note(explanation: Explanation) -> str:

@@ -234,7 +234,7 @@ def present(outcome: Outcome, state: dict | None, c: Controls, r: Results) -> di
     """Component updates for an event's outcome; a failure leaves the last view in place."""
     if not outcome.ok:
         # Both render markup, and messages quote what the user (or a share link) typed.
-        gr.Warning(html.escape(outcome.error or ""))
+        gr.Warning(html.escape(outcome.error or "", quote=False))
         message = handlers.escape_markdown(outcome.error or "")
         return {r.error: gr.update(value=f"⚠ {message}", visible=True)}
     e = outcome.explanation
@@ -431,7 +431,7 @@ def _settings(limits) -> dict[str, Any]:
         out["normalise"] = gr.Radio(
             list(NORMALISATIONS), value="per_method", label="Colour scale (normalisation)"
         )
-    gr.Markdown(html.escape(limits.describe()), elem_id="ww-limits")
+    gr.Markdown(handlers.escape_markdown(limits.describe()), elem_id="ww-limits")
     return out
 
 

@@ -187,6 +187,23 @@ def test_urls_without_text_open_without_error_badges(browser, server, query):
         page.close()
 
 
+def test_a_link_outside_the_page_says_what_it_changed(browser, server):
+    """?steps=999999&k=60&methods=nonexistent: a notice lists each change, the slider stays
+    inside its range (it showed 60 beyond its maximum of 30)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        open_and_settle(page, server + "?steps=999999&k=60&methods=nonexistent&foo=bar")
+        notice = page.inner_text("#ww-notice")
+        assert "changed to fit the page" in notice
+        for part in ("steps=999999", "k=60", "no method called nonexistent", "foo"):
+            assert part in notice
+        k = page.locator("#ww-k input[type=number]")
+        assert k.input_value() == k.get_attribute("max") == "30"
+        assert page.evaluate(ERROR_BADGES_JS) == []
+    finally:
+        page.close()
+
+
 def test_submit_shows_chart_and_heatmap(page):
     submit(page, "The capital of France is")
     assert page.locator("#ww-topk .bars .point path").count() == 8

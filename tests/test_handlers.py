@@ -258,8 +258,29 @@ def test_share_decoding_is_lenient():
     query = decode(
         {"text": "hi", "k": "lots", "steps": "-3", "methods": "nope,saliency", "baseline": "x"}
     )
-    assert query == Query(text="hi", methods=("saliency",))
+    assert query == Query(text="hi", methods=("saliency",), steps=4)  # -3: the slider's low end
     assert decode({}).model == "default"
+
+
+def test_share_decoding_says_what_it_changed():
+    from whyword.ui.share import Bounds, decode_with_changes
+
+    params = {"steps": "999999", "k": "-5", "methods": "nonexistent", "foo": "bar"}
+    params |= {"__theme": "dark", "noise": "nan", "normalise": "odd", "samples": "7"}
+    query, changes = decode_with_changes(params, Bounds(k=(1, 30), steps=(4, 256)))
+    assert (query.steps, query.k, query.methods) == (256, 1, Query().methods)
+    assert (query.noise, query.normalise, query.samples) == (Query().noise, "per_method", 7)
+    assert [c.split(":")[0].split("=")[0] for c in changes] == [
+        "foo", "methods", "steps", "k", "noise", "normalise"
+    ]  # fmt: skip
+    assert changes[2] == "steps=999999: more than this page allows; using 256."
+    assert changes[3] == "k=-5: less than 1; using 1."
+    assert decode_with_changes({"k": "60"}, Bounds(k=(1, 30)))[0].k == 30  # the slider's max
+    assert decode_with_changes({"k": "12", "__theme": "dark"}) == (Query(k=12), ())
+    shown = handlers.changes_markdown(changes)
+    assert shown.count("\n- ") == len(changes)
+    assert "- foo\\: not a WhyWord setting" in shown  # Markdown-escaped, shown as typed
+    assert handlers.changes_markdown(()) == ""
 
 
 def test_share_link_reproduces_the_view(gpt2_view, tiny_paths):
@@ -269,13 +290,14 @@ def test_share_link_reproduces_the_view(gpt2_view, tiny_paths):
     from urllib.parse import parse_qsl
 
     link = encode(handlers.effective_query(clicked))
-    query, opened = handlers.on_load(dict(parse_qsl(link, keep_blank_values=True)))
+    query, opened, changes = handlers.on_load(dict(parse_qsl(link, keep_blank_values=True)))
+    assert changes == ()  # the page's own link fits the page
     assert query == handlers.effective_query(clicked)
     ok(opened)
     assert opened.explanation.target_ids == (third,)
     assert opened.explanation.attributions[0].scores == clicked.explanation.attributions[0].scores
-    assert handlers.on_load({}) == (None, None)  # a plain visit runs nothing
-    assert handlers.on_load({"k": "3"}) == (Query(k=3), None)  # settings only: nothing runs
+    assert handlers.on_load({}) == (None, None, ())  # a plain visit runs nothing
+    assert handlers.on_load({"k": "3"}) == (Query(k=3), None, ())  # settings only: nothing runs
 
 
 # --- exports ---------------------------------------------------------------------------------

@@ -26,7 +26,15 @@ from whyword.explain import explain as _explain_on_device
 from whyword.explanation import Explanation, Prediction
 from whyword.limits import current_limits
 from whyword.options import ExplainOptions
-from whyword.ui.share import Query, decode, encode, parse_target, token_ref
+from whyword.ui.share import (
+    PAGE_BOUNDS,
+    Bounds,
+    Query,
+    decode_with_changes,
+    encode,
+    parse_target,
+    token_ref,
+)
 
 log = logging.getLogger("whyword.ui")
 
@@ -227,14 +235,22 @@ def on_mask(
 
 
 def on_load(
-    params: dict[str, str], progress: Progress = None
-) -> tuple[Query | None, Outcome | None]:
-    """Opening the page: the controls a URL sets (None: a plain visit) and, when it carries a
-    text, the view it describes."""
+    params: dict[str, str], progress: Progress = None, bounds: Bounds = PAGE_BOUNDS
+) -> tuple[Query | None, Outcome | None, tuple[str, ...]]:
+    """Opening the page: the controls a URL sets (None: a plain visit), the view it describes
+    when it carries a text, and what of the URL was changed to fit the page (said, not silent)."""
     if not params:
-        return None, None
-    query = decode(params)
-    return query, (run(query, None, progress) if query.text.strip() else None)
+        return None, None, ()
+    query, changes = decode_with_changes(params, bounds)
+    return query, (run(query, None, progress) if query.text.strip() else None), changes
+
+
+def changes_markdown(changes: tuple[str, ...]) -> str:
+    """The notice over the results listing what of a link was changed ("" when nothing)."""
+    if not changes:
+        return ""
+    items = "\n".join(f"- {escape_markdown(change)}" for change in changes)
+    return f"**This link was changed to fit the page:**\n\n{items}"
 
 
 def retarget(query: Query, state: State | None, progress: Progress = None) -> Outcome:

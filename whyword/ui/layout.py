@@ -23,7 +23,7 @@ from whyword.limits import current_limits
 from whyword.options import BASELINES
 from whyword.ui import handlers
 from whyword.ui.handlers import Outcome
-from whyword.ui.share import DEFAULT_METHODS, NORMALISATIONS, Query, encode
+from whyword.ui.share import DEFAULT_METHODS, NORMALISATIONS, Bounds, Query, encode, page_bounds
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES_FILE = HERE.parents[1] / "assets" / "examples.json"
@@ -79,6 +79,10 @@ CSS = """
 #ww-heatmap { min-height: 140px; }
 #ww-limits { font-size: 0.95rem; opacity: 0.8; }
 .ww-hint { font-size: 1rem; opacity: 0.8; }
+.ww-notice { border-left: 6px solid #b8860b; padding: 8px 16px !important;
+  background: rgba(184, 134, 11, 0.12); border-radius: 6px; font-size: 1.1rem; }
+.ww-stale { opacity: 0.35; filter: grayscale(0.8); }
+#ww-stale-note { font-size: 1.1rem; }
 """
 
 INSERT_MASK_JS = """
@@ -209,6 +213,7 @@ class Results:
     status: gr.Markdown
     error: gr.Markdown
     mode: gr.Markdown
+    notice: gr.Markdown
     share_query: gr.Textbox
     csv: gr.DownloadButton
     json: gr.DownloadButton
@@ -249,6 +254,7 @@ def present(outcome: Outcome, state: dict | None, c: Controls, r: Results) -> di
         r.status: handlers.status_markdown(outcome),
         r.error: gr.update(value="", visible=False),
         r.mode: handlers.result_mode_note(e),
+        r.notice: gr.update(value="", visible=False),
         r.share_query: encode(query),
         r.csv: gr.update(value=csv_path, interactive=True),
         r.json: gr.update(value=json_path, interactive=True),
@@ -303,6 +309,7 @@ def _components(limits, examples) -> tuple[Controls, Results, dict[str, Any]]:
     top = _inputs(limits, examples)
     status = gr.Markdown("", elem_id="ww-status")
     error = gr.Markdown("", visible=False, elem_classes=["ww-error"], elem_id="ww-error")
+    notice = gr.Markdown("", visible=False, elem_classes=["ww-notice"], elem_id="ww-notice")
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
             chart = gr.Plot(show_label=False, elem_id="ww-topk")
@@ -336,6 +343,7 @@ def _components(limits, examples) -> tuple[Controls, Results, dict[str, Any]]:
         status=status,
         error=error,
         mode=top["mode"],
+        notice=notice,
         share_query=share_query,
         csv=bottom["csv"],
         json=bottom["json"],
@@ -378,6 +386,11 @@ def _inputs(limits, examples) -> dict[str, Any]:
     return out
 
 
+def bounds_for(limits) -> Bounds:
+    """The sliders' ranges under this server's limits (a share link is fitted to them)."""
+    return page_bounds(limits.max_k, limits.max_steps, limits.max_samples)
+
+
 def _settings(limits) -> dict[str, Any]:
     out: dict[str, Any] = {}
     out["model"] = gr.Dropdown(
@@ -388,9 +401,8 @@ def _settings(limits) -> dict[str, Any]:
         allow_custom_value=limits.any_model,
         elem_id="ww-model",
     )
-    out["k"] = gr.Slider(
-        1, min(30, limits.max_k), value=Query().k, step=1, label="Top-k", elem_id="ww-k"
-    )
+    bounds = bounds_for(limits)
+    out["k"] = gr.Slider(*bounds.k, value=Query().k, step=1, label="Top-k", elem_id="ww-k")
     out["methods"] = gr.CheckboxGroup(
         choices=[(SHORT_LABELS.get(name, m.label), name) for name, m in METHODS.items()],
         value=list(DEFAULT_METHODS),
@@ -398,8 +410,7 @@ def _settings(limits) -> dict[str, Any]:
         elem_id="ww-methods",
     )
     out["steps"] = gr.Slider(
-        4,
-        min(256, limits.max_steps),
+        *bounds.steps,
         value=Query().steps,
         step=4,
         label="IG steps",
@@ -410,22 +421,23 @@ def _settings(limits) -> dict[str, Any]:
     )
     with gr.Accordion("Advanced", open=False, elem_id="ww-advanced"):
         out["max_steps"] = gr.Slider(
-            0,
-            min(512, limits.max_steps),
+            *bounds.max_steps,
             value=Query().max_steps,
             step=16,
             label="IG refinement: up to this many steps until the error ≤ 5 % (≤ IG steps: off)",
             elem_id="ww-max-steps",
         )
         out["samples"] = gr.Slider(
-            1,
-            min(50, limits.max_samples),
+            *bounds.samples,
             value=Query().samples,
             step=1,
             label="SmoothGrad samples",
         )
         out["noise"] = gr.Slider(
-            0.0, 1.0, value=Query().noise, step=0.05, label="SmoothGrad noise (× embedding stdev)"
+            *bounds.noise,
+            value=Query().noise,
+            step=0.05,
+            label="SmoothGrad noise (× embedding stdev)",
         )
         out["special"] = gr.Checkbox(False, label="Include special tokens in the colour scale")
         out["normalise"] = gr.Radio(
@@ -605,14 +617,17 @@ def _wire(
     )
 
     on_load = [*c.all(), *outputs]
+    bounds = bounds_for(current_limits())
 
     def load(request: gr.Request, progress: gr.Progress = PROGRESS):
         params = dict(request.query_params) if request is not None else {}
-        query, outcome = handlers.on_load(params, _progress(progress))
+        query, outcome, changes = handlers.on_load(params, _progress(progress), bounds)
         if query is None:  # a plain visit: nothing to reproduce
             return every_output({}, on_load)
         shown = c.values(query, params.keys())
         updates = shown if outcome is None else {**shown, **present(outcome, None, c, r)}
+        notice = handlers.changes_markdown(changes)
+        updates[r.notice] = gr.update(value=notice, visible=bool(notice))
         return every_output(updates, on_load)
 
     after(

@@ -290,8 +290,27 @@ def test_share_url_reproduces_the_view(page, browser):
         other.close()
 
 
+STALE = ["#ww-topk", "#ww-heatmap", "#ww-trust", "#ww-matrix"]
+STALE_JS = "(ids) => ids.map(id => document.querySelector(id)?.classList.contains('ww-stale'))"
+
+
+def test_an_error_marks_the_previous_result_as_stale(page):
+    """An empty submit: the message says the results below belong to the previous text and
+    they are faded (they stayed with no mark)."""
+    box = page.locator(TEXT_BOX).first
+    box.fill("")
+    box.press("Enter")
+    page.wait_for_selector("#ww-error", state="visible", timeout=TIMEOUT)
+    error = page.inner_text("#ww-error")
+    assert "The text is empty" in error
+    assert "previous text: “The capital of France is”" in error
+    assert "&#x27;" not in error and "&amp;" not in error
+    page.wait_for_function(f"() => ({STALE_JS})({STALE!r}).every(Boolean)")
+
+
 def test_html_in_the_text_is_shown_as_text(page):
     submit(page, XSS)
+    assert page.evaluate(STALE_JS, STALE) == [False] * 4  # a new result is not faded
     page.wait_for_timeout(500)
     assert page.dialogs == []
     assert page.locator("img[src='x']").count() == 0

@@ -245,6 +245,18 @@ def on_load(
     return query, (run(query, None, progress) if query.text.strip() else None), changes
 
 
+def stale_note(state: State | None) -> str:
+    """Under an error: whose results still show below ("" when there are none)."""
+    previous = previous_query(state)
+    if previous is None or not (state or {}).get("explanation"):
+        return ""
+    text = previous.text if len(previous.text) <= 80 else previous.text[:79] + "…"
+    return (
+        "  \nThe faded results below are still those for the previous text: "
+        f"“{escape_markdown(text)}”."
+    )
+
+
 def changes_markdown(changes: tuple[str, ...]) -> str:
     """The notice over the results listing what of a link was changed ("" when nothing)."""
     if not changes:

@@ -236,21 +236,26 @@ def load_examples(path: Path = EXAMPLES_FILE) -> list[dict[str, str]]:
 
 
 def present(outcome: Outcome, state: dict | None, c: Controls, r: Results) -> dict:
-    """Component updates for an event's outcome; a failure leaves the last view in place."""
+    """Component updates for an event's outcome; a failure leaves the last view in place,
+    faded and labelled as the previous text's."""
+    shown = (r.chart, r.heatmap, r.trust, r.matrix)
     if not outcome.ok:
         # Both render markup, and messages quote what the user (or a share link) typed.
         gr.Warning(html.escape(outcome.error or "", quote=False))
-        message = handlers.escape_markdown(outcome.error or "")
-        return {r.error: gr.update(value=f"⚠ {message}", visible=True)}
+        message = f"⚠ {handlers.escape_markdown(outcome.error or '')}"
+        stale = handlers.stale_note(state)
+        faded = {part: gr.update(elem_classes=["ww-stale"]) for part in shown} if stale else {}
+        return {r.error: gr.update(value=message + stale, visible=True), **faded}
     e = outcome.explanation
     query = handlers.effective_query(outcome)
     csv_path, json_path, html_path = handlers.write_exports(e)
     masks = handlers.mask_choices(e)
     return {
-        r.chart: handlers.topk_figure(e),
-        r.heatmap: handlers.heatmap(e, query),
-        r.trust: render.trust_html(e),
-        r.matrix: handlers.matrix_figure(e, query),
+        # elem_classes=[]: no longer faded as a previous result
+        r.chart: gr.update(value=handlers.topk_figure(e), elem_classes=[]),
+        r.heatmap: gr.update(value=handlers.heatmap(e, query), elem_classes=[]),
+        r.trust: gr.update(value=render.trust_html(e), elem_classes=[]),
+        r.matrix: gr.update(value=handlers.matrix_figure(e, query), elem_classes=[]),
         r.status: handlers.status_markdown(outcome),
         r.error: gr.update(value="", visible=False),
         r.mode: handlers.result_mode_note(e),

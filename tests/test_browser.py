@@ -248,11 +248,12 @@ def test_set_and_clear_foil(page):
     assert f"foil {label}" in page.inner_text("#ww-status")
     assert "log p(foil)" in page.inner_text("#ww-status")
     assert "foil=id%3A" in page.evaluate("window.location.search")
-    page.locator("#ww-click-role").get_by_text("target", exact=True).click()
     status = page.inner_text("#ww-status")
     page.locator("#ww-clear-foil").click()
     wait_for_change(page, "#ww-status", status)
     assert "foil" not in page.inner_text("#ww-status")
+    role = page.locator("#ww-click-role input[type=radio]:checked")
+    assert role.get_attribute("value") == "target"  # it silently stayed on "foil"
 
 
 def test_share_url_reproduces_the_view(page, browser):
@@ -315,6 +316,24 @@ def test_html_in_the_text_is_shown_as_text(page):
     assert page.dialogs == []
     assert page.locator("img[src='x']").count() == 0
     assert "␣src" in page.inner_text("#ww-heatmap")  # the tokens are visible as text
+
+
+@pytest.mark.parametrize("part", ["label", "percentage"])
+def test_a_click_on_a_bars_label_or_percentage_retargets(page, part):
+    """Unlikely words have ~2 px bars: their label and their "1.2 %" text are clickable too."""
+    last = page.locator("#ww-topk .bars .point path").count() - 1
+    label = bar_labels(page)[last]
+    selector = "#ww-topk .ytick text" if part == "label" else "#ww-topk .bars .point text"
+    element = page.locator(selector).nth(last)
+    expected = label if part == "label" else "%"
+    assert expected in element.text_content()
+    status = page.inner_text("#ww-status")
+    element.scroll_into_view_if_needed()
+    box = element.bounding_box()  # a real mouse click there (plotly's svg takes no events)
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    wait_for_change(page, "#ww-status", status)
+    target_line = page.inner_text("#ww-status").splitlines()[0]
+    assert f"target {label}" in target_line
 
 
 def test_click_to_heatmap_time_and_screenshot(browser, server):

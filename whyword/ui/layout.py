@@ -75,7 +75,7 @@ CSS = """
 #ww-status { font-size: 1.2rem; min-height: 2.6em; }
 .ww-error { border-left: 6px solid #ca0020; padding: 10px 16px !important;
   background: rgba(202, 0, 32, 0.10); border-radius: 6px; font-size: 1.2rem; }
-#ww-topk .nsewdrag, #ww-topk .bars path { cursor: pointer !important; }
+#ww-topk .nsewdrag, #ww-topk .bars path, #ww-topk .ytick text { cursor: pointer !important; }
 #ww-heatmap { min-height: 140px; }
 #ww-limits { font-size: 0.95rem; opacity: 0.8; }
 .ww-hint { font-size: 1rem; opacity: 0.8; }
@@ -589,9 +589,18 @@ def _wire(
 
     def clear_foil(data: dict, progress: gr.Progress = PROGRESS):
         outcome = handlers.on_clear_foil(c.query(data), data[r.state], _progress(progress))
-        return present(outcome, data[r.state], c, r)
+        # with no foil left to pick, a click sets the target again
+        return {**present(outcome, data[r.state], c, r), x["click_role"]: "target"}
 
-    after(x["clear_foil"].click(clear_foil, inputs, api_name="clear_foil", **named, **busy))
+    after(
+        x["clear_foil"].click(
+            clear_foil,
+            inputs,
+            api_name="clear_foil",
+            **named,
+            **{**busy, "outputs": [*outputs, x["click_role"]]},
+        )
+    )
 
     def pick_mask(data: dict, progress: gr.Progress = PROGRESS):
         outcome = handlers.on_mask(data[c.mask], c.query(data), data[r.state], _progress(progress))

@@ -454,3 +454,19 @@ def test_markdown_escaping_shows_the_text_once(message):
     rendered = MarkdownIt("commonmark").render(escape_markdown(message))
     assert rendered.startswith("<p>") and rendered.count("<") == 2  # one paragraph, no tags
     assert html_lib.unescape(re.sub(r"</?p>", "", rendered)).strip() == message
+
+
+def test_export_file_names_carry_text_and_target(gpt2_view):
+    from dataclasses import replace
+
+    e = gpt2_view[0].explanation
+    stem = handlers.export_stem(replace(e, text="The capital of France is", target=" Paris"))
+    assert stem == "whyword-the-capital-of-france-is-paris"
+    hostile = replace(e, text="../../etc/passwd <x> Ünï", target="\x00?*")
+    assert handlers.export_stem(hostile) == "whyword-etc-passwd-x-uni"
+    assert handlers.export_stem(replace(e, text="שלום", target="😀")) == "whyword-explanation"
+    assert len(handlers.export_stem(replace(e, text="word " * 40))) <= 60
+    paths = handlers.write_exports(replace(e, text="Hi there", target=" you"))
+    assert [Path(p).name for p in paths] == [
+        f"whyword-hi-there-you.{s}" for s in ("csv", "json", "html")
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import io
+import json
 import math
 import re
 from dataclasses import replace
@@ -604,7 +605,13 @@ def test_json_round_trip(hostile):
 def test_csv_round_trip(hostile):
     back = pd.read_csv(io.StringIO(export_csv(hostile)), keep_default_na=False)
     frame = hostile.to_dataframe()
-    assert list(back.columns) == list(frame.columns)
+    context = ["model", "target", "foil", "objective", "objective_value", "parameters"]
+    assert list(back.columns) == [*frame.columns, *context]
+    assert set(back["target"]) == {hostile.target}  # the same on every row
+    assert set(back["foil"]) == {hostile.foil}
+    assert set(back["objective"]) == {hostile.formula}
+    assert float(back["objective_value"][0]) == hostile.value
+    assert json.loads(back["parameters"][0]) == json.loads(json.dumps(hostile.params, default=str))
     assert list(back["token"]) == [t.label for t in hostile.tokens]
     assert list(back["token_id"]) == [t.id for t in hostile.tokens]
     assert list(back["special"]) == [t.special for t in hostile.tokens]

@@ -458,10 +458,25 @@ def write_exports(explanation: Explanation) -> tuple[str, str, str]:
         ("json", render.export_json(explanation)),
         ("html", render.export_html(explanation)),
     ):
-        path = folder / f"whyword-explanation.{suffix}"
+        path = folder / f"{export_stem(explanation)}.{suffix}"
         path.write_text(text, encoding="utf-8")
         paths.append(str(path))
     return paths[0], paths[1], paths[2]
+
+
+def export_stem(explanation: Explanation, most: int = 60) -> str:
+    """A download's file name without suffix: `whyword-the-capital-of-france-is-paris`, from
+    the text and target in ASCII letters, digits and dashes (safe on every system)."""
+    import re
+    import unicodedata
+
+    def slug(text: str) -> str:
+        ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+        return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+    parts = [part for part in (slug(explanation.text), slug(explanation.target)) if part]
+    stem = "-".join(["whyword", *parts])[:most].rstrip("-")
+    return stem if parts else "whyword-explanation"
 
 
 def _export_root() -> Path:

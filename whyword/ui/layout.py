@@ -238,7 +238,7 @@ def load_examples(path: Path = EXAMPLES_FILE) -> list[dict[str, str]]:
 def present(outcome: Outcome, state: dict | None, c: Controls, r: Results) -> dict:
     """Component updates for an event's outcome; a failure leaves the last view in place,
     faded and labelled as the previous text's."""
-    shown = (r.chart, r.heatmap, r.trust, r.matrix)
+    shown = (r.chart, r.heatmap, r.trust, r.matrix, r.status)
     if not outcome.ok:
         # Both render markup, and messages quote what the user (or a share link) typed.
         gr.Warning(html.escape(outcome.error or "", quote=False))
@@ -256,7 +256,7 @@ def present(outcome: Outcome, state: dict | None, c: Controls, r: Results) -> di
         r.heatmap: gr.update(value=handlers.heatmap(e, query), elem_classes=[]),
         r.trust: gr.update(value=render.trust_html(e), elem_classes=[]),
         r.matrix: gr.update(value=handlers.matrix_figure(e, query), elem_classes=[]),
-        r.status: handlers.status_markdown(outcome),
+        r.status: gr.update(value=handlers.status_markdown(outcome), elem_classes=[]),
         r.error: gr.update(value="", visible=False),
         r.mode: handlers.result_mode_note(e),
         r.notice: gr.update(value="", visible=False),

@@ -470,3 +470,19 @@ def test_export_file_names_carry_text_and_target(gpt2_view):
     assert [Path(p).name for p in paths] == [
         f"whyword-hi-there-you.{s}" for s in ("csv", "json", "html")
     ]
+
+
+def test_share_links_store_readable_targets_that_round_trip(gpt2_view):
+    from urllib.parse import parse_qsl
+
+    outcome, state = gpt2_view
+    e = outcome.explanation
+    spaced = [c for c in e.predictions[0].candidates if c.text[:1] == " " and len(c.text) > 1]
+    assert spaced, "the tiny model's top-k has a word with a leading space"
+    clicked = ok(handlers.on_bar_click(str(spaced[0].token_id), "target", outcome.query, state))
+    query = handlers.shareable_query(clicked)
+    assert query.target == "␣" + spaced[0].text[1:]  # readable, not id:N
+    _, opened, _ = handlers.on_load(dict(parse_qsl(encode(query), keep_blank_values=True)))
+    assert ok(opened).explanation.target_ids == (spaced[0].token_id,)  # the same token
+    glued = handlers.readable_ref(outcome.query.model, 5, "Paris")  # the core would add a space
+    assert glued is None

@@ -328,6 +328,40 @@ def effective_query(outcome: Outcome) -> Query:
     return outcome.query.with_(target=target, foil=foil, mask=e.mask or 0)
 
 
+def shareable_query(outcome: Outcome) -> Query:
+    """`effective_query` with token ids as readable text (`␣Paris`) where that text gives
+    back the same single id on this model; `id:N` stays otherwise."""
+    query = effective_query(outcome)
+    e = outcome.explanation
+    if e is None:
+        return query
+    texts = {token_ref(c.token_id): (c.token_id, c.text) for c in slot(e).candidates}
+    readable = {}
+    for role in ("target", "foil"):
+        ref = getattr(query, role)
+        if ref in texts:
+            readable[role] = readable_ref(query.model, *texts[ref]) or ref
+    return query.with_(**readable)
+
+
+def readable_ref(model: str, token_id: int, text: str) -> str | None:
+    """`text` as a visible label when typing it resolves to exactly `token_id`, else None."""
+    from whyword.models import load_model
+    from whyword.tokens import from_visible, visible
+
+    label = visible(text)
+    # a leading space or a non-letter start is taken as typed by the core (no space added)
+    if not text or text[0].isalnum() or from_visible(label) != text:
+        return None
+    try:
+        tokenizer = load_model(current_limits().check_model(model)).tokenizer  # cached
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    except Exception:  # no tokenizer at hand: keep the id
+        log.debug("no readable ref for %s on %s", token_id, model, exc_info=True)
+        return None
+    return label if list(ids) == [token_id] else None
+
+
 def chart_title(explanation: Explanation) -> str:
     if explanation.mode == "next_token":
         return "Next token (click a bar)"

@@ -260,7 +260,7 @@ def present(outcome: Outcome, state: dict | None, c: Controls, r: Results) -> di
         r.error: gr.update(value="", visible=False),
         r.mode: handlers.result_mode_note(e),
         r.notice: gr.update(value="", visible=False),
-        r.share_query: encode(query),
+        r.share_query: encode(handlers.shareable_query(outcome)),
         r.csv: gr.update(value=csv_path, interactive=True),
         r.json: gr.update(value=json_path, interactive=True),
         r.html: gr.update(value=html_path, interactive=True),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import io
+import json
 import math
 import re
 from dataclasses import replace
@@ -301,6 +302,10 @@ def test_figures_escape_labels_plotly_would_render(hostile):
     assert bar.hovertext[2] == "&lt;script&gt;x&lt;/script&gt;"
     ticks = list(figs[1].layout.xaxis.ticktext)
     assert ticks[1] == "&lt;script&gt;alert(1)&lt;/script&gt;\u200e<sub>1</sub>"
+    # once, for plotly: it decodes &amp; &lt; &gt; but shows &quot; and &#x27; literally
+    assert ticks[3] == "&amp;amp;\u200e<sub>3</sub>"
+    assert ticks[4].startswith("\"␣onmouseover='alert(1)'␣x=\"\u200e")
+    assert "&quot;" not in joined and "&#x27;" not in joined
 
 
 # ---------------------------------------------------------------- colour scales
@@ -607,7 +612,13 @@ def test_csv_round_trip(hostile):
         io.StringIO(text), keep_default_na=False, skiprows=1, float_precision="round_trip"
     )
     frame = hostile.to_dataframe()
-    assert list(back.columns) == list(frame.columns)
+    context = ["model", "target", "foil", "objective", "objective_value", "parameters"]
+    assert list(back.columns) == [*frame.columns, *context]
+    assert set(back["target"]) == {hostile.target}  # the same on every row
+    assert set(back["foil"]) == {hostile.foil}
+    assert set(back["objective"]) == {hostile.formula}
+    assert float(back["objective_value"][0]) == hostile.value
+    assert json.loads(back["parameters"][0]) == json.loads(json.dumps(hostile.params, default=str))
     assert list(back["token"]) == [t.label for t in hostile.tokens]
     assert list(back["token_id"]) == [t.id for t in hostile.tokens]
     assert list(back["special"]) == [t.special for t in hostile.tokens]

@@ -14,7 +14,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # spreadsheets run cells that 
 
 
 def export_csv(explanation: Explanation) -> str:
-    """Position, token label, token id, special, then one column of raw scores per method.
+    """Position, token label, token id, special, one column of raw scores per method, then
+    the context columns of `csv_context`.
 
     A token label that a spreadsheet would read as a formula gets a leading apostrophe
     (CSV injection); the exact tokens stay in the JSON export. The first line is a comment
@@ -22,7 +23,24 @@ def export_csv(explanation: Explanation) -> str:
     """
     frame = explanation.to_dataframe()
     frame["token"] = [f"'{t}" if t.startswith(FORMULA_START) else t for t in frame["token"]]
+    for name, value in csv_context(explanation).items():  # the same on every row
+        text = isinstance(value, str) and value.startswith(FORMULA_START)
+        frame[name] = f"'{value}" if text else value
     return f"# WhyWord {__version__}\n" + frame.to_csv(index=False)
+
+
+def csv_context(explanation: Explanation) -> dict[str, str | float]:
+    """What the scores explain, as the CSV's last columns: model, target, foil, objective,
+    its value and the options used (JSON), so a CSV read alone says what it is."""
+    e = explanation
+    return {
+        "model": e.model,
+        "target": e.target,
+        "foil": e.foil or "",
+        "objective": e.formula,
+        "objective_value": float(e.value),
+        "parameters": json.dumps(e.params, sort_keys=True, default=str),
+    }
 
 
 def export_json(explanation: Explanation) -> str:

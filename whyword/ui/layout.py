@@ -24,7 +24,7 @@ from whyword.limits import current_limits
 from whyword.options import BASELINES
 from whyword.ui import handlers
 from whyword.ui.handlers import Outcome
-from whyword.ui.share import DEFAULT_METHODS, NORMALISATIONS, Query, encode
+from whyword.ui.share import DEFAULT_METHODS, NORMALISATIONS, Bounds, Query, encode, page_bounds
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES_FILE = HERE.parent / "assets" / "examples.json"  # package data: in the wheel
@@ -76,11 +76,15 @@ CSS = """
 #ww-status { font-size: 1.2rem; min-height: 2.6em; }
 .ww-error { border-left: 6px solid #ca0020; padding: 10px 16px !important;
   background: rgba(202, 0, 32, 0.10); border-radius: 6px; font-size: 1.2rem; }
-#ww-topk .nsewdrag, #ww-topk .bars path { cursor: pointer !important; }
+#ww-topk .nsewdrag, #ww-topk .bars path, #ww-topk .ytick text { cursor: pointer !important; }
 #ww-heatmap { min-height: 140px; }
 #ww-limits { font-size: 0.95rem; opacity: 0.8; }
 #ww-version { font-size: 0.85rem; opacity: 0.7; text-align: right; }
 .ww-hint { font-size: 1rem; opacity: 0.8; }
+.ww-notice { border-left: 6px solid #b8860b; padding: 8px 16px !important;
+  background: rgba(184, 134, 11, 0.12); border-radius: 6px; font-size: 1.1rem; }
+.ww-stale { opacity: 0.35; filter: grayscale(0.8); }
+#ww-stale-note { font-size: 1.1rem; }
 """
 
 INSERT_MASK_JS = """
@@ -211,6 +215,7 @@ class Results:
     status: gr.Markdown
     error: gr.Markdown
     mode: gr.Markdown
+    notice: gr.Markdown
     share_query: gr.Textbox
     csv: gr.DownloadButton
     json: gr.DownloadButton
@@ -233,25 +238,31 @@ def load_examples(path: Path = EXAMPLES_FILE) -> list[dict[str, str]]:
 
 
 def present(outcome: Outcome, state: dict | None, c: Controls, r: Results) -> dict:
-    """Component updates for an event's outcome; a failure leaves the last view in place."""
+    """Component updates for an event's outcome; a failure leaves the last view in place,
+    faded and labelled as the previous text's."""
+    shown = (r.chart, r.heatmap, r.trust, r.matrix, r.status)
     if not outcome.ok:
         # Both render markup, and messages quote what the user (or a share link) typed.
-        gr.Warning(html.escape(outcome.error or ""))
-        message = handlers.escape_markdown(outcome.error or "")
-        return {r.error: gr.update(value=f"⚠ {message}", visible=True)}
+        gr.Warning(html.escape(outcome.error or "", quote=False))
+        message = f"⚠ {handlers.escape_markdown(outcome.error or '')}"
+        stale = handlers.stale_note(state)
+        faded = {part: gr.update(elem_classes=["ww-stale"]) for part in shown} if stale else {}
+        return {r.error: gr.update(value=message + stale, visible=True), **faded}
     e = outcome.explanation
     query = handlers.effective_query(outcome)
     csv_path, json_path, html_path = handlers.write_exports(e)
     masks = handlers.mask_choices(e)
     return {
-        r.chart: handlers.topk_figure(e),
-        r.heatmap: handlers.heatmap(e, query),
-        r.trust: render.trust_html(e),
-        r.matrix: handlers.matrix_figure(e, query),
-        r.status: handlers.status_markdown(outcome),
+        # elem_classes=[]: no longer faded as a previous result
+        r.chart: gr.update(value=handlers.topk_figure(e), elem_classes=[]),
+        r.heatmap: gr.update(value=handlers.heatmap(e, query), elem_classes=[]),
+        r.trust: gr.update(value=render.trust_html(e), elem_classes=[]),
+        r.matrix: gr.update(value=handlers.matrix_figure(e, query), elem_classes=[]),
+        r.status: gr.update(value=handlers.status_markdown(outcome), elem_classes=[]),
         r.error: gr.update(value="", visible=False),
         r.mode: handlers.result_mode_note(e),
-        r.share_query: encode(query),
+        r.notice: gr.update(value="", visible=False),
+        r.share_query: encode(handlers.shareable_query(outcome)),
         r.csv: gr.update(value=csv_path, interactive=True),
         r.json: gr.update(value=json_path, interactive=True),
         r.html: gr.update(value=html_path, interactive=True),
@@ -262,6 +273,12 @@ def present(outcome: Outcome, state: dict | None, c: Controls, r: Results) -> di
             choices=masks or [("[MASK] 1", 0)], value=query.mask, visible=bool(masks)
         ),
     }
+
+
+def every_output(updates: dict, outputs: list) -> list:
+    """A value for every declared output, in order (gr.skip() where nothing changes): gradio
+    takes an empty dict for one missing value and shows a bare "Error" badge."""
+    return [updates.get(component, gr.skip()) for component in outputs]
 
 
 def _progress(progress: gr.Progress):
@@ -300,6 +317,7 @@ def _components(limits, examples) -> tuple[Controls, Results, dict[str, Any]]:
     top = _inputs(limits, examples)
     status = gr.Markdown("", elem_id="ww-status")
     error = gr.Markdown("", visible=False, elem_classes=["ww-error"], elem_id="ww-error")
+    notice = gr.Markdown("", visible=False, elem_classes=["ww-notice"], elem_id="ww-notice")
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
             chart = gr.Plot(show_label=False, elem_id="ww-topk")
@@ -333,6 +351,7 @@ def _components(limits, examples) -> tuple[Controls, Results, dict[str, Any]]:
         status=status,
         error=error,
         mode=top["mode"],
+        notice=notice,
         share_query=share_query,
         csv=bottom["csv"],
         json=bottom["json"],
@@ -375,6 +394,11 @@ def _inputs(limits, examples) -> dict[str, Any]:
     return out
 
 
+def bounds_for(limits) -> Bounds:
+    """The sliders' ranges under this server's limits (a share link is fitted to them)."""
+    return page_bounds(limits.max_k, limits.max_steps, limits.max_samples)
+
+
 def _settings(limits) -> dict[str, Any]:
     out: dict[str, Any] = {}
     out["model"] = gr.Dropdown(
@@ -385,9 +409,8 @@ def _settings(limits) -> dict[str, Any]:
         allow_custom_value=limits.any_model,
         elem_id="ww-model",
     )
-    out["k"] = gr.Slider(
-        1, min(30, limits.max_k), value=Query().k, step=1, label="Top-k", elem_id="ww-k"
-    )
+    bounds = bounds_for(limits)
+    out["k"] = gr.Slider(*bounds.k, value=Query().k, step=1, label="Top-k", elem_id="ww-k")
     out["methods"] = gr.CheckboxGroup(
         choices=[(SHORT_LABELS.get(name, m.label), name) for name, m in METHODS.items()],
         value=list(DEFAULT_METHODS),
@@ -395,8 +418,7 @@ def _settings(limits) -> dict[str, Any]:
         elem_id="ww-methods",
     )
     out["steps"] = gr.Slider(
-        4,
-        min(256, limits.max_steps),
+        *bounds.steps,
         value=Query().steps,
         step=4,
         label="IG steps",
@@ -407,28 +429,29 @@ def _settings(limits) -> dict[str, Any]:
     )
     with gr.Accordion("Advanced", open=False, elem_id="ww-advanced"):
         out["max_steps"] = gr.Slider(
-            0,
-            min(512, limits.max_steps),
+            *bounds.max_steps,
             value=Query().max_steps,
             step=16,
             label="IG refinement: up to this many steps until the error ≤ 5 % (≤ IG steps: off)",
             elem_id="ww-max-steps",
         )
         out["samples"] = gr.Slider(
-            1,
-            min(50, limits.max_samples),
+            *bounds.samples,
             value=Query().samples,
             step=1,
             label="SmoothGrad samples",
         )
         out["noise"] = gr.Slider(
-            0.0, 1.0, value=Query().noise, step=0.05, label="SmoothGrad noise (× embedding stdev)"
+            *bounds.noise,
+            value=Query().noise,
+            step=0.05,
+            label="SmoothGrad noise (× embedding stdev)",
         )
         out["special"] = gr.Checkbox(False, label="Include special tokens in the colour scale")
         out["normalise"] = gr.Radio(
             list(NORMALISATIONS), value="per_method", label="Colour scale (normalisation)"
         )
-    gr.Markdown(html.escape(limits.describe()), elem_id="ww-limits")
+    gr.Markdown(handlers.escape_markdown(limits.describe()), elem_id="ww-limits")
     return out
 
 
@@ -569,9 +592,18 @@ def _wire(
 
     def clear_foil(data: dict, progress: gr.Progress = PROGRESS):
         outcome = handlers.on_clear_foil(c.query(data), data[r.state], _progress(progress))
-        return present(outcome, data[r.state], c, r)
+        # with no foil left to pick, a click sets the target again
+        return {**present(outcome, data[r.state], c, r), x["click_role"]: "target"}
 
-    after(x["clear_foil"].click(clear_foil, inputs, api_name="clear_foil", **named, **busy))
+    after(
+        x["clear_foil"].click(
+            clear_foil,
+            inputs,
+            api_name="clear_foil",
+            **named,
+            **{**busy, "outputs": [*outputs, x["click_role"]]},
+        )
+    )
 
     def pick_mask(data: dict, progress: gr.Progress = PROGRESS):
         outcome = handlers.on_mask(data[c.mask], c.query(data), data[r.state], _progress(progress))
@@ -601,19 +633,25 @@ def _wire(
         )
     )
 
+    on_load = [*c.all(), *outputs]
+    bounds = bounds_for(current_limits())
+
     def load(request: gr.Request, progress: gr.Progress = PROGRESS):
         params = dict(request.query_params) if request is not None else {}
-        query, outcome = handlers.on_load(params, _progress(progress))
+        query, outcome, changes = handlers.on_load(params, _progress(progress), bounds)
         if query is None:  # a plain visit: nothing to reproduce
-            return {r.error: gr.skip()}
+            return every_output({}, on_load)
         shown = c.values(query, params.keys())
-        return shown if outcome is None else {**shown, **present(outcome, None, c, r)}
+        updates = shown if outcome is None else {**shown, **present(outcome, None, c, r)}
+        notice = handlers.changes_markdown(changes)
+        updates[r.notice] = gr.update(value=notice, visible=bool(notice))
+        return every_output(updates, on_load)
 
     after(
         demo.load(
             load,
             None,
-            [*c.all(), *outputs],
+            on_load,
             api_visibility="private",
             show_progress_on=[r.chart, r.heatmap],
         )

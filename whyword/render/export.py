@@ -14,9 +14,17 @@ def export_csv(explanation: Explanation) -> str:
     """Position, token label, token id, special, then one column of raw scores per method.
 
     A token label that a spreadsheet would read as a formula gets a leading apostrophe
-    (CSV injection); the exact tokens stay in the JSON export.
+    (CSV injection); the exact tokens stay in the JSON export. Methods with a faithfulness
+    score add constant columns `<method> deletion`, `<method> insertion` (areas) and
+    `random deletion`, `random insertion` (a random order's); the curves are in the JSON.
     """
     frame = explanation.to_dataframe()
+    for a in explanation.attributions:
+        if a.deletion is not None:
+            frame[f"{a.method} deletion"] = a.deletion
+            frame[f"{a.method} insertion"] = a.insertion
+            frame["random deletion"] = a.random_deletion
+            frame["random insertion"] = a.random_insertion
     frame["token"] = [f"'{t}" if t.startswith(FORMULA_START) else t for t in frame["token"]]
     return frame.to_csv(index=False)
 

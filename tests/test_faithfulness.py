@@ -126,7 +126,7 @@ def test_perfect_order_beats_random_beats_reversed_order():
     assert good.deletion < good.random_deletion < good.insertion
     assert good.random_insertion < good.insertion
     assert bad.deletion > bad.random_deletion and bad.insertion < bad.random_insertion
-    # an additive F: a random order's expected area is 1/2 exactly; 4 orders estimate it
+    # an additive F: a random order's expected area is 1/2 exactly; RANDOM_ORDERS estimate it
     assert good.random_deletion == pytest.approx(0.5, abs=0.15)
 
 

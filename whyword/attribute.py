@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from whyword.attr import METHODS, Problem, get_method
+from whyword.cache import RESULTS, request_key
 from whyword.errors import InputError
 from whyword.forward import RowSpec, held_prefix_scorer, matrix_scorer
 from whyword.matrix import AttributionMatrix, MethodScores, OutputRow
@@ -58,7 +59,8 @@ def attribute(
 
     `segments`: "word", "sentence", both, or character spans [(start, end), ...] of `text`
     (default: the ids decoded) — the matrix then also answers per segment
-    (`segment_scores`, `to_dataframe(level=...)`)."""
+    (`segment_scores`, `to_dataframe(level=...)`). A repeated request returns the same
+    (frozen) matrix from the result cache (whyword/cache.py)."""
     opts = options.pop("options", None) or ExplainOptions.build(**options)
     methods = _method_names(methods)
     lm = load_model(model)
@@ -66,6 +68,13 @@ def attribute(
     outputs = (outputs,) if isinstance(outputs, Output) else tuple(outputs)
     if not outputs:
         raise InputError("Give at least one output row to explain.")
+    key = request_key("attribute", lm, ids, outputs, segments, text, options=opts, methods=methods)
+    return RESULTS.get_or_compute(
+        key, lambda: _attribute(lm, ids, outputs, methods, segments, text, opts)
+    )
+
+
+def _attribute(lm, ids, outputs, methods, segments, text, opts) -> AttributionMatrix:
     with lm.lock, torch.enable_grad():
         rows, labels = _rows(lm, ids, outputs)
         matrix = run_matrix(lm, ids, rows, labels, methods, opts)
@@ -111,6 +120,8 @@ def run_matrix(
     for name in methods:
         scored.append(_run_method(name, problem, context, opts))
         timings[name] = scored[-1].seconds
+    if opts.faithfulness:
+        scored = _with_faithfulness(problem, context, values, scored, timings)
     timings["total"] = time.perf_counter() - clock
     held = tuple(int(i) for i in problem.anchors.nonzero().flatten().tolist())
     outputs = tuple(
@@ -205,6 +216,21 @@ def _run_method(name, problem: Problem, context, opts: ExplainOptions) -> Method
         completeness=out.completeness,
         stdev=out.stdev,
     )
+
+
+def _with_faithfulness(problem: Problem, context, values, scored, timings) -> list[MethodScores]:
+    """Each method's deletion / insertion curves per row (whyword/faithfulness.py)."""
+    from whyword import faithfulness as faith
+
+    clock = time.perf_counter()
+    cells = faith.removable(problem, torch.tensor(context))  # (R, T)
+    base = faith.random_baseline(problem, cells, torch.tensor(values, dtype=torch.double))
+    out = [
+        replace(m, faithfulness=faith.method_faithfulness(problem, torch.tensor(m.scores), base))
+        for m in scored
+    ]
+    timings["faithfulness"] = time.perf_counter() - clock
+    return out
 
 
 def _values(lm, rows, problem: Problem) -> list[float]:

@@ -111,6 +111,15 @@ def _explanation_table(e, level: str = "token") -> str:
                 f"\n{a.method}: steps {a.steps}, convergence delta {a.convergence_delta:+.4f}, "
                 f"relative error {100 * a.relative_error:.2f} %"
             )
+    rated = [a for a in e.attributions if a.deletion is not None]
+    if rated:
+        lines.append(
+            f"\nfaithfulness (deletion lower / insertion higher is better; a random order: "
+            f"{rated[0].random_deletion:.3f} / {rated[0].random_insertion:.3f})"
+        )
+        lines += [
+            f"  {a.method}: deletion {a.deletion:.3f}, insertion {a.insertion:.3f}" for a in rated
+        ]
     lines += [f"note: {n}" for n in e.notes]
     return "\n".join(lines)
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import torch
 
 from whyword import targets
 from whyword.attribute import _method_names, run_matrix, segmentations
+from whyword.cache import RESULTS, request_key
 from whyword.encoding import Encoded, encode
 from whyword.errors import InputError, TargetError
 from whyword.explanation import Attribution, Explanation, Prediction
@@ -36,13 +37,19 @@ def explain(
 
     `foil` makes it contrastive: log p(target) − log p(foil). `predictions` from an earlier
     call on the same text and model are reused, so retargeting skips that forward pass.
-    The result is the one-row case of `attribute`'s matrix.
+    The result is the one-row case of `attribute`'s matrix. A repeated request returns the
+    same (frozen) object from the result cache (whyword/cache.py).
     """
     opts = options.pop("options", None) or ExplainOptions.build(**options)
     methods = _method_names(methods)
     lm = load_model(model)
-    with lm.lock, torch.enable_grad():
-        return _explain(lm, text, target, foil, methods, predictions, opts)
+
+    def compute() -> Explanation:
+        with lm.lock, torch.enable_grad():
+            return _explain(lm, text, target, foil, methods, predictions, opts)
+
+    key = request_key("explain", lm, text, target, foil, predictions, options=opts, methods=methods)
+    return RESULTS.get_or_compute(key, compute)
 
 
 def _explain(lm, text, target, foil, methods, predictions, opts: ExplainOptions) -> Explanation:
@@ -143,6 +150,7 @@ def _attribution(m, context) -> Attribution:
     token of the right context is scored, never read) keeps the 1-D view's score of 0."""
     scores = tuple(s if c else 0.0 for s, c in zip(m.scores[0], context, strict=True))
     ig = m.completeness[0] if m.completeness else None
+    faith = m.faithfulness[0] if m.faithfulness else None
     return Attribution(
         method=m.method,
         scores=scores,
@@ -158,4 +166,5 @@ def _attribution(m, context) -> Attribution:
         error_bound=ig.error_bound if ig else None,
         intervals=ig.intervals if ig else None,
         stdev=m.stdev,
+        **(asdict(faith) if faith else {}),
     )

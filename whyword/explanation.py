@@ -74,9 +74,18 @@ class Attribution:
     error_bound: float | None = None  # IG: Σ|interval checks| / |gap| (no cancelling)
     intervals: int | None = None  # IG: sub-intervals of the path at the end
     stdev: float | None = None  # SmoothGrad: the noise in embedding units
+    # Faithfulness (whyword/faithfulness.py): areas of the normalised curves; random ≈ 0.5
+    deletion: float | None = None  # remove tokens in score order: lower is better
+    insertion: float | None = None  # put them back in score order: higher is better
+    deletion_curve: tuple[float, ...] | None = None  # F over k = 0..n removed, 1 → 0
+    insertion_curve: tuple[float, ...] | None = None  # F over k = 0..n inserted, 0 → 1
+    random_deletion: float | None = None  # a random order's area (the same baseline both ways)
+    random_insertion: float | None = None
 
     def __post_init__(self) -> None:
         assert all(math.isfinite(s) for s in self.scores), f"{self.method}: non-finite score"
+        curves = (self.deletion_curve, self.insertion_curve)
+        assert (self.deletion is None) == (curves[0] is None) == (curves[1] is None)
         assert self.signed or all(s >= 0 for s in self.scores), f"{self.method}: unsigned < 0"
 
 
@@ -240,4 +249,7 @@ def _attribution(a: dict[str, Any]) -> Attribution:
     if isinstance(params, dict) and a["method"] == "smoothgrad":
         a.setdefault("stdev", params.get("stdev"))
     a["params"] = params_from_dict(a["method"], params) if params else None
+    for curve in ("deletion_curve", "insertion_curve"):
+        if a.get(curve) is not None:
+            a[curve] = tuple(a[curve])
     return Attribution(**a)

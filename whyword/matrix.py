@@ -31,6 +31,38 @@ class Completeness:
 
 
 @dataclass(frozen=True)
+class Faithfulness:
+    """One row's deletion and insertion curves for one method (whyword/faithfulness.py).
+
+    Curves run over k = 0..n removable tokens, normalised so F(full input) = 1 and F(every
+    removable token at the reference) = 0; areas by trapezoids over k / n. A random order
+    scores ≈ 0.5 on both: deletion lower is better, insertion higher is better."""
+
+    deletion: float
+    insertion: float
+    deletion_curve: tuple[float, ...]
+    insertion_curve: tuple[float, ...]
+    random_deletion: float  # the mean area of seeded random orders (faithfulness.RANDOM_ORDERS)
+    random_insertion: float
+
+    def __post_init__(self) -> None:
+        n = len(self.deletion_curve)
+        assert n >= 2 and len(self.insertion_curve) == n, "curves over 0..n tokens, n ≥ 1"
+        values = (self.deletion, self.insertion, self.random_deletion, self.random_insertion)
+        assert all(math.isfinite(v) for v in (*values, *self.deletion_curve, *self.insertion_curve))
+        assert math.isclose(self.deletion_curve[0], 1.0) and math.isclose(
+            self.insertion_curve[-1], 1.0
+        )
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Faithfulness:
+        data = dict(data)
+        data["deletion_curve"] = tuple(data["deletion_curve"])
+        data["insertion_curve"] = tuple(data["insertion_curve"])
+        return cls(**data)
+
+
+@dataclass(frozen=True)
 class OutputRow:
     """What one row explains."""
 
@@ -62,6 +94,7 @@ class MethodScores:
     steps: int | None = None  # gradient evaluations per row (the most any row used)
     completeness: tuple[Completeness, ...] | None = None  # per row (IG)
     stdev: float | None = None  # SmoothGrad's noise in embedding units
+    faithfulness: tuple[Faithfulness | None, ...] | None = None  # per row (None: undefined)
 
     def __post_init__(self) -> None:
         widths = {len(r) for r in self.scores}
@@ -71,6 +104,8 @@ class MethodScores:
         assert self.signed or all(s >= 0 for s in cells), f"{self.method}: unsigned < 0"
         if self.completeness is not None:
             assert len(self.completeness) == len(self.scores)
+        if self.faithfulness is not None:
+            assert len(self.faithfulness) == len(self.scores), "one faithfulness per row"
 
 
 @dataclass(frozen=True)
@@ -190,4 +225,8 @@ def _method_scores(m: dict[str, Any]) -> MethodScores:
     m["params"] = params_from_dict(m["method"], m.get("params"))
     if m.get("completeness") is not None:
         m["completeness"] = tuple(Completeness(**c) for c in m["completeness"])
+    if m.get("faithfulness") is not None:
+        m["faithfulness"] = tuple(
+            None if f is None else Faithfulness.from_dict(f) for f in m["faithfulness"]
+        )
     return MethodScores(**m)

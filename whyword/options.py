@@ -34,6 +34,7 @@ class ExplainOptions:
     seed: int = 0  # SmoothGrad: the noise is seeded, so results repeat
     infill_candidates: int = 20  # infill on causal LMs: left-context top-N rescored; the
     # probabilities (bars, status, the attributed infill_posterior) are normalised over them
+    faithfulness: bool = True  # deletion / insertion curves: one batched no-grad pass per method
     max_tokens: int | None = None  # refuse longer input (None: the model's own limit)
     progress: Callable[[float, str], None] | None = None  # called as IG refines (UI progress)
 
@@ -53,6 +54,8 @@ class ExplainOptions:
         _check_float("ig_tolerance", self.ig_tolerance, 1e-6, 10.0)
         _check_float("noise", self.noise, 0.0, 10.0)
         _check_float("ig_grading", self.ig_grading, 1.0, 8.0)
+        if not isinstance(self.faithfulness, bool):
+            raise InputError(f"faithfulness must be True or False, got {self.faithfulness!r}.")
         if self.baseline not in BASELINES:
             raise InputError(
                 f"Unknown baseline '{self.baseline}'. Choose from: {', '.join(BASELINES)}."

@@ -18,10 +18,18 @@ def export_csv(explanation: Explanation) -> str:
     the context columns of `csv_context`.
 
     A token label that a spreadsheet would read as a formula gets a leading apostrophe
-    (CSV injection); the exact tokens stay in the JSON export. The first line is a comment
-    naming the WhyWord version (pandas: `read_csv(path, skiprows=1)`).
+    (CSV injection); the exact tokens stay in the JSON export. Methods with a faithfulness
+    score add constant columns `<method> deletion`, `<method> insertion` (areas) and
+    `random deletion`, `random insertion` (a random order's); the curves are in the JSON. The first
+    line is a comment naming the WhyWord version (pandas: `read_csv(path, skiprows=1)`).
     """
     frame = explanation.to_dataframe()
+    for a in explanation.attributions:
+        if a.deletion is not None:
+            frame[f"{a.method} deletion"] = a.deletion
+            frame[f"{a.method} insertion"] = a.insertion
+            frame["random deletion"] = a.random_deletion
+            frame["random insertion"] = a.random_insertion
     frame["token"] = [f"'{t}" if t.startswith(FORMULA_START) else t for t in frame["token"]]
     for name, value in csv_context(explanation).items():  # the same on every row
         text = isinstance(value, str) and value.startswith(FORMULA_START)

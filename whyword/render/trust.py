@@ -32,6 +32,7 @@ def trust_html(explanation: Explanation) -> str:
     for ig in explanation.attributions:
         if ig.convergence_delta is not None:  # a method with a completeness check
             parts.append(ig_html(explanation, ig))
+    parts.append(faithfulness_html(explanation))
     parts.append(timings_html(explanation))
     if len(explanation.attributions) >= 2:
         parts.append(agreement_html(explanation))
@@ -130,6 +131,36 @@ def _verdict(ig: Attribution) -> str:
         f'<div style="{OK_STYLE}">✓ The IG scores add up to F(input) − F(baseline) within '
         f"{esc(_percent(err))} (limit {100 * MAX_RELATIVE_ERROR:.0f} %).</div>"
     )
+
+
+def faithfulness_html(explanation: Explanation) -> str:
+    """Deletion ↓ / insertion ↑ areas per method beside a random order's, and how to read them."""
+    rated = [a for a in explanation.attributions if a.deletion is not None]
+    if not rated:
+        return ""
+    rows = [
+        (method_label(a.method), f"{a.deletion:.2f}", f"{a.insertion:.2f}", _faith_word(a))
+        for a in rated
+    ]
+    randoms = {round(v, 2) for a in rated for v in (a.random_deletion, a.random_insertion)}
+    random = " / ".join(f"{v:.2f}" for v in sorted(randoms))
+    return (
+        _heading(f"Faithfulness: deletion ↓ / insertion ↑ per method, random order ≈ {random}")
+        + _table(rows, ("method", "deletion ↓", "insertion ↑", ""))
+        + '<div style="font-size:15px;opacity:0.8;">Tokens are removed (or put back) in the '
+        "order of the heatmap's scores: a faithful heatmap makes the prediction fall fast "
+        "(deletion well below the random order) and come back fast (insertion well above it).</div>"
+    )
+
+
+def _faith_word(a: Attribution) -> str:
+    """Plain words for how the method compares with a random order (±0.05 counts as a tie)."""
+    better = (a.random_deletion - a.deletion) + (a.insertion - a.random_insertion)
+    if better > 0.1:
+        return "better than random"
+    if better < -0.1:
+        return "worse than random"
+    return "no better than random"
 
 
 def timings_html(explanation: Explanation) -> str:

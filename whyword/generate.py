@@ -97,7 +97,8 @@ class Generation:
         `model`: the model that generated this (default: the default model)."""
         from whyword.steps import attribute_steps
 
-        return attribute_steps(self, methods, model=model, **options)
+        prompt = tuple(t.id for t in self.prompt)
+        return attribute_steps(prompt, self.token_ids, self.model, methods, model, **options)
 
     def rows(self) -> list[dict[str, Any]]:
         return [

@@ -12,16 +12,13 @@ generation table's `raw_log_prob`. Cells after a row's position are NaN: not in 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import replace
 
 from whyword.attribute import Output, attribute
 from whyword.errors import InputError
 from whyword.matrix import AttributionMatrix
 from whyword.models import LoadedModel, load_model
 from whyword.options import DEFAULT_METHODS
-
-if TYPE_CHECKING:
-    from whyword.generate import Generation
 
 WHY_TEACHER_FORCED = (
     "model.generate picks tokens with an argmax or a draw, which has no gradient, so WhyWord "
@@ -31,31 +28,31 @@ WHY_TEACHER_FORCED = (
 )
 
 
-def step_outputs(generation: Generation) -> tuple[Output, ...]:
+def step_outputs(prompt_length: int, steps: int) -> tuple[Output, ...]:
     """One output row per generated step: the position whose logits predicted that step."""
-    first = len(generation.prompt) - 1  # the prompt's last token predicted step 1
-    return tuple(Output(position=first + i) for i in range(len(generation.steps)))
+    first = prompt_length - 1  # the prompt's last token predicted step 1
+    return tuple(Output(position=first + i) for i in range(steps))
 
 
 def attribute_steps(
-    generation: Generation,
+    prompt_ids: Sequence[int],
+    generated_ids: Sequence[int],
+    generated_by: str,
     methods: Sequence[str] | str = DEFAULT_METHODS,
     model: str | LoadedModel | None = None,
     **options,
 ) -> AttributionMatrix:
-    """The generated-steps × (prompt + generated tokens) matrix; `model` must be the generator."""
+    """The generated-steps × (prompt + generated tokens) matrix; `model` must be the one named
+    `generated_by` (the generation's model)."""
     lm = load_model(model)
-    if lm.name != generation.model:
+    if lm.name != generated_by:
         raise InputError(
-            f"This generation came from '{generation.model}', not '{lm.name}': pass the model "
+            f"This generation came from '{generated_by}', not '{lm.name}': pass the model "
             "that generated it (model=...)."
         )
-    ids = tuple(t.id for t in generation.prompt) + generation.token_ids
-    matrix = attribute(lm, ids, step_outputs(generation), methods, **options)
-    return _with_note(matrix)
-
-
-def _with_note(matrix: AttributionMatrix) -> AttributionMatrix:
-    from dataclasses import replace
-
+    if not prompt_ids or not generated_ids:
+        raise InputError("A generation needs a prompt and at least one generated token.")
+    ids = (*prompt_ids, *generated_ids)
+    outputs = step_outputs(len(prompt_ids), len(generated_ids))
+    matrix = attribute(lm, ids, outputs, methods, **options)
     return replace(matrix, notes=(*matrix.notes, WHY_TEACHER_FORCED))

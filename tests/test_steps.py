@@ -74,3 +74,12 @@ def test_another_model_is_refused(tiny_gpt2, tiny_bert):
     gen = continuation(tiny_gpt2, n=2)
     with pytest.raises(InputError, match="generation came from"):
         gen.attribute("saliency", model=tiny_bert)
+
+
+@pytest.mark.slow
+def test_on_the_default_model_rows_are_the_raw_log_probs_of_the_kept_beam(smol):
+    gen = generate(PROMPT, max_new_tokens=4, strategy="beam", num_beams=3, model=smol)
+    matrix = gen.attribute("saliency")  # the default model, by default
+    values = [row.value for row in matrix.outputs]
+    np.testing.assert_allclose(values, [s.raw_log_prob for s in gen.steps], atol=1e-4)
+    assert matrix.outputs[0].target == " Paris"

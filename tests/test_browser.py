@@ -154,6 +154,56 @@ def bar_labels(page) -> list[str]:
     )
 
 
+SHARE_BOX = "#ww-share textarea, #ww-share input"
+ERROR_BADGES_JS = (
+    "Array.from(document.querySelectorAll('.error')).map(e => e.innerText.trim())"
+    ".filter(t => t.length > 0)"
+)
+
+
+def open_and_settle(page, url: str) -> None:
+    """Open `url` and wait until its load event has finished (it writes the share box last)."""
+    page.goto(url)
+    page.wait_for_selector(TEXT_BOX)
+    page.wait_for_function(
+        f"() => document.querySelector('{SHARE_BOX}')?.value === window.location.href",
+        timeout=TIMEOUT,
+    )
+    page.wait_for_timeout(300)
+
+
+@pytest.mark.parametrize(
+    "query", ["", "?__theme=dark", "?foo=bar", "?target=" + XSS, "?k=5&model=default"]
+)
+def test_urls_without_text_open_without_error_badges(browser, server, query):
+    """The load event returns a value for every output it declares, whatever the URL holds
+    (gradio showed a bare "Error" badge on each output for a missing one)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        open_and_settle(page, server + query)
+        assert page.evaluate(ERROR_BADGES_JS) == []
+        assert page.locator("img[src='x']").count() == 0
+    finally:
+        page.close()
+
+
+def test_a_link_outside_the_page_says_what_it_changed(browser, server):
+    """?steps=999999&k=60&methods=nonexistent: a notice lists each change, the slider stays
+    inside its range (it showed 60 beyond its maximum of 30)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        open_and_settle(page, server + "?steps=999999&k=60&methods=nonexistent&foo=bar")
+        notice = page.inner_text("#ww-notice")
+        assert "changed to fit the page" in notice
+        for part in ("steps=999999", "k=60", "no method called nonexistent", "foo"):
+            assert part in notice
+        k = page.locator("#ww-k input[type=number]")
+        assert k.input_value() == k.get_attribute("max") == "30"
+        assert page.evaluate(ERROR_BADGES_JS) == []
+    finally:
+        page.close()
+
+
 def test_submit_shows_chart_and_heatmap(page):
     submit(page, "The capital of France is")
     assert page.locator("#ww-topk .bars .point path").count() == 8
@@ -162,7 +212,7 @@ def test_submit_shows_chart_and_heatmap(page):
     heatmap = page.inner_text("#ww-heatmap")
     assert "France" in heatmap and "Integrated gradients" in heatmap
     assert "relative error" in page.inner_text("#ww-trust").lower()
-    assert "target=id%3A" in page.evaluate("window.location.search")
+    assert "target=%E2%90%A3Paris" in page.evaluate("window.location.search")  # readable
     assert_clear_of_sidebar(page)
 
 
@@ -197,12 +247,13 @@ def test_set_and_clear_foil(page):
     wait_for_change(page, "#ww-status", status)
     assert f"foil {label}" in page.inner_text("#ww-status")
     assert "log p(foil)" in page.inner_text("#ww-status")
-    assert "foil=id%3A" in page.evaluate("window.location.search")
-    page.locator("#ww-click-role").get_by_text("target", exact=True).click()
+    assert "foil=&" not in page.evaluate("window.location.search") + "&"
     status = page.inner_text("#ww-status")
     page.locator("#ww-clear-foil").click()
     wait_for_change(page, "#ww-status", status)
     assert "foil" not in page.inner_text("#ww-status")
+    role = page.locator("#ww-click-role input[type=radio]:checked")
+    assert role.get_attribute("value") == "target"  # it silently stayed on "foil"
 
 
 def test_share_url_reproduces_the_view(page, browser):
@@ -213,7 +264,7 @@ def test_share_url_reproduces_the_view(page, browser):
     # the address bar is rewritten after the result lands: wait on the URL itself, and on the
     # share box showing that same URL, not on the status line
     page.wait_for_function(
-        "(b) => window.location.href !== b && window.location.search.includes('target=id%3A')",
+        "(b) => window.location.href !== b && window.location.search.includes('target=')",
         arg=before,
         timeout=TIMEOUT,
     )
@@ -240,12 +291,49 @@ def test_share_url_reproduces_the_view(page, browser):
         other.close()
 
 
+STALE = ["#ww-topk", "#ww-heatmap", "#ww-trust", "#ww-matrix", "#ww-status"]
+STALE_JS = "(ids) => ids.map(id => document.querySelector(id)?.classList.contains('ww-stale'))"
+
+
+def test_an_error_marks_the_previous_result_as_stale(page):
+    """An empty submit: the message says the results below belong to the previous text and
+    they are faded (they stayed with no mark)."""
+    box = page.locator(TEXT_BOX).first
+    box.fill("")
+    box.press("Enter")
+    page.wait_for_selector("#ww-error", state="visible", timeout=TIMEOUT)
+    error = page.inner_text("#ww-error")
+    assert "The text is empty" in error
+    assert "previous text: “The capital of France is”" in error
+    assert "&#x27;" not in error and "&amp;" not in error
+    page.wait_for_function(f"() => ({STALE_JS})({STALE!r}).every(Boolean)")
+
+
 def test_html_in_the_text_is_shown_as_text(page):
     submit(page, XSS)
+    assert page.evaluate(STALE_JS, STALE) == [False] * len(STALE)  # a new result is not faded
     page.wait_for_timeout(500)
     assert page.dialogs == []
     assert page.locator("img[src='x']").count() == 0
     assert "␣src" in page.inner_text("#ww-heatmap")  # the tokens are visible as text
+
+
+@pytest.mark.parametrize("part", ["label", "percentage"])
+def test_a_click_on_a_bars_label_or_percentage_retargets(page, part):
+    """Unlikely words have ~2 px bars: their label and their "1.2 %" text are clickable too."""
+    last = page.locator("#ww-topk .bars .point path").count() - 1
+    label = bar_labels(page)[last]
+    selector = "#ww-topk .ytick text" if part == "label" else "#ww-topk .bars .point text"
+    element = page.locator(selector).nth(last)
+    expected = label if part == "label" else "%"
+    assert expected in element.text_content()
+    status = page.inner_text("#ww-status")
+    element.scroll_into_view_if_needed()
+    box = element.bounding_box()  # a real mouse click there (plotly's svg takes no events)
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    wait_for_change(page, "#ww-status", status)
+    target_line = page.inner_text("#ww-status").splitlines()[0]
+    assert f"target {label}" in target_line
 
 
 def test_click_to_heatmap_time_and_screenshot(browser, server):

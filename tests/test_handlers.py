@@ -258,8 +258,29 @@ def test_share_decoding_is_lenient():
     query = decode(
         {"text": "hi", "k": "lots", "steps": "-3", "methods": "nope,saliency", "baseline": "x"}
     )
-    assert query == Query(text="hi", methods=("saliency",))
+    assert query == Query(text="hi", methods=("saliency",), steps=4)  # -3: the slider's low end
     assert decode({}).model == "default"
+
+
+def test_share_decoding_says_what_it_changed():
+    from whyword.ui.share import Bounds, decode_with_changes
+
+    params = {"steps": "999999", "k": "-5", "methods": "nonexistent", "foo": "bar"}
+    params |= {"__theme": "dark", "noise": "nan", "normalise": "odd", "samples": "7"}
+    query, changes = decode_with_changes(params, Bounds(k=(1, 30), steps=(4, 256)))
+    assert (query.steps, query.k, query.methods) == (256, 1, Query().methods)
+    assert (query.noise, query.normalise, query.samples) == (Query().noise, "per_method", 7)
+    assert [c.split(":")[0].split("=")[0] for c in changes] == [
+        "foo", "methods", "steps", "k", "noise", "normalise"
+    ]  # fmt: skip
+    assert changes[2] == "steps=999999: more than this page allows; using 256."
+    assert changes[3] == "k=-5: less than 1; using 1."
+    assert decode_with_changes({"k": "60"}, Bounds(k=(1, 30)))[0].k == 30  # the slider's max
+    assert decode_with_changes({"k": "12", "__theme": "dark"}) == (Query(k=12), ())
+    shown = handlers.changes_markdown(changes)
+    assert shown.count("\n- ") == len(changes)
+    assert "- foo\\: not a WhyWord setting" in shown  # Markdown-escaped, shown as typed
+    assert handlers.changes_markdown(()) == ""
 
 
 def test_share_link_reproduces_the_view(gpt2_view, tiny_paths):
@@ -269,13 +290,14 @@ def test_share_link_reproduces_the_view(gpt2_view, tiny_paths):
     from urllib.parse import parse_qsl
 
     link = encode(handlers.effective_query(clicked))
-    query, opened = handlers.on_load(dict(parse_qsl(link, keep_blank_values=True)))
+    query, opened, changes = handlers.on_load(dict(parse_qsl(link, keep_blank_values=True)))
+    assert changes == ()  # the page's own link fits the page
     assert query == handlers.effective_query(clicked)
     ok(opened)
     assert opened.explanation.target_ids == (third,)
     assert opened.explanation.attributions[0].scores == clicked.explanation.attributions[0].scores
-    assert handlers.on_load({}) == (None, None)  # a plain visit runs nothing
-    assert handlers.on_load({"k": "3"}) == (Query(k=3), None)  # settings only: nothing runs
+    assert handlers.on_load({}) == (None, None, ())  # a plain visit runs nothing
+    assert handlers.on_load({"k": "3"}) == (Query(k=3), None, ())  # settings only: nothing runs
 
 
 # --- exports ---------------------------------------------------------------------------------
@@ -287,7 +309,7 @@ def test_exports_are_files_with_escaped_content(tiny_paths):
     page = Path(html_path).read_text(encoding="utf-8")
     assert "<img" not in page and "&lt;img" in page and "<script" not in page
     assert json.loads(Path(json_path).read_text(encoding="utf-8"))["text"] == XSS
-    assert Path(csv_path).read_text(encoding="utf-8").startswith("position,token")
+    assert Path(csv_path).read_text(encoding="utf-8").splitlines()[1].startswith("position,token")
     assert "<img" not in handlers.heatmap(e, Query())
     assert "<img" not in handlers.status_markdown(Outcome(Query(), e))
 
@@ -410,3 +432,57 @@ def test_error_messages_are_escaped_for_markdown_and_html():
     shown = escape_markdown(hostile)
     assert "](" not in shown.replace("\\](", "") and "<img" not in shown
     assert "&lt;img" in shown
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Could not load model 'it's' (a \"quoted\" name) & more <b>bold</b>",
+        "# not a heading *nor emphasis* [x](https://evil.example) 1. 2) - + > `code` \\ | ~ $x$",
+    ],
+)
+def test_markdown_escaping_shows_the_text_once(message):
+    """What gradio's Markdown renders from escape_markdown reads exactly as the message: no
+    `&#x27;` shown literally (escaped twice), no markup, no link."""
+    import html as html_lib
+    import re
+
+    from markdown_it import MarkdownIt
+
+    from whyword.ui.handlers import escape_markdown
+
+    rendered = MarkdownIt("commonmark").render(escape_markdown(message))
+    assert rendered.startswith("<p>") and rendered.count("<") == 2  # one paragraph, no tags
+    assert html_lib.unescape(re.sub(r"</?p>", "", rendered)).strip() == message
+
+
+def test_export_file_names_carry_text_and_target(gpt2_view):
+    from dataclasses import replace
+
+    e = gpt2_view[0].explanation
+    stem = handlers.export_stem(replace(e, text="The capital of France is", target=" Paris"))
+    assert stem == "whyword-the-capital-of-france-is-paris"
+    hostile = replace(e, text="../../etc/passwd <x> Ünï", target="\x00?*")
+    assert handlers.export_stem(hostile) == "whyword-etc-passwd-x-uni"
+    assert handlers.export_stem(replace(e, text="שלום", target="😀")) == "whyword-explanation"
+    assert len(handlers.export_stem(replace(e, text="word " * 40))) <= 60
+    paths = handlers.write_exports(replace(e, text="Hi there", target=" you"))
+    assert [Path(p).name for p in paths] == [
+        f"whyword-hi-there-you.{s}" for s in ("csv", "json", "html")
+    ]
+
+
+def test_share_links_store_readable_targets_that_round_trip(gpt2_view):
+    from urllib.parse import parse_qsl
+
+    outcome, state = gpt2_view
+    e = outcome.explanation
+    spaced = [c for c in e.predictions[0].candidates if c.text[:1] == " " and len(c.text) > 1]
+    assert spaced, "the tiny model's top-k has a word with a leading space"
+    clicked = ok(handlers.on_bar_click(str(spaced[0].token_id), "target", outcome.query, state))
+    query = handlers.shareable_query(clicked)
+    assert query.target == "␣" + spaced[0].text[1:]  # readable, not id:N
+    _, opened, _ = handlers.on_load(dict(parse_qsl(encode(query), keep_blank_values=True)))
+    assert ok(opened).explanation.target_ids == (spaced[0].token_id,)  # the same token
+    glued = handlers.readable_ref(outcome.query.model, 5, "Paris")  # the core would add a space
+    assert glued is None

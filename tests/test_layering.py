@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "whyword"
-CORE = [p for p in PACKAGE.glob("*.py")]  # models, targets, attribution, explanation, ...
+FRONT_ENDS = {"cli.py", "__main__.py"}  # the command: `whyword app` starts the page (lazily)
+CORE = [p for p in PACKAGE.glob("*.py") if p.name not in FRONT_ENDS]  # models, targets, ...
 RENDER = list((PACKAGE / "render").glob("*.py"))
 
 

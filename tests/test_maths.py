@@ -102,12 +102,15 @@ def test_adaptive_ig_meets_its_tolerance_on_default_model(smol):
     e = ww.explain(PROMPT, methods=("integrated_gradients",), model=smol)
     a = e.attribution("integrated_gradients")
     assert a.relative_error <= 0.05, f"{a.relative_error:.3f} after {a.steps} steps"
-    assert ww.ExplainOptions().n_steps <= a.steps <= a.params["max_steps"]
+    assert ww.ExplainOptions().n_steps <= a.steps <= a.params.max_steps
 
 
 def test_no_gradient_left_on_parameters_and_no_graph_in_results(tiny_bert):
     e = ww.explain(
-        "The capital of [MASK] is Paris.", methods=tuple(ww.METHODS), model=tiny_bert, n_steps=8
+        "The capital of [MASK] is Paris.",
+        methods=tuple(m for m in ww.METHODS if m != "attnlrp"),  # no LXT rules for BERT
+        model=tiny_bert,
+        n_steps=8,
     )
     for p in tiny_bert.model.parameters():
         assert p.grad is None and not p.requires_grad

@@ -12,7 +12,14 @@ import whyword as ww
 from whyword.encoding import encode
 
 PROMPT = "The keys to the cabinet are on the table"
-METHODS = ("saliency", "input_x_gradient", "integrated_gradients", "smoothgrad", "occlusion")
+METHODS = (
+    "saliency",
+    "input_x_gradient",
+    "integrated_gradients",
+    "smoothgrad",
+    "occlusion",
+    "attnlrp",
+)
 FAST_IG = {"n_steps": 8, "nodes_per_interval": 4, "max_steps": 32, "nt_samples": 3}
 
 
@@ -200,3 +207,48 @@ def test_bad_outputs_are_one_sentence(tiny_gpt2):
         ww.attribute(tiny_gpt2, ids, ww.Output(target=10**9), "saliency")
     with pytest.raises(ww.InputError, match="at least one output"):
         ww.attribute(tiny_gpt2, ids, [], "saliency")
+
+
+def test_word_and_sentence_levels_sum_the_token_scores(tiny_gpt2):
+    text = "The capital of France is big. The keys are"
+    e = ww.explain(text, methods=("input_x_gradient", "saliency"), model=tiny_gpt2)
+    words = e.segmentation("word")
+    assert words.labels == (
+        "The",
+        "capital",
+        "of",
+        "France",
+        "is",
+        "big",
+        ".",
+        "The",
+        "keys",
+        "are",
+    )
+    ixg, sal = e.attribution("input_x_gradient"), e.attribution("saliency")
+    for k, seg in enumerate(words.segments):
+        assert e.segment_scores("input_x_gradient")[k] == pytest.approx(
+            sum(ixg.scores[i] for i in seg.tokens)
+        )
+        assert e.segment_scores("saliency")[k] == pytest.approx(
+            math.sqrt(sum(sal.scores[i] ** 2 for i in seg.tokens))
+        )
+    assert len(e.segmentation("sentence").segments) == 2
+    assert ww.Explanation.from_json(e.to_json()).segmentations == e.segmentations
+
+
+def test_matrix_segments_keep_not_in_context_cells(tiny_gpt2):
+    text = "The capital of France is big"
+    ids = ids_of(tiny_gpt2, text)
+    m = ww.attribute(
+        tiny_gpt2, ids, [ww.Output(position=1), ww.Output()], "input_x_gradient", "word", text=text
+    )
+    words = m.segment_scores("input_x_gradient", "word")  # (2, S)
+    tokens = m.scores("input_x_gradient")
+    assert words.shape == (2, len(m.segmentation("word").segments))
+    np.testing.assert_allclose(np.nansum(words, axis=1), np.nansum(tokens, axis=1), atol=1e-9)
+    assert np.isnan(words[0, 2:]).all() and not np.isnan(words[1]).any()
+    frame = m.to_dataframe(level="word")
+    assert set(frame["word"]) == {"The", "capital", "of", "France", "is", "big"}
+    back = ww.AttributionMatrix.from_json(m.to_json())
+    assert back.segmentations == m.segmentations

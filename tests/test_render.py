@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import io
+import json
 import math
 import re
 from dataclasses import replace
@@ -13,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from whyword._version import __version__
 from whyword.explanation import Attribution, Candidate, Explanation, Prediction
 from whyword.params import IGParams
 from whyword.render import (
@@ -268,6 +270,7 @@ def test_trust_and_export_are_escaped(hostile):
 def test_export_html_is_self_contained(hostile):
     page = export_html(hostile)
     assert page.startswith("<!DOCTYPE html>")
+    assert f'<meta name="generator" content="WhyWord {__version__}">' in page
     assert '<meta charset="utf-8">' in page
     for banned in (
         "<script",
@@ -299,6 +302,10 @@ def test_figures_escape_labels_plotly_would_render(hostile):
     assert bar.hovertext[2] == "&lt;script&gt;x&lt;/script&gt;"
     ticks = list(figs[1].layout.xaxis.ticktext)
     assert ticks[1] == "&lt;script&gt;alert(1)&lt;/script&gt;\u200e<sub>1</sub>"
+    # once, for plotly: it decodes &amp; &lt; &gt; but shows &quot; and &#x27; literally
+    assert ticks[3] == "&amp;amp;\u200e<sub>3</sub>"
+    assert ticks[4].startswith("\"␣onmouseover='alert(1)'␣x=\"\u200e")
+    assert "&quot;" not in joined and "&#x27;" not in joined
 
 
 # ---------------------------------------------------------------- colour scales
@@ -593,14 +600,25 @@ def test_rank_agreement_ignores_tokens_ig_held_fixed():
 
 def test_json_round_trip(hostile):
     text = export_json(hostile)
-    assert text.startswith("{\n  ")  # pretty
+    assert text.startswith(f'{{\n  "whyword_version": "{__version__}"')  # pretty
     assert Explanation.from_json(text) == hostile
 
 
 def test_csv_round_trip(hostile):
-    back = pd.read_csv(io.StringIO(export_csv(hostile)), keep_default_na=False)
+    text = export_csv(hostile)
+    assert text.splitlines()[0] == f"# WhyWord {__version__}"
+    # round_trip: pandas < 3 reads floats with a faster, inexact parser by default
+    back = pd.read_csv(
+        io.StringIO(text), keep_default_na=False, skiprows=1, float_precision="round_trip"
+    )
     frame = hostile.to_dataframe()
-    assert list(back.columns) == list(frame.columns)
+    context = ["model", "target", "foil", "objective", "objective_value", "parameters"]
+    assert list(back.columns) == [*frame.columns, *context]
+    assert set(back["target"]) == {hostile.target}  # the same on every row
+    assert set(back["foil"]) == {hostile.foil}
+    assert set(back["objective"]) == {hostile.formula}
+    assert float(back["objective_value"][0]) == hostile.value
+    assert json.loads(back["parameters"][0]) == json.loads(json.dumps(hostile.params, default=str))
     assert list(back["token"]) == [t.label for t in hostile.tokens]
     assert list(back["token_id"]) == [t.id for t in hostile.tokens]
     assert list(back["special"]) == [t.special for t in hostile.tokens]
@@ -615,7 +633,7 @@ def test_csv_defuses_spreadsheet_formulas(hostile):
 
     tokens = (Token(1, "=HYPERLINK(1)", "=HYPERLINK(1)"), *hostile.tokens[1:])
     back = pd.read_csv(
-        io.StringIO(export_csv(replace(hostile, tokens=tokens))), keep_default_na=False
+        io.StringIO(export_csv(replace(hostile, tokens=tokens))), keep_default_na=False, skiprows=1
     )
     assert back["token"][0] == "'=HYPERLINK(1)"
 

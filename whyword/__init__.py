@@ -1,5 +1,6 @@
 """WhyWord: see why a language model predicts the word it predicts."""
 
+from whyword._version import __version__
 from whyword.attr import METHODS, Problem, register_method
 from whyword.attribute import Output, attribute
 from whyword.errors import InputError, ModelLoadError, TargetError, WhyWordError
@@ -42,6 +43,7 @@ __all__ = [
     "Token",
     "WhyWordError",
     "attribute",
+    "__version__",
     "explain",
     "generate",
     "load_model",
@@ -50,4 +52,3 @@ __all__ = [
     "register_method",
     "register_objective",
 ]
-__version__ = "0.1.0"

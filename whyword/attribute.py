@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -49,9 +49,16 @@ def attribute(
     input_ids: Sequence[int] | torch.Tensor,
     outputs: Sequence[Output] | Output,
     methods: Sequence[str] | str = DEFAULT_METHODS,
+    segments: str | Sequence[str] | Sequence[tuple[int, int]] | None = None,
+    *,
+    text: str | None = None,
     **options,
 ) -> AttributionMatrix:
-    """Attribute each output row to the input tokens with each method."""
+    """Attribute each output row to the input tokens with each method.
+
+    `segments`: "word", "sentence", both, or character spans [(start, end), ...] of `text`
+    (default: the ids decoded) — the matrix then also answers per segment
+    (`segment_scores`, `to_dataframe(level=...)`)."""
     opts = options.pop("options", None) or ExplainOptions.build(**options)
     methods = _method_names(methods)
     lm = load_model(model)
@@ -61,7 +68,23 @@ def attribute(
         raise InputError("Give at least one output row to explain.")
     with lm.lock, torch.enable_grad():
         rows, labels = _rows(lm, ids, outputs)
-        return run_matrix(lm, ids, rows, labels, methods, opts)
+        matrix = run_matrix(lm, ids, rows, labels, methods, opts)
+    if segments is None:
+        return matrix
+    text = lm.tokenizer.decode(list(ids)) if text is None else text
+    return replace(matrix, segmentations=segmentations(lm, text, ids, segments))
+
+
+def segmentations(lm: LoadedModel, text: str, ids, wanted) -> tuple:
+    """The segmentations asked for: level names, or one list of character spans."""
+    from whyword.segments import segment
+
+    if isinstance(wanted, str):
+        wanted = (wanted,)
+    wanted = list(wanted)
+    if wanted and not isinstance(wanted[0], str):  # character spans
+        return (segment(lm.tokenizer, text, ids, "spans", spans=wanted),)
+    return tuple(segment(lm.tokenizer, text, ids, level) for level in dict.fromkeys(wanted))
 
 
 def run_matrix(
@@ -108,7 +131,7 @@ def run_matrix(
 
 
 def build_problem(lm, ids, rows, opts: ExplainOptions, uses_ig: bool = True) -> Problem:
-    from whyword.budget import rows_per_batch
+    from whyword.budget import RowShape, batch_rows
 
     device = lm.device
     ids_t = torch.tensor(ids, device=device)  # (T,)
@@ -123,7 +146,12 @@ def build_problem(lm, ids, rows, opts: ExplainOptions, uses_ig: bool = True) -> 
         anchors[0] = True  # the attention sink: varying it makes F jump along the IG path
         if uses_ig:
             path_forward = held_prefix_scorer(lm, rows, x)
-    sequences = max(len(row.layouts) for row in rows)
+    shape = RowShape(  # what one row of F runs: sizes every batch to the memory budget
+        lm,
+        sequences_per_row=max(len(row.layouts) for row in rows),
+        scored_positions=max(sum(len(x.scored) for x in row.layouts) for row in rows),
+        extra_tokens=max(len(x.inserted) for row in rows for x in row.layouts),
+    )
     explicit = opts.internal_batch_size
     return Problem(
         forward=matrix_scorer(lm, rows),
@@ -132,10 +160,10 @@ def build_problem(lm, ids, rows, opts: ExplainOptions, uses_ig: bool = True) -> 
         attention_mask=torch.ones(r, len(ids), dtype=torch.long, device=device),  # (R, T)
         reference=reference_embeddings(lm, len(ids), opts.baseline).expand(r, -1, -1),
         anchors=anchors,
-        batch_rows=(lambda t: explicit) if explicit else (lambda t: rows_per_batch(lm, t)),
+        batch_rows=lambda t, grad=True: batch_rows(shape, t, grad=grad, explicit=explicit),
         baseline_name=opts.baseline,
         path_forward=path_forward,
-        sequences_per_row=sequences,
+        model=lm,
     )
 
 
@@ -197,7 +225,7 @@ def _target_log_probs(lm, rows, problem: Problem, objective: str | None) -> list
 
 def _batched(forward, problem: Problem) -> list[float]:
     out = []
-    for _, chunk in problem.chunks():
+    for _, chunk in problem.chunks(grad=False):
         out += [float(v) for v in forward(chunk.inputs.detach(), *chunk.args())]
     return out
 

@@ -1,4 +1,5 @@
-"""The `whyword` command: `predict`, `explain --target WORD`, `positions` and `generate`."""
+"""The `whyword` command (also `python -m whyword`): `predict`, `explain --target WORD`,
+`positions`, `generate`, `app` (the web page) and `--version`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import math
 import os
 import sys
 
+from whyword._version import __version__
 from whyword.errors import WhyWordError
 
 
@@ -25,7 +27,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    print(out)
+    if out is not None:
+        print(out)
     return 0
 
 
@@ -70,7 +73,7 @@ def _explain(args) -> str:
     )
     if args.json:
         return explanation.to_json(indent=2)
-    return _explanation_table(explanation)
+    return _explanation_table(explanation, args.level)
 
 
 def _model(args):
@@ -82,8 +85,20 @@ def _model(args):
     return load_model(args.model, device=args.device)
 
 
-def _explanation_table(e) -> str:
-    frame = e.to_dataframe()
+def _app(args) -> None:
+    """Serve the page until Ctrl-C; `--model` is the model it starts with (and offers first)."""
+    if args.model:
+        from whyword.limits import model_choices
+
+        os.environ["WHYWORD_MODELS"] = ",".join(dict.fromkeys([args.model, *model_choices()]))
+    from whyword.ui import build_demo
+
+    demo = build_demo()
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share)
+
+
+def _explanation_table(e, level: str = "token") -> str:
+    frame = e.to_dataframe(level)
     lines = [
         f"model: {e.model} ({e.kind}, {e.mode.replace('_', ' ')})",
         f"objective: {e.formula} = {e.value:+.4f}   target {e.target!r} p={e.target_probability:.4f}"
@@ -223,7 +238,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="whyword", description="Why does a language model predict that word?"
     )
-    sub = parser.add_subparsers(required=True, metavar="{predict,explain,positions,generate}")
+    parser.add_argument("--version", action="version", version=f"whyword {__version__}")
+    sub = parser.add_subparsers(required=True, metavar="{predict,explain,positions,generate,app}")
     base = argparse.ArgumentParser(add_help=False)  # what every subcommand takes
     base.add_argument(
         "text", help='the prompt; use [MASK] for a gap, e.g. "The capital of France is [MASK]."'
@@ -268,8 +284,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--baseline", default="zero", choices=["zero", "pad", "mask"])
     e.add_argument("--mask", type=int, default=1, help="which [MASK] (1-based) the target fills")
+    e.add_argument(
+        "--level",
+        default="token",
+        choices=["token", "word", "sentence"],
+        help="show scores per token, per word or per sentence (signed: summed; saliency: L2)",
+    )
     e.set_defaults(run=_explain)
     _add_sequence_commands(sub, base)
+    a = sub.add_parser(
+        "app",
+        aliases=["ui"],
+        help='serve the web page (needs pip install "whyword[app]")',
+        description="Serve the WhyWord page; Ctrl-C stops it.",
+    )
+    a.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: all)")
+    a.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    a.add_argument("--share", action="store_true", help="also open a public gradio.live link")
+    a.add_argument(
+        "--model", default=None, help="model the page starts with: a Hub id or local folder"
+    )
+    a.set_defaults(run=_app)
     return parser
 
 

@@ -58,6 +58,9 @@ def _convert(gguf: Path, target: Path) -> None:
     """De-quantize the GGUF once and save it as safetensors; the rename makes it atomic."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from whyword.extras import require
+
+    require("default-model", "gguf")  # transformers reads GGUF files with it
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
     # The weights are plain float32 after de-quantization; drop the GGUF marker so they save.

@@ -15,3 +15,7 @@ class InputError(WhyWordError):
 
 class TargetError(WhyWordError):
     """A target or foil that the model's vocabulary cannot represent."""
+
+
+class MissingExtraError(WhyWordError, ImportError):
+    """An optional part whose packages are not installed; the message names the pip command."""

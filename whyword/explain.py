@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 import torch
 
 from whyword import targets
-from whyword.attribute import _method_names, run_matrix
+from whyword.attribute import _method_names, run_matrix, segmentations
 from whyword.encoding import Encoded, encode
 from whyword.errors import InputError, TargetError
 from whyword.explanation import Attribution, Explanation, Prediction
@@ -71,7 +72,10 @@ def _explain(lm, text, target, foil, methods, predictions, opts: ExplainOptions)
     matrix = run_matrix(
         lm, row.target.ids, [row], [tgt.label], methods, opts, value_objective, notes
     )
-    return _explanation(text, enc, preds, tgt, fl, matrix, opts, seconds)
+    words = segmentations(lm, enc.text, row.target.ids, ("word", "sentence"))
+    return replace(
+        _explanation(text, enc, preds, tgt, fl, matrix, opts, seconds), segmentations=words
+    )
 
 
 def row_for(lm, enc: Encoded, target, foil, mask_index: int, slot: Prediction) -> RowSpec:

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from whyword.params import params_from_dict
+from whyword.segments import Segmentation, aggregate, segmentation_from_dict
 from whyword.tokens import Token
 
 
@@ -105,12 +106,14 @@ class Explanation:
     held: tuple[int, ...] = ()  # tokens IG held at their real embedding (they score 0)
     gap: int | None = None  # infill: where the candidate goes in the input
     version: int = 2  # of the JSON layout: 2 typed method params, `held` and `gap` (1: in params)
+    segmentations: tuple[Segmentation, ...] = ()  # the tokens as words and as sentences
 
     def __post_init__(self) -> None:
         n = len(self.tokens)
         for a in self.attributions:
             assert len(a.scores) == n, f"{a.method}: {len(a.scores)} scores for {n} tokens"
         assert len({a.method for a in self.attributions}) == len(self.attributions)
+        assert all(s.n_tokens == n for s in self.segmentations)
 
     @property
     def loss(self) -> float:
@@ -127,9 +130,32 @@ class Explanation:
                 return a
         raise KeyError(method)
 
-    def to_dataframe(self):
-        """One row per token; one column per method."""
+    def segmentation(self, level: str) -> Segmentation:
+        for seg in self.segmentations:
+            if seg.level == level:
+                return seg
+        raise KeyError(f"No {level} segmentation in this explanation.")
+
+    def segment_scores(self, method: str, level: str = "word") -> tuple[float, ...]:
+        """One score per word (or sentence): signed summed, unsigned as the L2 norm."""
+        a = self.attribution(method)
+        return tuple(float(v) for v in aggregate(a.scores, self.segmentation(level), a.signed))
+
+    def to_dataframe(self, level: str = "token"):
+        """One row per token (or word / sentence); one column per method."""
         import pandas as pd
+
+        if level != "token":
+            seg = self.segmentation(level)
+            frame = pd.DataFrame(
+                {
+                    level: list(seg.labels),
+                    "tokens": [len(s.tokens) for s in seg.segments],
+                }
+            )
+            for a in self.attributions:
+                frame[a.method] = list(self.segment_scores(a.method, level))
+            return frame
 
         frame = pd.DataFrame(
             {
@@ -152,6 +178,7 @@ class Explanation:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Explanation:
         data = dict(data)
+        data.pop("whyword_version", None)  # written by render.export_json
         data["tokens"] = tuple(Token(**t) for t in data["tokens"])
         data["predictions"] = tuple(
             Prediction(
@@ -171,6 +198,9 @@ class Explanation:
             data["version"] = 2
         data["attributions"] = tuple(_attribution(a) for a in data["attributions"])
         data["held"] = tuple(data.get("held") or ())
+        data["segmentations"] = tuple(
+            segmentation_from_dict(s) for s in data.get("segmentations") or ()
+        )
         data["target_ids"] = tuple(data["target_ids"])
         data["foil_ids"] = tuple(data["foil_ids"]) if data["foil_ids"] is not None else None
         data["notes"] = tuple(data["notes"])

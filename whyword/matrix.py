@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from whyword.params import params_from_dict
+from whyword.segments import Segmentation, aggregate, segmentation_from_dict
 from whyword.tokens import Token
 
 
@@ -85,9 +86,12 @@ class AttributionMatrix:
     held: tuple[int, ...] = ()  # tokens IG holds at their real embedding (score 0)
     timings: dict[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    segmentations: tuple[Segmentation, ...] = ()  # word / sentence / span views of the tokens
 
     def __post_init__(self) -> None:
         r, t = len(self.outputs), len(self.tokens)
+        for seg in self.segmentations:
+            assert seg.n_tokens == t, f"{seg.level} segmentation of {seg.n_tokens} tokens"
         assert len(self.context) == r and all(len(c) == t for c in self.context)
         assert len({m.method for m in self.methods}) == len(self.methods), "methods repeat"
         for m in self.methods:
@@ -114,21 +118,34 @@ class AttributionMatrix:
 
         return np.array(self.method(method).scores, dtype=float)
 
-    def to_dataframe(self):
-        """Long format: one row per (output, token), one column per method."""
+    def segmentation(self, level: str) -> Segmentation:
+        for seg in self.segmentations:
+            if seg.level == level:
+                return seg
+        known = ", ".join(["token", *(s.level for s in self.segmentations)])
+        raise KeyError(f"No {level} segmentation here (have: {known}).")
+
+    def segment_scores(self, method: str, level: str = "word"):
+        """(R, S) scores per segment: signed summed, unsigned as the L2 norm (segments.RULES)."""
+        m = self.method(method)
+        if level == "token":
+            return self.scores(method)
+        return aggregate(self.scores(method), self.segmentation(level), m.signed)
+
+    def to_dataframe(self, level: str = "token"):
+        """Long format: one row per (output, token or segment), one column per method."""
         import pandas as pd
 
+        if level == "token":
+            units = [(t.label, i) for i, t in enumerate(self.tokens)]
+        else:
+            units = [(s.label, k) for k, s in enumerate(self.segmentation(level).segments)]
+        values = {m.method: self.segment_scores(m.method, level) for m in self.methods}
         records = []
         for r, out in enumerate(self.outputs):
-            for i, tok in enumerate(self.tokens):
-                rec = {
-                    "row": r,
-                    "output": out.label,
-                    "position": i,
-                    "token": tok.label,
-                    "in_context": self.context[r][i],
-                }
-                rec.update({m.method: m.scores[r][i] for m in self.methods})
+            for label, i in units:
+                rec = {"row": r, "output": out.label, level: label, "index": i}
+                rec.update({name: float(v[r][i]) for name, v in values.items()})
                 records.append(rec)
         return pd.DataFrame(records)
 
@@ -150,6 +167,9 @@ class AttributionMatrix:
         data["context"] = tuple(tuple(c) for c in data["context"])
         data["held"] = tuple(data.get("held", ()))
         data["notes"] = tuple(data.get("notes", ()))
+        data["segmentations"] = tuple(
+            segmentation_from_dict(s) for s in data.get("segmentations", ())
+        )
         return cls(**data)
 
     @classmethod

@@ -55,5 +55,16 @@ METHOD_INFO: dict[str, MethodInfo] = {
             "Drop in F when one token's embedding is replaced by the baseline embedding; "
             "no gradients, one forward pass per token.",
         ),
+        MethodInfo(
+            "attnlrp",
+            "AttnLRP (LXT)",
+            True,
+            "Layer-wise relevance propagation for transformers (Achtibat et al., 2024) through "
+            "LXT's rules: gradient × input on a model whose attention and norms pass relevance "
+            "on, in one forward and one backward pass. It explains the same objective as the "
+            "other methods (log p of the target unless another is chosen; with the logit "
+            "objective its relevances are LRP's shares of the logit); the shares are not "
+            "conserved exactly (on the default model they summed to 0.14–0.47 of the logit).",
+        ),
     )
 }

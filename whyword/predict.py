@@ -6,6 +6,7 @@ import inspect
 
 import torch
 
+from whyword.budget import rows_per_batch
 from whyword.encoding import Encoded
 from whyword.explanation import Candidate, Prediction
 from whyword.models import LoadedModel
@@ -43,13 +44,15 @@ def predictions(
     if enc.mode == "infill":
         return (_infill(lm, enc, k, max(k, infill_candidates)),)
     ids = torch.tensor([enc.ids], device=lm.device)  # (1, T)
-    kwargs = {"use_cache": False} if lm.kind == "causal" else {}
-    logits = lm.model(input_ids=ids, **kwargs).logits[0].float()  # (T, V)
-    if enc.mode == "next_token":
+    if enc.mode == "next_token":  # the LM head at the last position only, not (T, V)
+        last = torch.tensor([len(enc.ids) - 1], device=lm.device)  # (1,)
+        logits = _logits_at(lm, ids, last)[0]  # (1, V)
         return (_top_k(lm, torch.log_softmax(logits[-1], -1), k, "next_token", None, ""),)
-    return tuple(
-        _top_k(lm, torch.log_softmax(logits[p], -1), k, "masked", i, "")
-        for i, p in enumerate(enc.mask_positions)
+    kwargs = {"use_cache": False} if lm.kind == "causal" else {}
+    logits = lm.model(input_ids=ids, **kwargs).logits[0, list(enc.mask_positions)].float()
+    return tuple(  # logits: (M, V) at the masks
+        _top_k(lm, torch.log_softmax(logits[i], -1), k, "masked", i, "")
+        for i in range(len(enc.mask_positions))
     )
 
 
@@ -94,8 +97,10 @@ def infill_scores(lm: LoadedModel, enc: Encoded, candidates: list[tuple[int, ...
     by_length: dict[int, list[int]] = {}
     for i, cand in enumerate(candidates):
         by_length.setdefault(len(cand), []).append(i)
-    for indices in by_length.values():
-        for chunk in _chunks(indices, 32):
+    for length, indices in by_length.items():
+        scored = len(right) + length  # positions whose logits (vocabulary wide) a row keeps
+        rows = rows_per_batch(lm, len(left) + scored, grad=False, scored_positions=scored)
+        for chunk in _chunks(indices, min(32, rows)):
             seqs = [left + tuple(candidates[i]) + right for i in chunk]
             seqs = torch.tensor(seqs, device=lm.device)  # (N, S)
             keep = torch.arange(len(left) - 1, seqs.shape[1] - 1, device=lm.device)  # (S-L,)

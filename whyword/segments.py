@@ -264,3 +264,11 @@ def _stripped(text: str, a: int, b: int) -> list[tuple[int, int]]:
 
 def _punct(ch: str) -> bool:
     return unicodedata.category(ch).startswith("P")
+
+
+def segmentation_from_dict(data: dict) -> Segmentation:
+    """Rebuild a Segmentation from `dataclasses.asdict` output (JSON round trip)."""
+    segments = tuple(
+        Segment(s["label"], s["start"], s["end"], tuple(s["tokens"])) for s in data["segments"]
+    )
+    return Segmentation(data["level"], segments, tuple(data.get("unaligned", ())))

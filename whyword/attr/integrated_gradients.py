@@ -130,7 +130,7 @@ def _path_values(problem: Problem, points: Sequence[tuple[int, float]]) -> list[
     """F(x'_r + α(x_r − x'_r)) for each (row, α), batched forwards without gradients."""
     x, x0 = problem.inputs.detach(), problem.baseline.detach()  # (R, T, H)
     out: list[float] = []
-    size = problem.call_rows()
+    size = problem.call_rows(grad=False)
     for start in range(0, len(points), size):
         part = points[start : start + size]
         rows = torch.tensor([r for r, _ in part], device=x.device)  # (A,)

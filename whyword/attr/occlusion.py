@@ -12,9 +12,9 @@ from whyword.params import OcclusionParams
 
 def occlusion(problem: Problem, params: OcclusionParams) -> MethodOutput:
     seq = problem.n_tokens
-    budget = max(1, problem.call_rows())
+    budget = problem.call_rows(grad=False)
     parts = []
-    for _, chunk in problem.chunks():
+    for _, chunk in problem.chunks(grad=False):
         feature_mask = torch.arange(seq, device=chunk.inputs.device).view(1, seq, 1)  # (1, T, 1)
         with torch.no_grad():
             attr = FeatureAblation(chunk.forward).attribute(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 import torch
 
@@ -24,10 +25,10 @@ class Problem:
     attention_mask: torch.Tensor  # (R, T)
     reference: torch.Tensor  # (R, T, H) the reference embedding (zero / pad / mask) per token
     anchors: torch.Tensor  # (T,) bool: held at their real embedding in the IG baseline
-    batch_rows: Callable[[int], int]  # rows of T tokens one forward/backward may take (budget)
+    batch_rows: Callable[..., int]  # (tokens, grad=True) -> rows one call may take (budget)
     baseline_name: str = "zero"
     path_forward: ScoreFn | None = None  # F of the tokens after a held first one (IG only)
-    sequences_per_row: int = 1  # model sequences F runs per example (foil, infill pool)
+    model: Any = None  # the LoadedModel, for methods that change how it backpropagates
 
     def __post_init__(self) -> None:
         r, t, _ = self.inputs.shape
@@ -52,13 +53,13 @@ class Problem:
         """F's additional arguments for the selected copies: (mask, rows)."""
         return self.attention_mask[index], self.rows[index]  # (n, T), (n,)
 
-    def call_rows(self) -> int:
-        """Examples one call may take: the budget in model sequences over those per example."""
-        return max(1, self.batch_rows(self.n_tokens) // max(1, self.sequences_per_row))
+    def call_rows(self, grad: bool = True) -> int:
+        """Examples (rows of F, with all their sequences) one call may take: the budget."""
+        return max(1, self.batch_rows(self.n_tokens, grad=grad))
 
-    def chunks(self) -> Iterator[tuple[slice, Problem]]:
-        """The rows in groups one forward/backward can take under the memory budget."""
-        size = self.call_rows()
+    def chunks(self, grad: bool = True) -> Iterator[tuple[slice, Problem]]:
+        """The rows in groups one forward(/backward) can take under the memory budget."""
+        size = self.call_rows(grad)
         for start in range(0, self.n_rows, size):
             part = slice(start, min(start + size, self.n_rows))
             yield part, self.select(part)
@@ -91,6 +92,6 @@ class Problem:
         return problem, 1
 
 
-def fixed_rows(rows: int) -> Callable[[int], int]:
+def fixed_rows(rows: int) -> Callable[..., int]:
     """A budget of a fixed number of rows per call, whatever the length (tests, benchmarks)."""
-    return lambda tokens: rows
+    return lambda tokens, grad=True: rows

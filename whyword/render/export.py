@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+from whyword._version import __version__
 from whyword.explanation import Explanation, Prediction
 from whyword.render.heatmap import heatmap_html
 from whyword.render.text import esc, fmt_score, foil_label, target_label
@@ -11,19 +14,41 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # spreadsheets run cells that 
 
 
 def export_csv(explanation: Explanation) -> str:
-    """Position, token label, token id, special, then one column of raw scores per method.
+    """Position, token label, token id, special, one column of raw scores per method, then
+    the context columns of `csv_context`.
 
     A token label that a spreadsheet would read as a formula gets a leading apostrophe
-    (CSV injection); the exact tokens stay in the JSON export.
+    (CSV injection); the exact tokens stay in the JSON export. The first line is a comment
+    naming the WhyWord version (pandas: `read_csv(path, skiprows=1)`).
     """
     frame = explanation.to_dataframe()
     frame["token"] = [f"'{t}" if t.startswith(FORMULA_START) else t for t in frame["token"]]
-    return frame.to_csv(index=False)
+    for name, value in csv_context(explanation).items():  # the same on every row
+        text = isinstance(value, str) and value.startswith(FORMULA_START)
+        frame[name] = f"'{value}" if text else value
+    return f"# WhyWord {__version__}\n" + frame.to_csv(index=False)
+
+
+def csv_context(explanation: Explanation) -> dict[str, str | float]:
+    """What the scores explain, as the CSV's last columns: model, target, foil, objective,
+    its value and the options used (JSON), so a CSV read alone says what it is."""
+    e = explanation
+    return {
+        "model": e.model,
+        "target": e.target,
+        "foil": e.foil or "",
+        "objective": e.formula,
+        "objective_value": float(e.value),
+        "parameters": json.dumps(e.params, sort_keys=True, default=str),
+    }
 
 
 def export_json(explanation: Explanation) -> str:
-    """The whole explanation, pretty-printed; `Explanation.from_json` reads it back."""
-    return explanation.to_json(indent=2)
+    """The whole explanation, pretty-printed, with the WhyWord version first;
+    `Explanation.from_json` reads it back."""
+    return json.dumps(
+        {"whyword_version": __version__, **explanation.to_dict()}, ensure_ascii=False, indent=2
+    )
 
 
 def export_html(explanation: Explanation) -> str:
@@ -34,6 +59,7 @@ def export_html(explanation: Explanation) -> str:
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta name="generator" content="WhyWord {__version__}">'
         f"<title>{esc(title)}</title></head>"
         '<body style="margin:24px auto;max-width:1100px;padding:0 16px;background:#ffffff;'
         'color:#1a1a1a;font-family:system-ui, -apple-system, Segoe UI, Roboto, sans-serif;">'
@@ -41,6 +67,7 @@ def export_html(explanation: Explanation) -> str:
         f"{heatmap_html(explanation)}"
         f"{trust_html(explanation)}"
         f"{predictions_html(explanation.predictions)}"
+        f'<p style="font-size:13px;opacity:0.7;margin-top:24px;">WhyWord {__version__}</p>'
         "</body></html>\n"
     )
 

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from whyword.explanation import Explanation, Prediction
 from whyword.render import colours
 from whyword.render.heatmap import in_scale, max_abs
-from whyword.render.text import esc, fmt_score, method_label
+from whyword.render.text import esc_plotly, fmt_score, method_label
 
 FONT_SIZE = 20  # classroom projection
 FONT_COLOUR = "#7a7a7a"  # about 4.3:1 on white and on a near-black dark theme
@@ -24,7 +24,7 @@ MATRIX_ROW_HEIGHT = 56  # px per method row
 
 def _base_layout(title: str, height: int) -> dict:
     return {
-        "title": {"text": esc(title), "x": 0.01, "xanchor": "left"} if title else None,
+        "title": {"text": esc_plotly(title), "x": 0.01, "xanchor": "left"} if title else None,
         "height": height,
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
@@ -68,7 +68,7 @@ def topk_figure(
     """
     cands = prediction.candidates
     probs = [c.probability for c in cands]
-    labels = [esc(c.label) for c in cands]
+    labels = [esc_plotly(c.label) for c in cands]
     positions = list(range(len(cands)))  # numeric y: two candidates may share a label
     bar = go.Bar(
         x=probs,
@@ -127,7 +127,7 @@ def probability_ticks(upper: float, most: int = 6) -> list[float]:
 def matrix_columns(explanation: Explanation) -> list[str]:
     """Tick labels for the tokens, made unique by position: `␣the` with a subscript 3. A
     left-to-right mark keeps the position after a right-to-left label (Hebrew, Arabic)."""
-    return [f"{esc(t.label)}\u200e<sub>{i}</sub>" for i, t in enumerate(explanation.tokens)]
+    return [f"{esc_plotly(t.label)}\u200e<sub>{i}</sub>" for i, t in enumerate(explanation.tokens)]
 
 
 def method_matrix_figure(explanation: Explanation, include_special: bool = False) -> go.Figure:
@@ -169,7 +169,7 @@ def method_matrix_figure(explanation: Explanation, include_special: bool = False
 
 
 def _row_label(method: str, signed: bool) -> str:
-    return esc(method_label(method)) + ("" if signed else " (unsigned)")
+    return esc_plotly(method_label(method)) + ("" if signed else " (unsigned)")
 
 
 def _matrix_trace(explanation, group, order, kind, include_special, x) -> go.Heatmap:
@@ -184,7 +184,7 @@ def _matrix_trace(explanation, group, order, kind, include_special, x) -> go.Hea
             row_z.append(s / scale if keep and scale > 0 else (0.0 if keep else math.nan))
             note = "" if keep else " (left out of the scale)"
             row_hover.append(
-                f"{esc(method_label(a.method))}<br>{esc(t.label)} · position {i} · id {t.id}"
+                f"{esc_plotly(method_label(a.method))}<br>{esc_plotly(t.label)} · position {i} · id {t.id}"
                 f"<br>score {fmt_score(s)}{note}"
             )
         z.append(row_z)

@@ -13,8 +13,15 @@ from whyword.tokens import visible
 
 def esc(text: object) -> str:
     """HTML-escape (quotes too) after making control characters visible: safe in text and
-    attribute values, and in plotly labels (plotly decodes the entities back to text)."""
+    attribute values, not for plotly (see `esc_plotly`)."""
     return html.escape(_no_controls(str(text)), quote=True)
+
+
+def esc_plotly(text: object) -> str:
+    """Text for a plotly label, title or hover: `& < >` as the entities plotly decodes back
+    (it reads `<b>`, `<br>` as markup), quotes as they are (plotly shows `&quot;` literally)."""
+    out = _no_controls(str(text)).replace("&", "&amp;")
+    return out.replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _no_controls(text: str) -> str:

@@ -9,6 +9,10 @@ __all__ = ["build_demo"]
 
 def build_demo() -> Any:
     """The WhyWord page (a gr.Blocks); gradio is imported only when this is called."""
+    from whyword.extras import require
+
+    require("app", "gradio")
+    require("app", "plotly")
     from whyword.ui.layout import build_demo as build
 
     return build()

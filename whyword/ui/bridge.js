@@ -8,10 +8,15 @@
   const CLICK_BUTTON = "#ww-click-btn";
   const PLOTS = "#ww-topk .js-plotly-plot";
 
+  let last = { id: null, at: 0 };
+
   function send(tokenId) {
     const box = document.querySelector(CLICK_BOX);
     const button = document.querySelector(CLICK_BUTTON);
     if (!box || !button) return;
+    const now = Date.now(); // a click on a bar reaches both plotly and the row handler below
+    if (last.id === tokenId && now - last.at < 400) return;
+    last = { id: tokenId, at: now };
     box.value = tokenId + ":" + Date.now(); // the nonce makes a second click on a bar count
     box.dispatchEvent(new Event("input", { bubbles: true }));
     setTimeout(() => button.click(), 0);
@@ -25,6 +30,26 @@
     if (id === undefined || id === null || !/^\d+$/.test(String(id))) return;
     send(String(id));
   }
+
+  // A click anywhere on a bar's row (its label, its "1.2 %" text, the empty space beside a
+  // 2 px bar) counts as a click on that bar: the row is found from the y-axis labels.
+  function onRowClick(event) {
+    const plot = event.target.closest && event.target.closest(PLOTS);
+    if (!plot || !plot.data || !plot.data[0] || !plot.data[0].customdata) return;
+    const ids = plot.data[0].customdata;
+    let best = null;
+    plot.querySelectorAll(".ytick").forEach((tick) => {
+      const position = tick.__data__ && tick.__data__.x;
+      const box = tick.getBoundingClientRect();
+      const distance = Math.abs(event.clientY - (box.top + box.height / 2));
+      if (position === undefined || !(position in ids)) return;
+      if (best === null || distance < best.distance) best = { position, distance, box };
+    });
+    if (!best || best.distance > Math.max(12, best.box.height)) return;
+    send(String(ids[best.position]));
+  }
+
+  document.addEventListener("click", onRowClick, true);
 
   function bind() {
     document.querySelectorAll(PLOTS).forEach((plot) => {

@@ -26,7 +26,15 @@ from whyword.explain import explain as _explain_on_device
 from whyword.explanation import Explanation, Prediction
 from whyword.limits import current_limits
 from whyword.options import ExplainOptions
-from whyword.ui.share import Query, decode, encode, parse_target, token_ref
+from whyword.ui.share import (
+    PAGE_BOUNDS,
+    Bounds,
+    Query,
+    decode_with_changes,
+    encode,
+    parse_target,
+    token_ref,
+)
 
 log = logging.getLogger("whyword.ui")
 
@@ -227,14 +235,34 @@ def on_mask(
 
 
 def on_load(
-    params: dict[str, str], progress: Progress = None
-) -> tuple[Query | None, Outcome | None]:
-    """Opening the page: the controls a URL sets (None: a plain visit) and, when it carries a
-    text, the view it describes."""
+    params: dict[str, str], progress: Progress = None, bounds: Bounds = PAGE_BOUNDS
+) -> tuple[Query | None, Outcome | None, tuple[str, ...]]:
+    """Opening the page: the controls a URL sets (None: a plain visit), the view it describes
+    when it carries a text, and what of the URL was changed to fit the page (said, not silent)."""
     if not params:
-        return None, None
-    query = decode(params)
-    return query, (run(query, None, progress) if query.text.strip() else None)
+        return None, None, ()
+    query, changes = decode_with_changes(params, bounds)
+    return query, (run(query, None, progress) if query.text.strip() else None), changes
+
+
+def stale_note(state: State | None) -> str:
+    """Under an error: whose results still show below ("" when there are none)."""
+    previous = previous_query(state)
+    if previous is None or not (state or {}).get("explanation"):
+        return ""
+    text = previous.text if len(previous.text) <= 80 else previous.text[:79] + "…"
+    return (
+        "  \nThe faded results below are still those for the previous text: "
+        f"“{escape_markdown(text)}”."
+    )
+
+
+def changes_markdown(changes: tuple[str, ...]) -> str:
+    """The notice over the results listing what of a link was changed ("" when nothing)."""
+    if not changes:
+        return ""
+    items = "\n".join(f"- {escape_markdown(change)}" for change in changes)
+    return f"**This link was changed to fit the page:**\n\n{items}"
 
 
 def retarget(query: Query, state: State | None, progress: Progress = None) -> Outcome:
@@ -300,6 +328,40 @@ def effective_query(outcome: Outcome) -> Query:
     return outcome.query.with_(target=target, foil=foil, mask=e.mask or 0)
 
 
+def shareable_query(outcome: Outcome) -> Query:
+    """`effective_query` with token ids as readable text (`␣Paris`) where that text gives
+    back the same single id on this model; `id:N` stays otherwise."""
+    query = effective_query(outcome)
+    e = outcome.explanation
+    if e is None:
+        return query
+    texts = {token_ref(c.token_id): (c.token_id, c.text) for c in slot(e).candidates}
+    readable = {}
+    for role in ("target", "foil"):
+        ref = getattr(query, role)
+        if ref in texts:
+            readable[role] = readable_ref(query.model, *texts[ref]) or ref
+    return query.with_(**readable)
+
+
+def readable_ref(model: str, token_id: int, text: str) -> str | None:
+    """`text` as a visible label when typing it resolves to exactly `token_id`, else None."""
+    from whyword.models import load_model
+    from whyword.tokens import from_visible, visible
+
+    label = visible(text)
+    # a leading space or a non-letter start is taken as typed by the core (no space added)
+    if not text or text[0].isalnum() or from_visible(label) != text:
+        return None
+    try:
+        tokenizer = load_model(current_limits().check_model(model)).tokenizer  # cached
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    except Exception:  # no tokenizer at hand: keep the id
+        log.debug("no readable ref for %s on %s", token_id, model, exc_info=True)
+        return None
+    return label if list(ids) == [token_id] else None
+
+
 def chart_title(explanation: Explanation) -> str:
     if explanation.mode == "next_token":
         return "Next token (click a bar)"
@@ -354,14 +416,17 @@ def slot_label(text: str) -> str:
     return visible(text)
 
 
+MARKDOWN_PUNCTUATION = "\\`*_{}[]()#+-.!|~$:"
+
+
 def escape_markdown(text: str) -> str:
-    """Escape Markdown and HTML so a token shows as typed."""
+    """Text for a gr.Markdown, shown as typed: Markdown's punctuation backslash-escaped, then
+    only `& < >` as entities (once: escaping the `#` of `&#x27;` afterwards showed it
+    literally; quotes need no entity in Markdown text)."""
     import html
 
-    out = html.escape(text, quote=True)
-    for ch in "\\`*_{}[]()#+-.!|~>":
-        out = out.replace(ch, "\\" + ch)
-    return out
+    out = "".join("\\" + ch if ch in MARKDOWN_PUNCTUATION else ch for ch in text)
+    return html.escape(out, quote=False)
 
 
 def result_mode_note(explanation: Explanation) -> str:
@@ -427,10 +492,25 @@ def write_exports(explanation: Explanation) -> tuple[str, str, str]:
         ("json", render.export_json(explanation)),
         ("html", render.export_html(explanation)),
     ):
-        path = folder / f"whyword-explanation.{suffix}"
+        path = folder / f"{export_stem(explanation)}.{suffix}"
         path.write_text(text, encoding="utf-8")
         paths.append(str(path))
     return paths[0], paths[1], paths[2]
+
+
+def export_stem(explanation: Explanation, most: int = 60) -> str:
+    """A download's file name without suffix: `whyword-the-capital-of-france-is-paris`, from
+    the text and target in ASCII letters, digits and dashes (safe on every system)."""
+    import re
+    import unicodedata
+
+    def slug(text: str) -> str:
+        ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+        return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+    parts = [part for part in (slug(explanation.text), slug(explanation.target)) if part]
+    stem = "-".join(["whyword", *parts])[:most].rstrip("-")
+    return stem if parts else "whyword-explanation"
 
 
 def _export_root() -> Path:

@@ -17,16 +17,17 @@ from typing import Any
 import gradio as gr
 
 from whyword import render
+from whyword._version import __version__
 from whyword.attr import METHODS
 from whyword.errors import WhyWordError
 from whyword.limits import current_limits
 from whyword.options import BASELINES
 from whyword.ui import handlers
 from whyword.ui.handlers import Outcome
-from whyword.ui.share import DEFAULT_METHODS, NORMALISATIONS, Query, encode
+from whyword.ui.share import DEFAULT_METHODS, NORMALISATIONS, Bounds, Query, encode, page_bounds
 
 HERE = Path(__file__).resolve().parent
-EXAMPLES_FILE = HERE.parents[1] / "assets" / "examples.json"
+EXAMPLES_FILE = HERE.parent / "assets" / "examples.json"  # package data: in the wheel
 BRIDGE_JS = (HERE / "bridge.js").read_text(encoding="utf-8")
 
 # Concurrency, on purpose: the core holds one lock per model, so two explanations of the same
@@ -75,10 +76,15 @@ CSS = """
 #ww-status { font-size: 1.2rem; min-height: 2.6em; }
 .ww-error { border-left: 6px solid #ca0020; padding: 10px 16px !important;
   background: rgba(202, 0, 32, 0.10); border-radius: 6px; font-size: 1.2rem; }
-#ww-topk .nsewdrag, #ww-topk .bars path { cursor: pointer !important; }
+#ww-topk .nsewdrag, #ww-topk .bars path, #ww-topk .ytick text { cursor: pointer !important; }
 #ww-heatmap { min-height: 140px; }
 #ww-limits { font-size: 0.95rem; opacity: 0.8; }
+#ww-version { font-size: 0.85rem; opacity: 0.7; text-align: right; }
 .ww-hint { font-size: 1rem; opacity: 0.8; }
+.ww-notice { border-left: 6px solid #b8860b; padding: 8px 16px !important;
+  background: rgba(184, 134, 11, 0.12); border-radius: 6px; font-size: 1.1rem; }
+.ww-stale { opacity: 0.35; filter: grayscale(0.8); }
+#ww-stale-note { font-size: 1.1rem; }
 """
 
 INSERT_MASK_JS = """
@@ -209,6 +215,7 @@ class Results:
     status: gr.Markdown
     error: gr.Markdown
     mode: gr.Markdown
+    notice: gr.Markdown
     share_query: gr.Textbox
     csv: gr.DownloadButton
     json: gr.DownloadButton
@@ -231,25 +238,31 @@ def load_examples(path: Path = EXAMPLES_FILE) -> list[dict[str, str]]:
 
 
 def present(outcome: Outcome, state: dict | None, c: Controls, r: Results) -> dict:
-    """Component updates for an event's outcome; a failure leaves the last view in place."""
+    """Component updates for an event's outcome; a failure leaves the last view in place,
+    faded and labelled as the previous text's."""
+    shown = (r.chart, r.heatmap, r.trust, r.matrix, r.status)
     if not outcome.ok:
         # Both render markup, and messages quote what the user (or a share link) typed.
-        gr.Warning(html.escape(outcome.error or ""))
-        message = handlers.escape_markdown(outcome.error or "")
-        return {r.error: gr.update(value=f"⚠ {message}", visible=True)}
+        gr.Warning(html.escape(outcome.error or "", quote=False))
+        message = f"⚠ {handlers.escape_markdown(outcome.error or '')}"
+        stale = handlers.stale_note(state)
+        faded = {part: gr.update(elem_classes=["ww-stale"]) for part in shown} if stale else {}
+        return {r.error: gr.update(value=message + stale, visible=True), **faded}
     e = outcome.explanation
     query = handlers.effective_query(outcome)
     csv_path, json_path, html_path = handlers.write_exports(e)
     masks = handlers.mask_choices(e)
     return {
-        r.chart: handlers.topk_figure(e),
-        r.heatmap: handlers.heatmap(e, query),
-        r.trust: render.trust_html(e),
-        r.matrix: handlers.matrix_figure(e, query),
-        r.status: handlers.status_markdown(outcome),
+        # elem_classes=[]: no longer faded as a previous result
+        r.chart: gr.update(value=handlers.topk_figure(e), elem_classes=[]),
+        r.heatmap: gr.update(value=handlers.heatmap(e, query), elem_classes=[]),
+        r.trust: gr.update(value=render.trust_html(e), elem_classes=[]),
+        r.matrix: gr.update(value=handlers.matrix_figure(e, query), elem_classes=[]),
+        r.status: gr.update(value=handlers.status_markdown(outcome), elem_classes=[]),
         r.error: gr.update(value="", visible=False),
         r.mode: handlers.result_mode_note(e),
-        r.share_query: encode(query),
+        r.notice: gr.update(value="", visible=False),
+        r.share_query: encode(handlers.shareable_query(outcome)),
         r.csv: gr.update(value=csv_path, interactive=True),
         r.json: gr.update(value=json_path, interactive=True),
         r.html: gr.update(value=html_path, interactive=True),
@@ -262,6 +275,12 @@ def present(outcome: Outcome, state: dict | None, c: Controls, r: Results) -> di
     }
 
 
+def every_output(updates: dict, outputs: list) -> list:
+    """A value for every declared output, in order (gr.skip() where nothing changes): gradio
+    takes an empty dict for one missing value and shows a bare "Error" badge."""
+    return [updates.get(component, gr.skip()) for component in outputs]
+
+
 def _progress(progress: gr.Progress):
     return lambda fraction, desc: progress(fraction, desc=desc)
 
@@ -272,6 +291,7 @@ def build_demo() -> gr.Blocks:
     examples = load_examples()
     with WhyWordBlocks(title="WhyWord", fill_width=True, delete_cache=(3600, 3600)) as demo:
         c, r, extra = _components(limits, examples)
+        gr.Markdown(f"WhyWord {__version__}", elem_id="ww-version")  # the page's footer
         _wire(demo, c, r, extra, examples)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo
@@ -283,6 +303,7 @@ SHORT_LABELS = {
     "integrated_gradients": "Integrated gradients",
     "smoothgrad": "SmoothGrad",
     "occlusion": "Occlusion",
+    "attnlrp": "AttnLRP",
 }
 
 
@@ -296,6 +317,7 @@ def _components(limits, examples) -> tuple[Controls, Results, dict[str, Any]]:
     top = _inputs(limits, examples)
     status = gr.Markdown("", elem_id="ww-status")
     error = gr.Markdown("", visible=False, elem_classes=["ww-error"], elem_id="ww-error")
+    notice = gr.Markdown("", visible=False, elem_classes=["ww-notice"], elem_id="ww-notice")
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
             chart = gr.Plot(show_label=False, elem_id="ww-topk")
@@ -329,6 +351,7 @@ def _components(limits, examples) -> tuple[Controls, Results, dict[str, Any]]:
         status=status,
         error=error,
         mode=top["mode"],
+        notice=notice,
         share_query=share_query,
         csv=bottom["csv"],
         json=bottom["json"],
@@ -357,7 +380,7 @@ def _inputs(limits, examples) -> dict[str, Any]:
         with gr.Column(scale=1, min_width=180):
             out["explain_btn"] = gr.Button("Explain", variant="primary", elem_id="ww-explain")
             out["mask_btn"] = gr.Button("Insert [MASK]", size="md", elem_id="ww-insert-mask")
-    out["mode"] = gr.Markdown(handlers.mode_note("", "default"), elem_id="ww-mode")
+    out["mode"] = gr.Markdown(handlers.mode_note("", limits.models[0]), elem_id="ww-mode")
     with gr.Accordion("Examples, including teaching cases with a foil", open=False):
         out["dataset"] = gr.Dataset(
             components=["textbox", "textbox", "textbox"],
@@ -371,19 +394,23 @@ def _inputs(limits, examples) -> dict[str, Any]:
     return out
 
 
+def bounds_for(limits) -> Bounds:
+    """The sliders' ranges under this server's limits (a share link is fitted to them)."""
+    return page_bounds(limits.max_k, limits.max_steps, limits.max_samples)
+
+
 def _settings(limits) -> dict[str, Any]:
     out: dict[str, Any] = {}
     out["model"] = gr.Dropdown(
         choices=[("SmolLM2-135M (default)", "default")]
         + [(m, m) for m in limits.models if m != "default"],
-        value="default",
+        value=limits.models[0],  # the first listed (`whyword app --model`); "default" otherwise
         label="Model" + (" (or type a Hub id / folder)" if limits.any_model else ""),
         allow_custom_value=limits.any_model,
         elem_id="ww-model",
     )
-    out["k"] = gr.Slider(
-        1, min(30, limits.max_k), value=Query().k, step=1, label="Top-k", elem_id="ww-k"
-    )
+    bounds = bounds_for(limits)
+    out["k"] = gr.Slider(*bounds.k, value=Query().k, step=1, label="Top-k", elem_id="ww-k")
     out["methods"] = gr.CheckboxGroup(
         choices=[(SHORT_LABELS.get(name, m.label), name) for name, m in METHODS.items()],
         value=list(DEFAULT_METHODS),
@@ -391,8 +418,7 @@ def _settings(limits) -> dict[str, Any]:
         elem_id="ww-methods",
     )
     out["steps"] = gr.Slider(
-        4,
-        min(256, limits.max_steps),
+        *bounds.steps,
         value=Query().steps,
         step=4,
         label="IG steps",
@@ -403,28 +429,29 @@ def _settings(limits) -> dict[str, Any]:
     )
     with gr.Accordion("Advanced", open=False, elem_id="ww-advanced"):
         out["max_steps"] = gr.Slider(
-            0,
-            min(512, limits.max_steps),
+            *bounds.max_steps,
             value=Query().max_steps,
             step=16,
             label="IG refinement: up to this many steps until the error ≤ 5 % (≤ IG steps: off)",
             elem_id="ww-max-steps",
         )
         out["samples"] = gr.Slider(
-            1,
-            min(50, limits.max_samples),
+            *bounds.samples,
             value=Query().samples,
             step=1,
             label="SmoothGrad samples",
         )
         out["noise"] = gr.Slider(
-            0.0, 1.0, value=Query().noise, step=0.05, label="SmoothGrad noise (× embedding stdev)"
+            *bounds.noise,
+            value=Query().noise,
+            step=0.05,
+            label="SmoothGrad noise (× embedding stdev)",
         )
         out["special"] = gr.Checkbox(False, label="Include special tokens in the colour scale")
         out["normalise"] = gr.Radio(
             list(NORMALISATIONS), value="per_method", label="Colour scale (normalisation)"
         )
-    gr.Markdown(html.escape(limits.describe()), elem_id="ww-limits")
+    gr.Markdown(handlers.escape_markdown(limits.describe()), elem_id="ww-limits")
     return out
 
 
@@ -565,9 +592,18 @@ def _wire(
 
     def clear_foil(data: dict, progress: gr.Progress = PROGRESS):
         outcome = handlers.on_clear_foil(c.query(data), data[r.state], _progress(progress))
-        return present(outcome, data[r.state], c, r)
+        # with no foil left to pick, a click sets the target again
+        return {**present(outcome, data[r.state], c, r), x["click_role"]: "target"}
 
-    after(x["clear_foil"].click(clear_foil, inputs, api_name="clear_foil", **named, **busy))
+    after(
+        x["clear_foil"].click(
+            clear_foil,
+            inputs,
+            api_name="clear_foil",
+            **named,
+            **{**busy, "outputs": [*outputs, x["click_role"]]},
+        )
+    )
 
     def pick_mask(data: dict, progress: gr.Progress = PROGRESS):
         outcome = handlers.on_mask(data[c.mask], c.query(data), data[r.state], _progress(progress))
@@ -597,19 +633,25 @@ def _wire(
         )
     )
 
+    on_load = [*c.all(), *outputs]
+    bounds = bounds_for(current_limits())
+
     def load(request: gr.Request, progress: gr.Progress = PROGRESS):
         params = dict(request.query_params) if request is not None else {}
-        query, outcome = handlers.on_load(params, _progress(progress))
+        query, outcome, changes = handlers.on_load(params, _progress(progress), bounds)
         if query is None:  # a plain visit: nothing to reproduce
-            return {r.error: gr.skip()}
+            return every_output({}, on_load)
         shown = c.values(query, params.keys())
-        return shown if outcome is None else {**shown, **present(outcome, None, c, r)}
+        updates = shown if outcome is None else {**shown, **present(outcome, None, c, r)}
+        notice = handlers.changes_markdown(changes)
+        updates[r.notice] = gr.update(value=notice, visible=bool(notice))
+        return every_output(updates, on_load)
 
     after(
         demo.load(
             load,
             None,
-            [*c.all(), *outputs],
+            on_load,
             api_visibility="private",
             show_progress_on=[r.chart, r.heatmap],
         )

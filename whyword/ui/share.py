@@ -1,11 +1,12 @@
 """The page's whole state as a URL query string, and back. Pure: no gradio, no model.
 
 A share link is `?text=...&model=...&target=...` on the page's own address; decoding is
-lenient (a bad number falls back to its default) because links are edited by hand.
+lenient because links are edited by hand, and says what it changed (`decode_with_changes`).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
@@ -89,30 +90,104 @@ def encode(query: Query) -> str:
     return urlencode(pairs)
 
 
-def decode(params: Mapping[str, str]) -> Query:
-    """A Query from query parameters; unknown keys are ignored, bad values become defaults."""
+@dataclass(frozen=True)
+class Bounds:
+    """The ranges of the page's controls (its sliders' ends): a link outside them is changed
+    to fit, and the page says so."""
+
+    k: tuple[int, int] = (1, 30)
+    steps: tuple[int, int] = (4, 256)
+    max_steps: tuple[int, int] = (0, 512)
+    samples: tuple[int, int] = (1, 50)
+    mask: tuple[int, int] = (0, 100_000)
+    noise: tuple[float, float] = (0.0, 1.0)
+
+
+PAGE_BOUNDS = Bounds()
+
+
+def page_bounds(max_k: int, max_steps: int, max_samples: int) -> Bounds:
+    """The page's ranges under a server's limits (hosted servers allow less)."""
+    return Bounds(
+        k=(1, min(30, max_k)),
+        steps=(4, min(256, max_steps)),
+        max_steps=(0, min(512, max_steps)),
+        samples=(1, min(50, max_samples)),
+    )
+
+
+KNOWN_KEYS = frozenset(f.name for f in fields(Query))
+
+
+def decode(params: Mapping[str, str], bounds: Bounds = PAGE_BOUNDS) -> Query:
+    """A Query from query parameters (lenient: see `decode_with_changes`)."""
+    return decode_with_changes(params, bounds)[0]
+
+
+def decode_with_changes(
+    params: Mapping[str, str], bounds: Bounds = PAGE_BOUNDS
+) -> tuple[Query, tuple[str, ...]]:
+    """A Query from query parameters, and one sentence per value it could not take as written:
+    unknown keys are ignored, numbers outside the page's range are moved to its nearest end,
+    unreadable values and unknown names fall back to the default."""
     default = Query()
     values: dict[str, Any] = {}
+    changes: list[str] = []
+    for key in sorted(set(params) - KNOWN_KEYS):
+        if not key.startswith("__"):  # gradio's own (?__theme=dark) are not ours to judge
+            changes.append(f"{key}: not a WhyWord setting, ignored.")
     for key in ("text", "model", "target", "foil"):
         if key in params:
             values[key] = str(params[key])[:20_000]
     values["model"] = values.get("model", "").strip() or default.model
     if "methods" in params:
-        names = [m.strip() for m in str(params["methods"]).split(",")]
-        values["methods"] = (
-            tuple(dict.fromkeys(m for m in names if m in METHODS)) or DEFAULT_METHODS
-        )
-    for key in ("steps", "max_steps", "k", "mask", "samples"):
-        values[key] = _int(
-            params.get(key), getattr(default, key), low=0 if key in ("mask", "max_steps") else 1
-        )
-    values["noise"] = _float(params.get("noise"), default.noise)
+        names = [m.strip() for m in str(params["methods"]).split(",") if m.strip()]
+        known = tuple(dict.fromkeys(m for m in names if m in METHODS))
+        unknown = [m for m in names if m not in METHODS]
+        values["methods"] = known or DEFAULT_METHODS
+        if unknown:
+            kept = "" if known else f"; using the default {', '.join(DEFAULT_METHODS)}"
+            changes.append(
+                f"methods: no method called {', '.join(unknown)} (known: {', '.join(METHODS)})"
+                f"{kept}."
+            )
+    for key in ("steps", "max_steps", "k", "mask", "samples", "noise"):
+        if key in params:
+            values[key] = _number(key, params[key], getattr(default, key), bounds, changes)
     values["special"] = str(params.get("special", "")).lower() in ("1", "true", "yes", "on")
-    baseline = str(params.get("baseline", default.baseline))
-    values["baseline"] = baseline if baseline in BASELINES else default.baseline
-    normalise = str(params.get("normalise", default.normalise))
-    values["normalise"] = normalise if normalise in NORMALISATIONS else default.normalise
-    return Query(**values)
+    for key, allowed in (("baseline", BASELINES), ("normalise", NORMALISATIONS)):
+        raw = str(params.get(key, getattr(default, key)))
+        values[key] = raw if raw in allowed else getattr(default, key)
+        if raw not in allowed:
+            changes.append(
+                f"{key}={raw}: not one of {', '.join(allowed)}; using {getattr(default, key)}."
+            )
+    return Query(**values), tuple(changes)
+
+
+def _number(key: str, raw: Any, default: Any, bounds: Bounds, changes: list[str]) -> Any:
+    """One number from a link, moved into the page's range (and the change noted)."""
+    low, high = getattr(bounds, key)
+    kind = float if isinstance(default, float) else int
+    try:
+        value = kind(str(raw).strip())
+    except (TypeError, ValueError):
+        changes.append(f"{key}={raw}: not a {_kind_name(kind)}; using the default {default}.")
+        return default
+    if not math.isfinite(value):
+        changes.append(f"{key}={raw}: not a {_kind_name(kind)}; using the default {default}.")
+        return default
+    if value > high:
+        changes.append(f"{key}={raw}: more than this page allows; using {high}.")
+        return high
+    if value < low:
+        changes.append(f"{key}={raw}: less than {low}; using {low}.")
+        return low
+    return value
+
+
+def _kind_name(kind: type) -> str:
+    return "number" if kind is float else "whole number"
 
 
 def _to_text(value: Any) -> str:
@@ -121,19 +196,3 @@ def _to_text(value: Any) -> str:
     if isinstance(value, tuple | list):
         return ",".join(value)
     return str(value)
-
-
-def _int(raw: Any, default: int, low: int) -> int:
-    try:
-        value = int(str(raw).strip())
-    except (TypeError, ValueError):
-        return default
-    return value if low <= value <= 100_000 else default
-
-
-def _float(raw: Any, default: float) -> float:
-    try:
-        value = float(str(raw).strip())
-    except (TypeError, ValueError):
-        return default
-    return value if 0.0 <= value <= 10.0 else default

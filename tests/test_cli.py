@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from whyword import cli
+from whyword import AttributionMatrix, cli
 
 TEXT = "the cat sat on the"
 
@@ -113,3 +113,52 @@ def test_generate_prints_the_transition_table(capsys, tiny_paths, strategy, raw)
     assert cells[:7] == ["step", "token id", "token", "log-prob", "probability", "rank", "entropy"]
     assert ("raw log-prob" in header) == raw
     assert sum(line.startswith("| ") for line in lines) == 1 + 4  # header and four steps
+
+
+def test_generate_json_carries_the_step_matrix(capsys, tiny_paths):
+    args = ["generate", TEXT, "--model", tiny_paths["gpt2"], "-n", "4", "--json"]
+    plain = json.loads(run(capsys, *args)[1])
+    assert "attribution" not in plain
+    code, out, _ = run(capsys, *args, "--method", "saliency,integrated_gradients")
+    data = json.loads(out)
+    matrix = AttributionMatrix.from_dict(data["attribution"])
+    p = len(data["prompt"])
+    assert code == 0 and data["steps"] == plain["steps"]
+    assert matrix.shape == (4, p + 4)
+    assert [m.method for m in matrix.methods] == ["saliency", "integrated_gradients"]
+    for s, (row, step) in enumerate(zip(matrix.outputs, data["steps"], strict=True)):
+        assert row.target_ids == (step["token_id"],)
+        assert row.value == pytest.approx(step["raw_log_prob"], abs=1e-4)
+        cells = data["attribution"]["methods"][0]["scores"][s]
+        assert [c is None for c in cells] == [i >= p + s for i in range(p + 4)]
+
+
+def test_generate_prints_one_steps_by_tokens_table_per_method(capsys, tiny_paths):
+    args = ["generate", TEXT, "--model", tiny_paths["gpt2"], "-n", "3", "--seed", "2"]
+    _, js, _ = run(capsys, *args, "--json", "--method", "saliency")
+    matrix = AttributionMatrix.from_dict(json.loads(js)["attribution"])
+    code, out, _ = run(capsys, *args, "--method", "saliency", "--method", "input_x_gradient")
+    lines = out.splitlines()
+    heads = [i for i, line in enumerate(lines) if cells_of(line)[:2] == ["step", "token"]]
+    assert code == 0 and len(heads) == 2  # one table per method
+    assert lines[heads[0] - 1].startswith("saliency (")
+    head = cells_of(lines[heads[0]])
+    assert head[2:] == [t.label for t in matrix.tokens]
+    p = len(matrix.tokens) - 3
+    for s in range(3):
+        cells = cells_of(lines[heads[0] + 2 + s])
+        assert cells[0] == str(s + 1) and cells[1] == matrix.tokens[p + s].label
+        assert cells[2:].count("·") == 3 - s  # the step's own token and those after it
+        shown = float(cells[2].replace(".", "0.", 1) if cells[2].startswith(".") else cells[2])
+        assert shown == pytest.approx(matrix.scores("saliency")[s, 0], abs=5e-3)
+    assert "no gradient" in out
+
+
+def cells_of(line: str) -> list[str]:
+    return [c.strip() for c in line.strip()[1:-1].split("|")] if line.startswith("|") else []
+
+
+def test_generate_refuses_an_unknown_method(capsys, tiny_paths):
+    args = ["generate", TEXT, "--model", tiny_paths["gpt2"], "-n", "2", "--method", "magic"]
+    code, _, err = run(capsys, *args)
+    assert code == 2 and err.startswith("whyword: ") and "magic" in err

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 
@@ -168,8 +169,13 @@ def _generate(args) -> str:
         seed=args.seed,
         model=_model(args),
     )
+    methods = [m for group in args.method for m in group.split(",") if m]
+    matrix = gen.attribute(methods, model=_model(args)) if methods else None
     if args.json:
-        return gen.to_json(indent=2)
+        data = gen.to_dict()
+        if matrix is not None:
+            data["attribution"] = matrix.to_dict()
+        return json.dumps(data, ensure_ascii=False, indent=2)
     warped = args.strategy == "sample"  # greedy and beam search apply no warping
     head = ["step", "token id", "token", "log-prob", "probability", "rank", "entropy"]
     head += ["raw log-prob", "raw probability", "raw rank", "raw entropy"] if warped else []
@@ -189,7 +195,35 @@ def _generate(args) -> str:
         "",
         f"note: {gen.scores_from}",
     ]
+    if matrix is not None:
+        lines += _matrix_tables(matrix)
     return "\n".join(lines)
+
+
+def _matrix_tables(matrix) -> list[str]:
+    """One steps × tokens table per method; · marks a token the step could not see."""
+    lines = []
+    for m in matrix.methods:
+        head = ["step", "token"] + [t.label for t in matrix.tokens]
+        rows = [
+            [s + 1, matrix.tokens[out.position + 1].label] + [_compact(v) for v in row]
+            for s, (out, row) in enumerate(zip(matrix.outputs, m.scores, strict=True))
+        ]
+        lines += ["", f"{m.method} ({m.seconds:.2f} s): rows = generated steps, columns = "]
+        lines[-1] += "prompt + generated tokens, · = not in context"
+        lines += [_pipe_table(head, rows)]
+    return lines + ["", *(f"note: {n}" for n in matrix.notes)]
+
+
+def _compact(value: float) -> str:
+    """A score in few characters: .123, -.045, 1.23, 2e-05; · for not in context."""
+    if math.isnan(value):
+        return "·"
+    if value != 0 and abs(value) < 1e-3:
+        return f"{value:.0e}"
+    if abs(value) < 1:
+        return f"{value:.3f}".replace("0.", ".", 1)
+    return f"{value:.2f}" if abs(value) < 100 else f"{value:.0f}"
 
 
 def _p(probability: float) -> str:
@@ -295,7 +329,13 @@ def _add_sequence_commands(sub, base: argparse.ArgumentParser) -> None:
     g.add_argument("--top-p", type=float, default=None, help="sample: keep this much mass")
     g.add_argument("--num-beams", type=int, default=4, help="beam: hypotheses kept per step")
     g.add_argument("--seed", type=int, default=0, help="sample: the same seed, the same text")
-    # `--method` (per-step attribution matrix) joins here once the core's matrix API exists.
+    g.add_argument(
+        "--method",
+        action="append",
+        default=[],
+        help="also attribute every generated token to the tokens before it (steps × tokens "
+        "matrix): saliency, integrated_gradients, ... (repeat or comma-separate)",
+    )
     g.set_defaults(run=_generate)
 
 

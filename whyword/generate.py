@@ -8,7 +8,7 @@ Every step carries two distributions over the vocabulary:
 For greedy and beam search no warping is applied, so both agree.
 
 `model.generate` picks tokens with an argmax or a draw, which has no gradient: explaining a
-generated token needs a teacher-forced forward over the finished sequence, not this loop.
+generated token needs a teacher-forced forward over the finished sequence: `Generation.attribute`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import torch
 from whyword.encoding import encode
 from whyword.errors import InputError
 from whyword.models import LoadedModel
-from whyword.options import GenerateOptions
+from whyword.options import DEFAULT_METHODS, GenerateOptions
 from whyword.tokens import Token, make_tokens
 
 LN2 = math.log(2.0)
@@ -90,6 +90,15 @@ class Generation:
     def log_prob(self) -> float:
         """Sum of the steps' warped log-probs: log p(generated tokens | prompt) as sampled."""
         return sum(s.log_prob for s in self.steps)
+
+    def attribute(self, methods=DEFAULT_METHODS, model=None, **options):
+        """The steps × (prompt + generated tokens) `AttributionMatrix`: one teacher-forced
+        differentiable forward per batch, never a re-run of generate (see `whyword.steps`).
+        `model`: the model that generated this (default: the default model)."""
+        from whyword.steps import attribute_steps
+
+        prompt = tuple(t.id for t in self.prompt)
+        return attribute_steps(prompt, self.token_ids, self.model, methods, model, **options)
 
     def rows(self) -> list[dict[str, Any]]:
         return [

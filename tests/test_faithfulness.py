@@ -214,7 +214,7 @@ def test_trust_panel_csv_and_cli_show_it(tiny_gpt2):
     a = e.attribution("occlusion")
     panel = trust_html(e)
     assert "Faithfulness: deletion ↓ / insertion ↑" in panel and f"{a.deletion:.2f}" in panel
-    frame = pd.read_csv(io.StringIO(export_csv(e)))
+    frame = pd.read_csv(io.StringIO(export_csv(e)), skiprows=1)  # the version comment
     assert list(frame["occlusion deletion"].unique()) == [a.deletion]
     assert list(frame["random insertion"].unique()) == [a.random_insertion]
     table = _explanation_table(e)

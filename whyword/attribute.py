@@ -218,15 +218,21 @@ def _run_method(name, problem: Problem, context, opts: ExplainOptions) -> Method
     )
 
 
+def _host(scores) -> torch.Tensor:
+    return torch.tensor(scores, dtype=torch.double, device="cpu")  # (R, T) for ranking only
+
+
 def _with_faithfulness(problem: Problem, context, values, scored, timings) -> list[MethodScores]:
     """Each method's deletion / insertion curves per row (whyword/faithfulness.py)."""
     from whyword import faithfulness as faith
 
     clock = time.perf_counter()
-    cells = faith.removable(problem, torch.tensor(context))  # (R, T)
-    base = faith.random_baseline(problem, cells, torch.tensor(values, dtype=torch.double))
+    device = problem.inputs.device
+    cells = faith.removable(problem, torch.tensor(context, device=device))  # (R, T)
+    f_full = torch.tensor(values, dtype=torch.double, device="cpu")  # (R,) host bookkeeping
+    base = faith.random_baseline(problem, cells, f_full)
     out = [
-        replace(m, faithfulness=faith.method_faithfulness(problem, torch.tensor(m.scores), base))
+        replace(m, faithfulness=faith.method_faithfulness(problem, _host(m.scores), base))
         for m in scored
     ]
     timings["faithfulness"] = time.perf_counter() - clock

@@ -61,7 +61,7 @@ def random_baseline(
     area mirrored onto the same value; so one set of curves estimates the random deletion and
     insertion areas alike (their expectations over all orders are equal)."""
     r, t = removable_cells.shape
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator(device="cpu").manual_seed(seed)
     at_ref, plan = [], []  # one (T,) "at the reference" mask per forward; (row, order, k)
     for row in range(r):
         cells = removable_cells[row].nonzero().flatten().cpu()  # (n,)
@@ -72,7 +72,8 @@ def random_baseline(
             for k in range(1, len(cells)):
                 at_ref.append(_first(perm[:k], t, removable_cells.device))
                 plan.append((row, order, k))
-    values = _evaluate(problem, torch.tensor([p[0] for p in plan]), at_ref)  # (N,)
+    rows = torch.tensor([p[0] for p in plan], device=problem.inputs.device)  # (N,)
+    values = _evaluate(problem, rows, at_ref)  # (N,)
     f_empty = f_full.clone()  # (R,)
     curves = {}
     for (row, order, k), v in zip(plan, values.tolist(), strict=True):
@@ -128,7 +129,8 @@ def method_faithfulness(
             inserted = _first(order[:k], t, device)  # (T,)
             at_ref.append(base.removable[row] & ~inserted)  # insertion: first k back
             plan.append((row, "insertion", k))
-    values = _evaluate(problem, torch.tensor([p[0] for p in plan], dtype=torch.long), at_ref)
+    rows = torch.tensor([p[0] for p in plan], dtype=torch.long, device=device)  # (N,)
+    values = _evaluate(problem, rows, at_ref)
     points: dict[tuple[int, str], dict[int, float]] = {}
     for (row, kind, k), v in zip(plan, values.tolist(), strict=True):
         points.setdefault((row, kind), {})[k] = v
@@ -163,8 +165,8 @@ def _first(cells: torch.Tensor, t: int, device) -> torch.Tensor:
 def _evaluate(problem: Problem, copies: torch.Tensor, at_ref: list[torch.Tensor]) -> torch.Tensor:
     """F of copy `copies[i]` with the cells `at_ref[i]` at the reference, in budget chunks."""
     if not at_ref:
-        return torch.zeros(0)
-    size = problem.call_rows()
+        return torch.zeros(0, device=problem.inputs.device)
+    size = problem.call_rows(grad=False)
     inputs, reference = problem.inputs.detach(), problem.reference.detach()  # (R, T, H) each
     out = []
     with torch.no_grad():

@@ -32,11 +32,11 @@ import warnings
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything here runs offline
 warnings.filterwarnings("ignore", message="IProgress not found")  # no widgets: plain bars
 
-import pandas as pd
-import torch
-from transformers.utils import logging
+import pandas as pd  # noqa: E402  (after the environment is set)
+import torch  # noqa: E402
+from transformers.utils import logging  # noqa: E402
 
-import whyword as ww
+import whyword as ww  # noqa: E402
 
 logging.disable_progress_bar()
 

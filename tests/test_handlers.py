@@ -486,3 +486,16 @@ def test_share_links_store_readable_targets_that_round_trip(gpt2_view):
     assert ok(opened).explanation.target_ids == (spaced[0].token_id,)  # the same token
     glued = handlers.readable_ref(outcome.query.model, 5, "Paris")  # the core would add a space
     assert glued is None
+
+
+def test_word_level_heatmap_and_share_link(gpt2_view):
+    from urllib.parse import parse_qsl
+
+    from whyword.ui.share import decode, encode
+
+    outcome, _ = gpt2_view
+    query = outcome.query.with_(level="word")
+    assert decode(dict(parse_qsl(encode(query)))).level == "word"
+    words = handlers.heatmap(outcome.explanation, query)
+    tokens = handlers.heatmap(outcome.explanation, outcome.query)
+    assert ">capital<" in words and "␣capital" in tokens and "␣capital" not in words

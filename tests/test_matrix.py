@@ -252,3 +252,13 @@ def test_matrix_segments_keep_not_in_context_cells(tiny_gpt2):
     assert set(frame["word"]) == {"The", "capital", "of", "France", "is", "big"}
     back = ww.AttributionMatrix.from_json(m.to_json())
     assert back.segmentations == m.segmentations
+
+
+def test_an_explanation_at_word_level_is_an_explanation_of_words(tiny_gpt2):
+    text = "The capital of France is big. The keys are"
+    e = ww.explain(text, methods=("input_x_gradient", "integrated_gradients"), model=tiny_gpt2)
+    w = e.at_level("word")
+    assert [t.label for t in w.tokens] == list(e.segmentation("word").labels)
+    assert w.attribution("input_x_gradient").scores == e.segment_scores("input_x_gradient")
+    assert w.held == (0,)  # the first word holds the held first token
+    assert e.at_level("token") is e

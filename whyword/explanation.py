@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from whyword.params import params_from_dict
@@ -144,6 +144,37 @@ class Explanation:
             if seg.level == level:
                 return seg
         raise KeyError(f"No {level} segmentation in this explanation.")
+
+    def at_level(self, level: str) -> Explanation:
+        """The same explanation with one "token" per word (or sentence): scores aggregated
+        (signed summed, saliency as the L2 norm), a unit held when all its tokens are."""
+        if level == "token":
+            return self
+        seg = self.segmentation(level)
+        units = tuple(
+            Token(
+                id=self.tokens[s.tokens[0]].id,
+                text=s.label,
+                label=s.label,
+                special=all(self.tokens[i].special for i in s.tokens),
+                attributed=any(self.tokens[i].attributed for i in s.tokens),
+            )
+            for s in seg.segments
+        )
+        of = seg.segment_of()
+        held = tuple(k for k, s in enumerate(seg.segments) if all(i in self.held for i in s.tokens))
+        attributions = tuple(
+            replace(a, scores=self.segment_scores(a.method, level)) for a in self.attributions
+        )
+        gap = None if self.gap is None else (of[self.gap] if self.gap < len(of) else len(units))
+        return replace(
+            self,
+            tokens=units,
+            attributions=attributions,
+            held=held,
+            gap=gap,
+            segmentations=(),
+        )
 
     def segment_scores(self, method: str, level: str = "word") -> tuple[float, ...]:
         """One score per word (or sentence): signed summed, unsigned as the L2 norm."""

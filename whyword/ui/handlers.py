@@ -380,9 +380,8 @@ def topk_figure(explanation: Explanation):
 
 
 def heatmap(explanation: Explanation, query: Query) -> str:
-    return render.heatmap_html(
-        explanation, include_special=query.special, normalise=query.normalise
-    )
+    shown = explanation.at_level(query.level) if explanation.segmentations else explanation
+    return render.heatmap_html(shown, include_special=query.special, normalise=query.normalise)
 
 
 def matrix_figure(explanation: Explanation, query: Query):

@@ -162,6 +162,7 @@ class Controls:
     noise: gr.Slider
     special: gr.Checkbox
     normalise: gr.Radio
+    level: gr.Radio
 
     def all(self) -> list[gr.components.Component]:
         return [getattr(self, name) for name in self.__dataclass_fields__]
@@ -182,6 +183,7 @@ class Controls:
             noise=float(data[self.noise]),
             special=bool(data[self.special]),
             normalise=data[self.normalise] or "per_method",
+            level=data[self.level] or "token",
         )
 
     def values(self, query: Query, keys: Iterable[str] | None = None) -> dict:
@@ -198,6 +200,7 @@ class Controls:
             "noise": self.noise,
             "special": self.special,
             "normalise": self.normalise,
+            "level": self.level,
         }
         wanted = shown.keys() if keys is None else set(keys) & shown.keys()
         data = query.to_dict()
@@ -338,7 +341,7 @@ def _components(limits, examples) -> tuple[Controls, Results, dict[str, Any]]:
     state = gr.State(None)
     c = Controls(
         **{k: top[k] for k in ("text", "model", "methods", "steps", "max_steps", "baseline", "k")},
-        **{k: top[k] for k in ("samples", "noise", "special", "normalise")},
+        **{k: top[k] for k in ("samples", "noise", "special", "normalise", "level")},
         target=pickers["target"],
         foil=pickers["foil"],
         mask=pickers["mask"],
@@ -450,6 +453,13 @@ def _settings(limits) -> dict[str, Any]:
         out["special"] = gr.Checkbox(False, label="Include special tokens in the colour scale")
         out["normalise"] = gr.Radio(
             list(NORMALISATIONS), value="per_method", label="Colour scale (normalisation)"
+        )
+        out["level"] = gr.Radio(
+            [("tokens", "token"), ("words", "word")],
+            value=Query().level,
+            label="Heatmap chips: tokens or whole words",
+            info="Words add up their tokens' scores (saliency: the L2 norm).",
+            elem_id="ww-level",
         )
     gr.Markdown(handlers.escape_markdown(limits.describe()), elem_id="ww-limits")
     return out
@@ -664,7 +674,7 @@ def _wire(
         query = c.query(data)
         return {r.heatmap: handlers.heatmap(e, query), r.matrix: handlers.matrix_figure(e, query)}
 
-    for control in (c.special, c.normalise):
+    for control in (c.special, c.normalise, c.level):
         control.change(
             rerender,
             inputs,

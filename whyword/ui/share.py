@@ -17,6 +17,7 @@ from whyword.attr import METHODS
 from whyword.options import BASELINES, DEFAULT_METHODS, PAGE_MAX_STEPS, ExplainOptions
 
 NORMALISATIONS = ("per_method", "shared", "none")
+LEVELS = ("token", "word")  # what a heatmap chip is
 # a token id ("id:3681"); out of range: the core says so
 TOKEN_ID = re.compile(r"^id:(-?\d{1,30})$")
 
@@ -42,6 +43,7 @@ class Query:
     noise: float = _LIBRARY.noise  # SmoothGrad noise, fraction of the embeddings' stdev
     special: bool = False  # special tokens count in the colour scale
     normalise: str = "per_method"
+    level: str = "token"  # the heatmaps per token or per word (the core's segments)
 
     def with_(self, **changes: Any) -> Query:
         return replace(self, **changes)
@@ -62,7 +64,7 @@ class Query:
 
 # Always written (the view's identity); the advanced knobs only when they differ from defaults.
 CORE_KEYS = ("text", "model", "target", "foil", "methods", "steps", "baseline", "k", "mask")
-ADVANCED_KEYS = ("max_steps", "samples", "noise", "special", "normalise")
+ADVANCED_KEYS = ("max_steps", "samples", "noise", "special", "normalise", "level")
 
 
 def parse_target(value: str | None) -> int | str | None:
@@ -155,7 +157,11 @@ def decode_with_changes(
         if key in params:
             values[key] = _number(key, params[key], getattr(default, key), bounds, changes)
     values["special"] = str(params.get("special", "")).lower() in ("1", "true", "yes", "on")
-    for key, allowed in (("baseline", BASELINES), ("normalise", NORMALISATIONS)):
+    for key, allowed in (
+        ("baseline", BASELINES),
+        ("normalise", NORMALISATIONS),
+        ("level", LEVELS),
+    ):
         raw = str(params.get(key, getattr(default, key)))
         values[key] = raw if raw in allowed else getattr(default, key)
         if raw not in allowed:

@@ -62,6 +62,7 @@ def integrated_gradients(problem: Problem, params: IGParams) -> MethodOutput:
             break
         halves: list[Item] = []
         drop: set[int] = set()
+        _fill(problem, [it for it in items if it[0] in set(todo)], grading, edges)  # one call
         for r in todo:
             mine = [i for i, (row, _) in enumerate(items) if row == r]
             deltas = _checks(problem, [items[i] for i in mine], grading, scores[mine], edges)
@@ -75,7 +76,8 @@ def integrated_gradients(problem: Problem, params: IGParams) -> MethodOutput:
         items = [items[i] for i in keep] + halves
         scores = torch.cat([scores[keep], new])  # (I', T)
         checks.update({r: torch.empty(0) for r in todo})
-    for r in checks:  # refined rows: the checks of their final intervals (cheap: midpoints)
+    _fill(problem, [it for it in items if it[0] in checks], grading, edges)  # the new midpoints
+    for r in checks:  # refined rows: the checks of their final intervals
         mine = [i for i, (row, _) in enumerate(items) if row == r]
         checks[r] = _checks(problem, [items[i] for i in mine], grading, scores[mine], edges)
     totals = _row_totals(items, scores, n)  # (R, T)
@@ -170,14 +172,17 @@ def _integrate(problem: Problem, items: list[Item], nodes: int, grading: float) 
     return torch.cat(parts)  # (I, T)
 
 
-def _checks(problem, items: list[Item], grading, scores, edges) -> torch.Tensor:
-    """Each interval's check δ_i = Σ scores_i − (F(b_i) − F(a_i)), F from the edge cache."""
-    points = [
-        (r, e) for r, iv in items for e in _alpha_intervals([iv], grading)[0]
-    ]  # both edges, as α
-    missing = sorted({p for p in points} - set(edges))
+def _fill(problem: Problem, items: list[Item], grading: float, edges: dict) -> None:
+    """F at the items' interval edges not evaluated yet, every row in one batched pass."""
+    points = {(r, e) for r, iv in items for e in _alpha_intervals([iv], grading)[0]}
+    missing = sorted(points - set(edges))
     if missing:
         edges.update(zip(missing, _path_values(problem, missing), strict=True))
+
+
+def _checks(problem, items: list[Item], grading, scores, edges) -> torch.Tensor:
+    """Each interval's check δ_i = Σ scores_i − (F(b_i) − F(a_i)), F from the edge cache."""
+    _fill(problem, items, grading, edges)
     rises = [
         edges[(r, hi)] - edges[(r, lo)]
         for r, iv in items

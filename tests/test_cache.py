@@ -66,7 +66,7 @@ def test_every_option_and_argument_changes_the_key(tiny_gpt2, tiny_bert):
         "noise": 0.2,
         "seed": 1,
         "infill_candidates": 5,
-        "faithfulness": False,
+        "faithfulness": True,  # the default is False
         "max_tokens": 50,
     }
     names = {f.name for f in fields(ExplainOptions)} - {"progress"}

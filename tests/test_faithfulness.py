@@ -52,7 +52,7 @@ def test_batched_curves_equal_a_loop_of_single_forwards(which, request):
     else:
         ids = tuple(lm.tokenizer("the capital of france is [MASK] .")["input_ids"])
         outputs = [ww.Output()]
-    m = ww.attribute(lm, ids, outputs, ("saliency", "occlusion"))
+    m = ww.attribute(lm, ids, outputs, ("saliency", "occlusion"), faithfulness=True)
     rows, _ = _rows(lm, ids, outputs)
     problem = build_problem(lm, ids, rows, ExplainOptions())
     held = set(problem.anchors.nonzero().flatten().tolist()) | (
@@ -172,7 +172,7 @@ def test_a_row_whose_f_does_not_move_has_no_score():
 
 
 def test_explanation_carries_the_scores_through_json(tiny_gpt2):
-    e = ww.explain(TEXT, methods=("saliency", "occlusion"), model=tiny_gpt2)
+    e = ww.explain(TEXT, methods=("saliency", "occlusion"), model=tiny_gpt2, faithfulness=True)
     for a in e.attributions:
         assert a.deletion is not None and 0 <= a.random_deletion <= 1
         assert len(a.deletion_curve) == len(e.tokens)  # all but the held first token, plus k=0
@@ -193,7 +193,7 @@ def test_explanation_carries_the_scores_through_json(tiny_gpt2):
 def test_matrix_json_round_trip_and_the_option_off(tiny_gpt2):
     ids = tiny_gpt2.tokenizer(TEXT)["input_ids"]
     outputs = [ww.Output(position=0), ww.Output(position=5)]
-    m = ww.attribute(tiny_gpt2, ids, outputs, ("saliency",))
+    m = ww.attribute(tiny_gpt2, ids, outputs, ("saliency",), faithfulness=True)
     assert m.methods[0].faithfulness[0] is None  # position 0: only the held first token
     back = ww.AttributionMatrix.from_json(m.to_json())  # NaN cells: compare the JSON
     assert back.methods[0].faithfulness == m.methods[0].faithfulness
@@ -210,7 +210,7 @@ def test_trust_panel_csv_and_cli_show_it(tiny_gpt2):
     from whyword.cli import _explanation_table
     from whyword.render import export_csv, trust_html
 
-    e = ww.explain(TEXT, methods=("saliency", "occlusion"), model=tiny_gpt2)
+    e = ww.explain(TEXT, methods=("saliency", "occlusion"), model=tiny_gpt2, faithfulness=True)
     a = e.attribution("occlusion")
     panel = trust_html(e)
     assert "Faithfulness: deletion ↓ / insertion ↑" in panel and f"{a.deletion:.2f}" in panel

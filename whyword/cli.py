@@ -66,6 +66,8 @@ def _explain(args) -> str:
         options["max_steps"] = args.max_steps
     if args.tolerance is not None:
         options["ig_tolerance"] = args.tolerance
+    if args.faithfulness:
+        options["faithfulness"] = True
     if args.fixed:
         options["adaptive"] = False
     explanation = explain(
@@ -282,6 +284,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--steps", type=int, default=32, help="IG steps of the first pass")
     e.add_argument("--max-steps", type=int, default=None, help="IG cap for adaptive refinement")
+    e.add_argument(
+        "--faithfulness",
+        action="store_true",
+        help="also score each heatmap by deletion / insertion curves (one more pass per method)",
+    )
     e.add_argument(
         "--tolerance",
         type=float,

@@ -34,7 +34,10 @@ class ExplainOptions:
     seed: int = 0  # SmoothGrad: the noise is seeded, so results repeat
     infill_candidates: int = 20  # infill on causal LMs: left-context top-N rescored; the
     # probabilities (bars, status, the attributed infill_posterior) are normalised over them
-    faithfulness: bool = True  # deletion / insertion curves: one batched no-grad pass per method
+    # deletion / insertion curves: a batched no-grad pass of 2(T−1) rows per method and row,
+    # plus a random-order baseline; off by default in the library (a matrix of R rows pays it
+    # R times), on in the page, its API and `whyword explain --faithfulness`
+    faithfulness: bool = False
     max_tokens: int | None = None  # refuse longer input (None: the model's own limit)
     progress: Callable[[float, str], None] | None = None  # called as IG refines (UI progress)
 

@@ -119,6 +119,7 @@ def options_for(query: Query, max_tokens: int, progress: Progress = None) -> Exp
         nt_samples=query.samples,
         noise=float(query.noise),
         max_tokens=max_tokens,
+        faithfulness=True,  # the trust panel shows it beside every heatmap
         progress=progress,
     )
 

@@ -321,7 +321,9 @@ def test_html_in_the_text_is_shown_as_text(page):
 @pytest.mark.parametrize("part", ["label", "percentage"])
 def test_a_click_on_a_bars_label_or_percentage_retargets(page, part):
     """Unlikely words have ~2 px bars: their label and their "1.2 %" text are clickable too."""
-    last = page.locator("#ww-topk .bars .point path").count() - 1
+    # A different bar for each part: the module's page keeps the label case's target, and a
+    # click on the bar that is already the target changes nothing to wait for.
+    last = page.locator("#ww-topk .bars .point path").count() - (1 if part == "label" else 2)
     label = bar_labels(page)[last]
     selector = "#ww-topk .ytick text" if part == "label" else "#ww-topk .bars .point text"
     element = page.locator(selector).nth(last)

@@ -25,6 +25,7 @@ from whyword.options import BASELINES
 from whyword.ui import handlers
 from whyword.ui.handlers import Outcome
 from whyword.ui.share import DEFAULT_METHODS, NORMALISATIONS, Bounds, Query, encode, page_bounds
+from whyword.ui.views import ViewContext, extra_views
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES_FILE = HERE.parent / "assets" / "examples.json"  # package data: in the wheel
@@ -293,7 +294,13 @@ def build_demo() -> gr.Blocks:
     limits = current_limits()
     examples = load_examples()
     with WhyWordBlocks(title="WhyWord", fill_width=True, delete_cache=(3600, 3600)) as demo:
-        c, r, extra = _components(limits, examples)
+        with gr.Tabs(elem_id="ww-tabs"):
+            with gr.Tab("Explain", id="explain", elem_id="ww-tab-explain"):
+                c, r, extra = _components(limits, examples)
+            context = ViewContext(model=c.model, demo=demo)
+            for view in extra_views():
+                with gr.Tab(view.TITLE, id=view.TAB_ID, elem_id=f"ww-tab-{view.TAB_ID}"):
+                    view.build(context)
         gr.Markdown(f"WhyWord {__version__}", elem_id="ww-version")  # the page's footer
         _wire(demo, c, r, extra, examples)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)

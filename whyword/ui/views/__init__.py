@@ -1,0 +1,37 @@
+"""The page's views, one tab each.
+
+A view is a module with `TITLE` (the tab's label), `TAB_ID` (its id in the page and in the share
+link's `tab=`), and `build(ctx: ViewContext) -> None`, which makes the view's components inside
+the current tab and wires their events. Views share only what `ViewContext` holds; each keeps its
+own state and its own URL parameters (prefixed with its `TAB_ID`), so a new view is one module
+plus one line in `EXTRA_VIEWS`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ViewContext:
+    """What every view may read: the page's shared controls."""
+
+    model: Any  # the sidebar's model dropdown (a gradio component): every view explains this model
+    demo: Any  # the page's gr.Blocks, for `demo.load` events that read the share link
+
+
+# Module names under whyword.ui.views, in tab order after the "Explain" view.
+EXTRA_VIEWS: tuple[str, ...] = ()
+
+
+def extra_views() -> list[ModuleType]:
+    """The extra views' modules, each checked for the contract above."""
+    modules = [importlib.import_module(f"whyword.ui.views.{name}") for name in EXTRA_VIEWS]
+    for module in modules:
+        for attribute in ("TITLE", "TAB_ID", "build"):
+            if not hasattr(module, attribute):
+                raise TypeError(f"view {module.__name__} has no {attribute}")
+    return modules

@@ -42,7 +42,7 @@ HOSTILE = (
 )
 ALLOWED_TAGS = {
     "html", "head", "meta", "title", "body", "h1", "div", "span", "b", "br", "p",
-    "table", "tr", "th", "td", "ul", "li",
+    "table", "tr", "th", "td", "ul", "li", "details", "summary", "sup",
 }  # fmt: skip
 ALLOWED_ATTRS = {"style", "title", "dir", "role", "lang", "charset", "name", "content"}
 
@@ -422,6 +422,32 @@ def test_all_zero_row_and_held_zero_are_neutral():
     assert "all scores are 0" in markup
 
 
+def test_the_legend_is_plain_and_the_jargon_one_click_away():
+    e = simple({"occlusion": [1.0, -1.0]})
+    markup = heatmap_html(e)
+    legend, details = markup.split("<details", 1)
+    assert "Red</b> words make <b>␣Paris</b> more likely" in legend
+    assert "blue</b> words make it less likely" in legend
+    assert "Objective" not in legend and "full colour" not in legend.lower()
+    assert "Objective F =" in details and "Full colour at" in details
+
+
+def test_numbers_on_the_chips_are_the_scores():
+    e = simple({"occlusion": [0.25, -1.5]})
+    assert ">+0.2500</span>" not in heatmap_html(e)
+    shown = heatmap_html(e, numbers=True)
+    assert ">␣w0<span" in shown and ">+0.2500</span>" in shown and ">-1.5000</span>" in shown
+
+
+def test_a_held_token_is_marked_on_its_chip():
+    tokens = (tok(0, "The"), tok(1, " cat"), tok(2, " sat"))
+    e = explanation(tokens, (ig([0.0, 0.5, -0.25]),), held=(0,))
+    markup = heatmap_html(e)
+    chip_end = markup.index(">The</span>") + len(">The</span>")
+    assert markup[chip_end:].startswith("<sup") and "first token" in markup[chip_end:][:400]
+    assert "⚓: kept fixed" in markup.split("<details", 1)[0]
+
+
 def test_one_token_explanation_renders_everywhere():
     e = explanation((tok(0, "Hi"),), (ig([0.7]), Attribution("saliency", (0.2,), False)))
     spans = token_spans(heatmap_html(e))
@@ -450,8 +476,9 @@ def test_infill_gap_is_marked_between_the_right_tokens():
 def test_legend_names_colours_objective_target_and_foil():
     e = simple({"occlusion": [1.0, -1.0]}, foil=" London")
     markup = heatmap_html(e)
-    assert "pushes towards the target <b>␣Paris</b>" in markup
-    assert "towards the foil <b>␣London</b>" in markup
+    assert "words make <b>␣Paris</b> more likely than <b>␣London</b>" in markup
+    assert "blue</b> words favour <b>␣London</b>" in markup
+    assert "␣ marks a space" in markup and markup.count("␣ marks") == 1  # explained once
     assert "F = log p(target) − log p(foil) = -0.5100" in markup
     with pytest.raises(KeyError, match="saliency"):
         heatmap_html(e, methods=["saliency"])

@@ -41,8 +41,10 @@ def heatmap_html(
     methods: Sequence[str] | None = None,
     include_special: bool = False,
     normalise: str = "per_method",
+    numbers: bool = False,
 ) -> str:
-    """One row per method: its label, then every token coloured by its score.
+    """One row per method: its label, then every token coloured by its score (and written on
+    the chip when `numbers`).
 
     Signed methods use a diverging scale symmetric around zero (red supports the target, blue
     speaks against it); unsigned ones a single-hue scale. `normalise`: `per_method` scales each
@@ -54,11 +56,15 @@ def heatmap_html(
         raise ValueError(f"normalise must be one of {', '.join(NORMALISE)}, got {normalise!r}")
     attrs = _selected(explanation, methods)
     scales = _scales(explanation.tokens, attrs, include_special, normalise)
-    rows = [_row(explanation, a, scales[a.method], include_special, normalise) for a in attrs]
+    rows = [
+        _row(explanation, a, scales[a.method], include_special, normalise, numbers) for a in attrs
+    ]
     body = "".join(rows) if rows else "<p>No attribution methods were run.</p>"
+    held = any(_held(explanation, a) for a in attrs)
     return (
         '<div dir="ltr" style="font-size:18px;line-height:1.5;">'
-        f"{legend_html(explanation, normalise)}{body}</div>"
+        f"{legend_html(explanation, normalise, held=held)}{body}"
+        f"{details_html(explanation, attrs, scales, normalise)}</div>"
     )
 
 
@@ -104,10 +110,11 @@ def _row(
     scale: float,
     include_special: bool,
     normalise: str,
+    numbers: bool = False,
 ) -> str:
     held = _held(explanation, attr)
     cells = [
-        _cell(token, i, score, scale, attr.signed, include_special, i in held)
+        _cell(token, i, score, scale, attr.signed, include_special, i in held, numbers)
         for i, (token, score) in enumerate(zip(explanation.tokens, attr.scores, strict=True))
     ]
     gap = gap_index(explanation)
@@ -116,21 +123,17 @@ def _row(
     return (
         '<div style="display:flex;flex-wrap:wrap;align-items:baseline;gap:4px 12px;'
         'margin:10px 0;padding-top:6px;border-top:1px solid rgba(128,128,128,0.3);">'
-        f"{_row_header(attr, scale, normalise)}"
+        f"{_row_header(attr, scale)}"
         f'<div style="flex:1 1 24rem;min-width:0;">{"".join(cells)}</div></div>'
     )
 
 
-def _row_header(attr: Attribution, scale: float, normalise: str) -> str:
+def _row_header(attr: Attribution, scale: float) -> str:
     notes = []
     if not attr.signed:
-        notes.append("unsigned: magnitude only")
+        notes.append("how much, not which way (unsigned: magnitude only)")
     if scale == 0:
         notes.append("all scores are 0")
-    elif normalise == "none":
-        notes.append("raw scores, colour clipped at ±1")
-    else:
-        notes.append(f"full colour at {'' if not attr.signed else '±'}{abs(scale):.4g}")
     small = "".join(f'<div style="font-size:15px;opacity:0.8;">{esc(n)}</div>' for n in notes)
     return (
         f'<div style="flex:0 0 14rem;" title="{esc(method_description(attr.method))}">'
@@ -153,8 +156,23 @@ def cell_colours(score: float, scale: float, signed: bool) -> tuple[str, str]:
     return colours.hex_colour(rgb), colours.text_colour(rgb)
 
 
+HELD_MARK = "⚓"
+HELD_NOTE = (
+    "kept fixed by this method: models lean heavily on the first token, so it is left as it "
+    "is and gets no score (held at its real embedding in the IG baseline, so its score is 0)"
+)
+NUMBER_STYLE = "display:block;font-size:0.62em;line-height:1.1;opacity:0.9;text-align:center;"
+
+
 def _cell(
-    token: Token, index: int, score: float, scale: float, signed: bool, special_ok: bool, held: bool
+    token: Token,
+    index: int,
+    score: float,
+    scale: float,
+    signed: bool,
+    special_ok: bool,
+    held: bool,
+    numbers: bool = False,
 ) -> str:
     title = f"{token.label} · id {token.id} · position {index} · score {fmt_score(score)}"
     if token.special and not special_ok:
@@ -169,8 +187,16 @@ def _cell(
         style = f"background:{background};color:{text};"
         if held:
             style += HELD_STYLE
-            title += " · held at its real embedding in the IG baseline, so its score is 0"
-    return f'<span style="{TOKEN_STYLE}{style}" title="{esc(title)}">{esc(token.label)}</span>'
+            title += f" · {HELD_MARK} {HELD_NOTE}"
+    number = f'<span style="{NUMBER_STYLE}">{esc(fmt_score(score))}</span>' if numbers else ""
+    chip = (
+        f'<span style="{TOKEN_STYLE}{style}" title="{esc(title)}">{esc(token.label)}{number}</span>'
+    )
+    if held:  # the mark says why on the chip itself, not only in a note far below
+        chip += (
+            f'<sup style="font-size:14px;cursor:help;" title="{esc(HELD_NOTE)}">{HELD_MARK}</sup>'
+        )
+    return chip
 
 
 def gap_index(explanation: Explanation) -> int | None:
@@ -191,25 +217,62 @@ def _gap_cell(explanation: Explanation) -> str:
     )
 
 
-def legend_html(explanation: Explanation, normalise: str = "per_method") -> str:
-    """What red and blue mean, and what is being explained."""
+def legend_html(explanation: Explanation, normalise: str = "per_method", held: bool = False) -> str:
+    """What red and blue mean, in words a 14-year-old can read, with the actual target."""
     red, blue = colours.hex_colour(colours.RED), colours.hex_colour(colours.BLUE)
     target = esc(target_label(explanation))
     foil = foil_label(explanation)
-    against = f"towards the foil <b>{esc(foil)}</b>" if foil is not None else "against it"
     swatch = "display:inline-block;width:1em;height:1em;border-radius:3px;vertical-align:-0.1em;"
+    if foil is None:
+        colours_line = (
+            f'<span style="{swatch}background:{red};"></span> <b>Red</b> words make '
+            f"<b>{target}</b> more likely; "
+            f'<span style="{swatch}background:{blue};"></span> <b>blue</b> words make it less likely.'
+        )
+    else:
+        colours_line = (
+            f'<span style="{swatch}background:{red};"></span> <b>Red</b> words make '
+            f"<b>{target}</b> more likely than <b>{esc(foil)}</b>; "
+            f'<span style="{swatch}background:{blue};"></span> <b>blue</b> words favour '
+            f"<b>{esc(foil)}</b>."
+        )
+    extra = " Stronger colour, stronger push. ␣ marks a space before a word."
+    if held:
+        extra += f" {HELD_MARK}: kept fixed, no score (hover it to see why)."
+    return f'<div style="font-size:19px;margin:4px 0 8px 0;">{colours_line}{extra}</div>'
+
+
+def details_html(
+    explanation: Explanation,
+    attrs: Sequence[Attribution],
+    scales: dict[str, float],
+    normalise: str,
+) -> str:
+    """The technical detail, one click away: the objective, the colour scales, special tokens."""
+    target = esc(target_label(explanation))
+    foil = foil_label(explanation)
     scale_note = {
         "per_method": "Each row is scaled by its own largest |score|.",
         "shared": "Signed rows share one scale (the largest |score| among them).",
         "none": "Raw scores, colour clipped at ±1.",
     }[normalise]
-    return (
-        '<div style="font-size:17px;margin:4px 0 8px 0;">'
-        f'<span style="{swatch}background:{red};"></span> <b>red</b>: pushes towards the target '
-        f"<b>{target}</b> &nbsp; "
-        f'<span style="{swatch}background:{blue};"></span> <b>blue</b>: pushes {against}.<br>'
+    full = "; ".join(
+        f"{esc(method_label(a.method))} {'±' if a.signed else ''}{abs(scales[a.method]):.4g}"
+        for a in attrs
+        if scales[a.method] > 0
+    )
+    items = [
         f"Objective F = {esc(explanation.formula)} = {esc(fmt_score(explanation.value))} "
-        f"(target {target}" + (f", foil {esc(foil)}" if foil is not None else "") + "). "
-        f"{esc(scale_note)} Dashed grey: special tokens, left out of the colour scale."
-        "</div>"
+        f"(target {target}" + (f", foil {esc(foil)}" if foil is not None else "") + ").",
+        esc(scale_note) + (f" Full colour at: {full}." if full and normalise != "none" else ""),
+    ]
+    if any(t.special for t in explanation.tokens):
+        items.append(
+            "Grey boxes with a dashed edge: special tokens the model adds; by default "
+            "they are left out of the colour scale."
+        )
+    lis = "".join(f"<li>{item}</li>" for item in items)
+    return (
+        '<details style="font-size:16px;margin-top:6px;"><summary style="cursor:pointer;">'
+        f'Technical details</summary><ul style="margin:4px 0;">{lis}</ul></details>'
     )

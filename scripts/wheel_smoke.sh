@@ -76,7 +76,8 @@ root, version = Path(sys.argv[1]), sys.argv[2]
 where = Path(whyword.__file__).resolve()
 assert root not in where.parents, f"imported from the repository: {where}"
 assert whyword.__version__ == version == md.version("whyword"), (whyword.__version__, version)
-for name in ("ui/bridge.js", "assets/examples.json"):
+STATIC = ("bridge.js", "style.css", "sidebar_head.html", "update_url.js", "download.js")
+for name in (*(f"ui/static/{n}" for n in STATIC), "assets/examples.json"):
     path = files("whyword").joinpath(name)
     assert path.is_file() and path.read_bytes(), f"package data missing: {name}"
 # Every declared dependency (core, [app], [default-model]) against what is installed.
@@ -88,7 +89,7 @@ for line in md.requires("whyword"):
     have = md.version(req.name)
     assert req.specifier.contains(have, prereleases=True), f"{req.name} {have} not in {req}"
     print(f"  {req.name:14} {have:10} satisfies {req.specifier or '(any)'}")
-print(f"import whyword: {whyword.__version__} from {where.parent}; bridge.js and examples.json present")
+print(f"import whyword: {whyword.__version__} from {where.parent}; static files and examples.json present")
 EOF
 out=$("$BIN/whyword" --version)
 [ "$out" = "whyword $VERSION" ] || fail "whyword --version printed '$out'"
@@ -99,7 +100,7 @@ echo "whyword --version: $out"
 echo "whyword --help, python -m whyword --help, whyword app --help: exit 0"
 "$VPY" -c '
 from whyword.ui import build_demo
-from whyword.ui.layout import EXAMPLES_FILE, load_examples
+from whyword.ui.app import EXAMPLES_FILE, load_examples
 demo = build_demo()
 assert len(load_examples()) > 0, EXAMPLES_FILE
 print(f"the page builds ({type(demo).__name__}, {len(load_examples())} examples), no model loaded")

@@ -69,10 +69,10 @@ def app(tiny_paths, peak) -> Iterator[str]:
     mp.delenv("SPACE_ID", raising=False)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # a shared 2-core machine: spinning OpenMP threads slow all down
-    from whyword.ui import handlers
-    from whyword.ui.layout import build_demo
+    from whyword.ui import api
+    from whyword.ui.app import build_demo
 
-    mp.setattr(handlers, "api_explain", peak.wrap(handlers.api_explain))
+    mp.setattr(api, "api_explain", peak.wrap(api.api_explain))
     demo = build_demo()
     port = free_port()
     demo.launch(
@@ -139,7 +139,7 @@ def test_sixteen_clients_get_the_sequential_scores(app, tiny_paths, peak) -> Non
         together = list(pool.map(fire, range(CLIENTS)))
     concurrent = time.perf_counter() - start
 
-    from whyword.ui.layout import CONCURRENCY
+    from whyword.ui.app import CONCURRENCY
 
     print(
         f"\n{CLIENTS} requests: one by one {sequential:.1f} s, all at once {concurrent:.1f} s; "
@@ -153,7 +153,7 @@ def test_sixteen_clients_get_the_sequential_scores(app, tiny_paths, peak) -> Non
 
 
 def test_queue_settings_are_deliberate() -> None:
-    from whyword.ui.layout import CONCURRENCY, QUEUE_SIZE
+    from whyword.ui.app import CONCURRENCY, QUEUE_SIZE
 
     assert 1 <= CONCURRENCY <= 4  # a Space has 2 CPU cores; more slots only split them
     assert QUEUE_SIZE >= CLIENTS * 2  # a class of 30 fits in the queue instead of "queue full"

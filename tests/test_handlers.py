@@ -22,7 +22,9 @@ def local_mode(monkeypatch):
     monkeypatch.delenv("WHYWORD_HOSTED", raising=False)
     monkeypatch.delenv("SPACE_ID", raising=False)
     monkeypatch.delenv("WHYWORD_MODELS", raising=False)
-    handlers.model_kind.cache_clear()
+    from whyword.models import probe_kind
+
+    probe_kind.cache_clear()
 
 
 @pytest.fixture(scope="module")
@@ -305,7 +307,7 @@ def test_share_link_reproduces_the_view(gpt2_view, tiny_paths):
 
 def test_exports_are_files_with_escaped_content(tiny_paths):
     e = ok(handlers.on_submit(Query(text=XSS, model=tiny_paths["gpt2"], **FAST))).explanation
-    csv_path, json_path, html_path = handlers.write_exports(e)
+    csv_path, json_path, html_path = (handlers.write_export(e, k) for k in ("csv", "json", "html"))
     page = Path(html_path).read_text(encoding="utf-8")
     assert "<img" not in page and "&lt;img" in page and "<script" not in page
     assert json.loads(Path(json_path).read_text(encoding="utf-8"))["text"] == XSS
@@ -315,7 +317,7 @@ def test_exports_are_files_with_escaped_content(tiny_paths):
 
 
 def test_old_exports_are_pruned(gpt2_view):
-    path, _, _ = handlers.write_exports(gpt2_view[0].explanation)
+    path = handlers.write_export(gpt2_view[0].explanation, "json")
     handlers.prune_exports(max_age=-1)
     assert not Path(path).exists()
 
@@ -349,7 +351,7 @@ def test_a_word_outside_the_vocabulary_is_a_message(tiny_paths):
 
 
 def test_unexpected_failures_are_logged_not_shown(monkeypatch, caplog, tiny_paths):
-    import whyword.ui.handlers as module
+    import whyword.ui.session as module
 
     def boom(*args, **kwargs):
         raise RuntimeError("secret internal detail")
@@ -381,7 +383,9 @@ def test_token_limit_comes_from_the_server_limits(monkeypatch, tiny_paths):
     too_long = handlers.run(Query(text="word " * 40, model=tiny_paths["gpt2"], **FAST))
     assert too_long.ok  # the tiny model takes 128 tokens
     monkeypatch.setenv("WHYWORD_HOSTED", "1")
-    monkeypatch.setattr(handlers, "current_limits", lambda: _limits_with(max_tokens=8))
+    from whyword.ui import session
+
+    monkeypatch.setattr(session, "current_limits", lambda: _limits_with(max_tokens=8))
     refused = handlers.run(Query(text="word " * 40, model=tiny_paths["gpt2"], **FAST))
     assert "at most 8" in refused.error
 
@@ -466,7 +470,10 @@ def test_export_file_names_carry_text_and_target(gpt2_view):
     assert handlers.export_stem(hostile) == "whyword-etc-passwd-x-uni"
     assert handlers.export_stem(replace(e, text="שלום", target="😀")) == "whyword-explanation"
     assert len(handlers.export_stem(replace(e, text="word " * 40))) <= 60
-    paths = handlers.write_exports(replace(e, text="Hi there", target=" you"))
+    paths = [
+        handlers.write_export(replace(e, text="Hi there", target=" you"), k)
+        for k in ["csv", "json", "html"]
+    ]
     assert [Path(p).name for p in paths] == [
         f"whyword-hi-there-you.{s}" for s in ("csv", "json", "html")
     ]

@@ -160,7 +160,9 @@ def test_hosted_token_cap_reaches_the_library(hosted: Limits, tiny_paths, monkey
     from whyword.ui.share import Query
 
     lenient = replace(hosted, local_paths=True, any_model=True)  # only to reach a tiny model
-    monkeypatch.setattr(handlers, "current_limits", lambda: lenient)
+    from whyword.ui import session
+
+    monkeypatch.setattr(session, "current_limits", lambda: lenient)
     text = "word " * 200  # 1 000 characters, ~200 tokens
     outcome = handlers.run(Query(text=text, model=tiny_paths["gpt2"], steps=4, max_steps=4))
     assert not outcome.ok and f"at most {min(hosted.max_tokens, 128)}" in outcome.error
@@ -267,7 +269,7 @@ def test_the_security_doc_lists_the_hosted_caps(hosted: Limits) -> None:
 
 def test_the_page_shows_the_caps(hosted: Limits) -> None:
     pytest.importorskip("gradio")
-    from whyword.ui.layout import build_demo
+    from whyword.ui.app import build_demo
 
     demo = build_demo()
     shown = " ".join(str(getattr(block, "value", "") or "") for block in demo.blocks.values())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -14,6 +16,8 @@ import torch
 from whyword import default_model
 from whyword.devices import pick_device
 from whyword.errors import ModelLoadError
+
+log = logging.getLogger("whyword.models")
 
 Kind = Literal["causal", "masked"]
 
@@ -211,6 +215,22 @@ def model_kind(config) -> Kind | None:
     if config.model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
         return "causal"
     return None
+
+
+@functools.lru_cache(maxsize=64)
+def probe_kind(name: str) -> Kind | None:
+    """ "causal" / "masked" for a model name from its config only (no weights, cached); None
+    when it cannot be told (unknown or unreachable: said when the model is loaded)."""
+    name = (name or "").strip()
+    if name.lower() in default_model.ALIASES:
+        return "causal"
+    try:
+        from transformers import AutoConfig
+
+        return model_kind(AutoConfig.from_pretrained(name, trust_remote_code=False))
+    except Exception:  # any failure here means "not known yet"
+        log.debug("no config for %s (loaded: %s)", name, loaded_models())
+        return None
 
 
 def _why_not_loadable(source: str, error: Exception) -> str:

@@ -13,6 +13,6 @@ def build_demo() -> Any:
 
     require("app", "gradio")
     require("app", "plotly")
-    from whyword.ui.layout import build_demo as build
+    from whyword.ui.app import build_demo as build
 
     return build()

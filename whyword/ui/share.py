@@ -44,6 +44,7 @@ class Query:
     special: bool = False  # special tokens count in the colour scale
     normalise: str = "per_method"
     level: str = "token"  # the heatmaps per token or per word (the core's segments)
+    numbers: bool = False  # each chip shows its score on it (for a class)
 
     def with_(self, **changes: Any) -> Query:
         return replace(self, **changes)
@@ -64,7 +65,8 @@ class Query:
 
 # Always written (the view's identity); the advanced knobs only when they differ from defaults.
 CORE_KEYS = ("text", "model", "target", "foil", "methods", "steps", "baseline", "k", "mask")
-ADVANCED_KEYS = ("max_steps", "samples", "noise", "special", "normalise", "level")
+ADVANCED_KEYS = ("max_steps", "samples", "noise", "special", "normalise", "level", "numbers")
+FLAGS = tuple(f.name for f in fields(Query) if isinstance(f.default, bool))  # on: 1/true/yes/on
 
 
 def parse_target(value: str | None) -> int | str | None:
@@ -156,7 +158,8 @@ def decode_with_changes(
     for key in ("steps", "max_steps", "k", "mask", "samples", "noise"):
         if key in params:
             values[key] = _number(key, params[key], getattr(default, key), bounds, changes)
-    values["special"] = str(params.get("special", "")).lower() in ("1", "true", "yes", "on")
+    for key in FLAGS:
+        values[key] = str(params.get(key, "")).lower() in ("1", "true", "yes", "on")
     for key, allowed in (
         ("baseline", BASELINES),
         ("normalise", NORMALISATIONS),

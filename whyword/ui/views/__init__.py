@@ -10,7 +10,7 @@ plus one line in `EXTRA_VIEWS`.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
@@ -21,9 +21,12 @@ class ViewContext:
 
     model: Any  # the sidebar's model dropdown (a gradio component): every view explains this model
     demo: Any  # the page's gr.Blocks, for `demo.load` events that read the share link
+    settings: dict[str, Any] = field(default_factory=dict)  # the sidebar's widgets by Query key
+    limits: Any = None  # this server's whyword.limits.Limits
 
 
-# Module names under whyword.ui.views, in tab order after the "Explain" view.
+# Module names under whyword.ui.views, in tab order after the "Explain" view (views/explain.py,
+# which app.py mounts first).
 EXTRA_VIEWS: tuple[str, ...] = ()
 
 

@@ -1,0 +1,84 @@
+"""The API endpoints for gradio_client: plain values in, JSON-able values out. Both take the
+page's route (`session.check` / `session.run`), so the limits and checks are the page's."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from whyword.errors import InputError, WhyWordError
+from whyword.limits import current_limits
+from whyword.ui import session
+from whyword.ui.display import heatmap
+from whyword.ui.session import GENERIC_ERROR
+from whyword.ui.share import Query
+
+log = logging.getLogger("whyword.ui")
+
+
+def whole(name: str, value: Any) -> int:
+    """An API number as an int (3, 3.0 and "3" are fine); anything else is an InputError."""
+    if isinstance(value, bool):
+        raise InputError(f"{name} must be a whole number, got {value!r}.")
+    try:
+        number = float(str(value).strip())
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a whole number, got {value!r}.") from None
+    if not number.is_integer():
+        raise InputError(f"{name} must be a whole number, got {value!r}.")
+    return int(number)
+
+
+def api_explain(
+    text: str,
+    model: str = "default",
+    target: str = "",
+    foil: str = "",
+    methods: str = "saliency,integrated_gradients",
+    steps: int = 32,
+    baseline: str = "zero",
+    k: int = 10,
+    mask: int = 0,
+) -> tuple[dict, str]:
+    """Explain why `model` predicts `target` (blank: its top-1) after or inside `text`.
+
+    Returns the explanation as JSON (tokens, predictions, scores per method, IG convergence)
+    and the token heatmap as HTML; a request that cannot be explained raises WhyWordError
+    with its message.
+    """
+    names = tuple(m.strip() for m in str(methods or "").split(",") if m.strip())
+    query = Query(
+        text=text,
+        model=model or "default",
+        target=target or "",
+        foil=foil or "",
+        methods=names,
+        steps=whole("steps", steps),
+        baseline=baseline,
+        k=whole("k", k),
+        mask=whole("mask", mask),
+    )
+    outcome = session.run(query)
+    if not outcome.ok:
+        raise WhyWordError(outcome.error or GENERIC_ERROR)
+    return outcome.explanation.to_dict(), heatmap(outcome.explanation, query)
+
+
+def api_predict(text: str, model: str = "default", k: int = 10) -> list[dict]:
+    """The top-k predictions (rank, token, token_id, probability, mask) without attributions."""
+    query = Query(text=text, model=model or "default", k=whole("k", k))
+    name = session.check(query)  # the page's checks: limits, empty text, k
+    try:
+        from whyword.encoding import encode
+        from whyword.models import load_model
+        from whyword.predict import predictions
+
+        lm = load_model(name)
+        with lm.lock:
+            preds = predictions(lm, encode(lm, query.text, current_limits().max_tokens), query.k)
+    except WhyWordError:
+        raise
+    except Exception:
+        log.exception("predict failed")
+        raise WhyWordError(GENERIC_ERROR) from None
+    return [row for p in preds for row in p.rows()]

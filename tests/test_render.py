@@ -680,3 +680,12 @@ def test_render_imports_no_models_torch_or_gradio():
                 names = [node.module or ""]
             for name in names:
                 assert not any(name == b or name.startswith(b + ".") for b in banned), (path, name)
+
+
+def test_agreement_over_few_tokens_says_how_little_it_means():
+    few = simple({"occlusion": [1.0, 0.5, -0.2, 0.1], "input_x_gradient": [0.9, 0.4, -0.1, 0.3]})
+    assert "by chance" in trust_html(few) and "only 4 tokens" in trust_html(few)
+    scores = [float(i) for i in range(10)]
+    many = simple({"occlusion": scores, "input_x_gradient": scores})
+    assert "by chance" not in trust_html(many)
+    assert "overflow-x:auto" in trust_html(many)  # scrolls in a narrow column, never clipped

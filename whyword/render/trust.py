@@ -56,7 +56,9 @@ def _table(rows: list[tuple[str, ...]], header: tuple[str, ...] | None = None) -
     body = "".join(
         "<tr>" + "".join(f'<td style="{CELL}">{esc(c)}</td>' for c in row) + "</tr>" for row in rows
     )
-    return f'<table style="border-collapse:collapse;font-size:inherit;width:auto;">{head}{body}</table>'
+    table = f'<table style="border-collapse:collapse;font-size:inherit;width:auto;">{head}{body}</table>'
+    # a narrow column (a phone, a half-width panel) scrolls the table instead of clipping it
+    return f'<div style="max-width:100%;overflow-x:auto;">{table}</div>'
 
 
 def ig_html(explanation: Explanation, ig: Attribution) -> str:
@@ -185,16 +187,30 @@ def agreement_html(explanation: Explanation) -> str:
     if not pairs:
         return ""
     rows = []
+    fewest = None
     for (a, b), rho in pairs.items():
         n = len(comparable_positions(explanation, (a, b)))
+        fewest = n if fewest is None else min(fewest, n)
         value = "n/a" if math.isnan(rho) else f"{rho:+.2f}"
-        rows.append((method_label(a), method_label(b), value, _agreement_word(rho), str(n)))
+        word = _agreement_word(rho) if n >= FEW_TOKENS else f"{_agreement_word(rho)}, by chance?"
+        rows.append((method_label(a), method_label(b), value, word, str(n)))
+    few = ""
+    if fewest is not None and fewest < FEW_TOKENS:
+        few = (
+            f" With only {fewest} tokens, a ρ this size can easily happen by chance: "
+            "read it as a hint, not a verdict (a longer text tells more)."
+        )
     return (
         _heading("Do the methods agree? (Spearman rank correlation)")
         + _table(rows, ("method", "method", "ρ", "", "tokens"))
         + '<div style="font-size:15px;opacity:0.8;">+1: same token order, 0: unrelated, '
-        "−1: reversed. Special and held-fixed tokens are left out.</div>"
+        f"−1: reversed. Special and held-fixed tokens are left out.{esc(few)}</div>"
     )
+
+
+# Below this many tokens a rank correlation says little: with n = 7, |ρ| ≥ 0.71 is needed for
+# p < 0.05 (two-sided), and every |ρ| below ~0.5 is common among random orders.
+FEW_TOKENS = 8
 
 
 def _agreement_word(rho: float) -> str:

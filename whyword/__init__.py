@@ -13,7 +13,7 @@ from whyword.objectives import OBJECTIVES, Scores, register_objective
 from whyword.options import DEFAULT_METHODS, ExplainOptions, GenerateOptions
 from whyword.positions import PositionRow, PositionTable, positions
 from whyword.predict import predict
-from whyword.tokens import Token
+from whyword.tokens import Token, TokenGroup, byte_groups
 
 __all__ = [
     "DEFAULT_METHODS",
@@ -41,6 +41,8 @@ __all__ = [
     "Step",
     "TargetError",
     "Token",
+    "TokenGroup",
+    "byte_groups",
     "WhyWordError",
     "attribute",
     "__version__",

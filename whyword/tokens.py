@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 SPACE_MARK = "␣"
@@ -99,3 +101,68 @@ def _byte_piece(piece: str) -> str | None:
     raw = bytes(decoder[c] for c in piece)
     lead = " " if raw.startswith(b" ") else ""
     return lead + "⟨" + raw.lstrip(b" ").hex() + "⟩"
+
+
+BYTE_PIECE = re.compile(r"^( ?)⟨((?:[0-9a-f]{2})+)⟩$")  # what `_byte_piece` makes
+
+
+@dataclass(frozen=True)
+class TokenGroup:
+    """Consecutive tokens shown as one chip: byte-level pieces that together make characters
+    (`🍕` from ⟨f09f⟩⟨8d⟩⟨95⟩), or a single token."""
+
+    tokens: tuple[int, ...]  # token indices, consecutive
+    label: str  # what the chip shows (the characters, made visible)
+    pieces: str = ""  # the byte pieces it groups ("" for a single token)
+
+    def __post_init__(self) -> None:
+        assert self.tokens and list(self.tokens) == list(
+            range(self.tokens[0], self.tokens[0] + len(self.tokens))
+        ), "a group covers consecutive tokens"
+
+
+def byte_groups(tokens: Sequence[Token]) -> tuple[TokenGroup, ...]:
+    """The tokens partitioned into chips: each run of byte-level pieces split into the shortest
+    stretches that decode to whole UTF-8 characters; every other token on its own (so is a
+    byte piece that never completes a character)."""
+    raw = [_piece_bytes(t) for t in tokens]
+    groups: list[TokenGroup] = []
+    i = 0
+    while i < len(tokens):
+        if raw[i] is None:
+            groups.append(TokenGroup((i,), tokens[i].label))
+            i += 1
+            continue
+        end = i + 1
+        while end <= len(tokens) and raw[end - 1] is not None:
+            text = _utf8(b"".join(raw[i:end]))
+            if text is not None:
+                break
+            end += 1
+        else:
+            end = None
+        if end is None or end - i == 1:  # never completes, or one piece is a whole character
+            label = tokens[i].label if end is None else visible(_utf8(raw[i]) or "")
+            groups.append(TokenGroup((i,), label))
+            i += 1
+            continue
+        pieces = "".join(tokens[k].label for k in range(i, end))
+        groups.append(TokenGroup(tuple(range(i, end)), visible(text), pieces))
+        i = end
+    return tuple(groups)
+
+
+def _piece_bytes(token: Token) -> bytes | None:
+    if token.special:
+        return None
+    match = BYTE_PIECE.match(token.text)
+    if match is None:
+        return None
+    return match.group(1).encode() + bytes.fromhex(match.group(2))
+
+
+def _utf8(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None

@@ -6,7 +6,9 @@ Every token label and user string is escaped with `esc`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 from whyword.explanation import Attribution, Explanation
 from whyword.render import colours
@@ -18,7 +20,7 @@ from whyword.render.text import (
     method_label,
     target_label,
 )
-from whyword.tokens import Token
+from whyword.tokens import Token, byte_groups
 
 NORMALISE = ("per_method", "shared", "none")
 FONT = "ui-monospace, SFMono-Regular, Menlo, Consolas, 'DejaVu Sans Mono', monospace"
@@ -113,13 +115,37 @@ def _row(
     numbers: bool = False,
 ) -> str:
     held = _held(explanation, attr)
-    cells = [
-        _cell(token, i, score, scale, attr.signed, include_special, i in held, numbers)
-        for i, (token, score) in enumerate(zip(explanation.tokens, attr.scores, strict=True))
-    ]
+    cells = []
     gap = gap_index(explanation)
-    if gap is not None:
-        cells.insert(gap, _gap_cell(explanation))
+    for group in byte_groups(explanation.tokens):
+        if gap is not None and group.tokens[0] <= gap <= group.tokens[-1]:
+            cells.append(_gap_cell(explanation))
+        first = group.tokens[0]
+        if not group.pieces:
+            token, score = explanation.tokens[first], attr.scores[first]
+            cells.append(
+                _cell(
+                    token, first, score, scale, attr.signed, include_special, first in held, numbers
+                )
+            )
+            continue
+        scores = [attr.scores[i] for i in group.tokens]
+        score = sum(scores) if attr.signed else math.sqrt(sum(v * v for v in scores))
+        token = replace(explanation.tokens[first], label=group.label, text=group.label)
+        cell = _cell(
+            token,
+            first,
+            score,
+            scale,
+            attr.signed,
+            include_special,
+            all(i in held for i in group.tokens),
+            numbers,
+            pieces=f"{len(group.tokens)} byte pieces: {group.pieces}",
+        )
+        cells.append(cell)
+    if gap is not None and gap >= len(explanation.tokens):
+        cells.append(_gap_cell(explanation))
     return (
         '<div style="display:flex;flex-wrap:wrap;align-items:baseline;gap:4px 12px;'
         'margin:10px 0;padding-top:6px;border-top:1px solid rgba(128,128,128,0.3);">'
@@ -173,8 +199,11 @@ def _cell(
     special_ok: bool,
     held: bool,
     numbers: bool = False,
+    pieces: str = "",
 ) -> str:
     title = f"{token.label} · id {token.id} · position {index} · score {fmt_score(score)}"
+    if pieces:  # several byte-level tokens make these characters
+        title += f" · {pieces}"
     if token.special and not special_ok:
         style = SPECIAL_STYLE
         title += " · special token, left out of the colour scale"

@@ -58,7 +58,8 @@ class WhyWordBlocks(gr.Blocks):
         kwargs.setdefault("theme", THEME)
         kwargs.setdefault("css", read("style.css"))
         kwargs.setdefault("js", script("bridge"))
-        # gradio scopes `css` rules inside @media to `.contain`; the sidebar's floor goes in <head>
+        # gradio scopes `css` rules inside @media to `.contain`: the sidebar floor and the phone
+        # layout go in <head>
         kwargs.setdefault("head", read("sidebar_head.html"))
         return super().launch(*args, **kwargs)
 

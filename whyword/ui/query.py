@@ -185,6 +185,7 @@ CONTROLS: tuple[Control, ...] = (
         _checkbox("numbers", "Numbers on the words (each one's score)", "ww-numbers"),
         bool,
     ),
+    Control("presenter", "text", _checkbox("presenter", "Presenter mode", "ww-presenter"), bool),
     Control("target", "pickers", _target, lambda v: v or "", from_link=False),
     Control("foil", "pickers", _foil, lambda v: v or "", from_link=False),
     Control("mask", "pickers", _mask, lambda v: int(v or 0), from_link=False),

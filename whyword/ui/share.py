@@ -45,6 +45,7 @@ class Query:
     normalise: str = "per_method"
     level: str = "token"  # the heatmaps per token or per word (the core's segments)
     numbers: bool = False  # each chip shows its score on it (for a class)
+    presenter: bool = False  # large type, results first, settings tucked away (a projector)
 
     def with_(self, **changes: Any) -> Query:
         return replace(self, **changes)
@@ -65,7 +66,9 @@ class Query:
 
 # Always written (the view's identity); the advanced knobs only when they differ from defaults.
 CORE_KEYS = ("text", "model", "target", "foil", "methods", "steps", "baseline", "k", "mask")
-ADVANCED_KEYS = ("max_steps", "samples", "noise", "special", "normalise", "level", "numbers")
+ADVANCED_KEYS = (
+    "max_steps", "samples", "noise", "special", "normalise", "level", "numbers", "presenter"
+)  # fmt: skip
 FLAGS = tuple(f.name for f in fields(Query) if isinstance(f.default, bool))  # on: 1/true/yes/on
 
 

@@ -1,4 +1,19 @@
 () => {
+
+  // On a phone the settings sidebar would cover the whole page: start with it closed. With
+  // ?presenter=1 the page starts in presenter mode (large type, sidebar closed). The sidebar
+  // mounts after this script runs, so both are retried for a few seconds.
+  const presenting = new URLSearchParams(window.location.search).get("presenter") === "1";
+  if (presenting) document.body.classList.add("ww-presenter");
+  if (window.innerWidth <= 768 || presenting) {
+    let tries = 0;
+    const closer = setInterval(() => {
+      const side = document.querySelector("#ww-sidebar");
+      const toggle = side && side.querySelector("button.toggle-button");
+      if (side && toggle && side.classList.contains("open")) toggle.click();
+      if ((side && !side.classList.contains("open")) || ++tries > 50) clearInterval(closer);
+    }, 100);
+  }
   // WhyWord's page script, run once when the page loads (gradio's launch(js=...)).
   // gr.Plot has no click event, so a click on a plotly bar writes the bar's token id
   // (its customdata) into a hidden textbox and presses a hidden button; Python retargets.

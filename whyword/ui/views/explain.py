@@ -79,6 +79,7 @@ def _components(ctx: ViewContext, examples: list[dict]) -> tuple[dict, dict[str,
         with gr.Column(scale=1, min_width=180):
             x["explain_btn"] = gr.Button("Explain", variant="primary", elem_id="ww-explain")
             x["mask_btn"] = gr.Button("Insert [MASK]", size="md", elem_id="ww-insert-mask")
+            widgets["presenter"] = make("presenter", limits)
     mode = gr.Markdown(display.mode_note("", limits.models[0]), elem_id="ww-mode")
     with gr.Accordion("Examples, including teaching cases with a foil", open=False):
         x["dataset"] = gr.Dataset(

@@ -186,6 +186,7 @@ def _wire_cheap(c: Controls, r: Any, x: dict) -> None:
             None, None, None, js=script("download"), queue=False
         )
 
+    c.presenter.change(None, [c.presenter], None, js=script("presenter"), queue=False)
     x["mask_btn"].click(None, [c.text], [c.text], js=script("insert_mask"), queue=False)
     x["copy_btn"].click(
         None, [x["share_link"]], [x["share_link"]], js=script("copy_link"), queue=False

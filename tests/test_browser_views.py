@@ -1,0 +1,168 @@
+"""The page as a phone, a projector and a class see it: phone layout, presenter mode, byte
+pieces grouped into characters, numbers on the chips, downloads written on demand; and the
+README's screenshots (light, dark, phone, presenter), copied to assets/ only when
+WHYWORD_UPDATE_SCREENSHOT=1.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from urllib.parse import quote
+
+import pytest
+
+from tests.test_browser import (
+    ARGS,
+    ARTIFACTS,
+    CHROMIUM,
+    ROOT,
+    TIMEOUT,
+    free_port,
+    sync_api,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+VIEW = "?steps=8&max_steps=0&k=8&methods=saliency,integrated_gradients&text="
+PARIS = VIEW + quote("The capital of France is")
+STATUS_DONE = "() => (document.querySelector('#ww-status')?.innerText || '').includes('Time')"
+
+
+@pytest.fixture(scope="module")
+def server():
+    patch = pytest.MonkeyPatch()
+    patch.delenv("WHYWORD_HOSTED", raising=False)
+    patch.delenv("SPACE_ID", raising=False)
+    from whyword.ui import build_demo
+
+    demo = build_demo()
+    port = free_port()
+    demo.launch(prevent_thread_lock=True, server_port=port, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+    patch.undo()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_view(browser, url: str, width: int, height: int, **kwargs):
+    page = browser.new_page(viewport={"width": width, "height": height}, **kwargs)
+    page.goto(url)
+    page.wait_for_function(STATUS_DONE, timeout=TIMEOUT)
+    page.wait_for_selector("#ww-topk .bars .point path")
+    page.wait_for_timeout(800)  # the sidebar's animation, plotly's resize
+    return page
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / name))
+    if os.environ.get("WHYWORD_UPDATE_SCREENSHOT") == "1":
+        shutil.copy(ARTIFACTS / name, ROOT / "assets" / name)
+
+
+def sidebar_open(page) -> bool:
+    return page.evaluate("document.querySelector('#ww-sidebar').classList.contains('open')")
+
+
+def test_light_and_dark_screenshots(browser, server):
+    for theme, name in (("", "screenshot-light.png"), ("&__theme=dark", "screenshot-dark.png")):
+        page = open_view(browser, server + PARIS + theme, 1280, 800)
+        try:
+            assert sidebar_open(page)  # a laptop keeps the settings beside the results
+            if theme:
+                fill = page.evaluate(
+                    "getComputedStyle(document.querySelector('#ww-topk .ytick text')).fill"
+                )
+                assert fill == "rgb(241, 245, 249)", fill  # light labels on the dark chart
+            screenshot(page, name)
+        finally:
+            page.close()
+
+
+def test_phone_layout(browser, server):
+    page = open_view(browser, server + PARIS, 390, 844, is_mobile=True, has_touch=True)
+    try:
+        assert not sidebar_open(page), "the settings cover the page on a phone"
+        layout = page.evaluate(
+            """() => {
+              const m = document.querySelector('#ww-matrix');
+              const texts = Array.from(document.querySelectorAll('#ww-topk svg text'));
+              const mark = texts.find(t => t.textContent.includes('· target'));
+              const svg = document.querySelector('#ww-topk svg.main-svg').getBoundingClientRect();
+              const right = mark ? mark.getBoundingClientRect().right : null;
+              return {scrolls: getComputedStyle(m).overflowX, target: !!mark,
+                      cut: right === null || right > svg.right + 1, right, svg: svg.right};
+            }"""
+        )
+        assert layout["scrolls"] == "auto" and layout["target"], layout
+        assert not layout["cut"], f"a bar label is cut off on a phone: {layout}"
+        screenshot(page, "screenshot-phone.png")
+    finally:
+        page.close()
+
+
+def test_presenter_mode(browser, server):
+    page = open_view(browser, server + PARIS + "&presenter=1", 1920, 1080)
+    try:
+        assert page.evaluate("document.body.classList.contains('ww-presenter')")
+        assert not sidebar_open(page)
+        sizes = page.evaluate(
+            """() => ({
+              label: parseFloat(getComputedStyle(document.querySelector('#ww-topk .ytick text')).fontSize),
+              chip: parseFloat(getComputedStyle(document.querySelector('#ww-heatmap span[title]')).fontSize),
+              heatmap_top: document.querySelector('#ww-heatmap').getBoundingClientRect().top,
+              chart_bottom: document.querySelector('#ww-topk').getBoundingClientRect().bottom,
+            })"""
+        )
+        assert sizes["label"] >= 22 and sizes["chip"] >= 22, sizes
+        assert sizes["heatmap_top"] < 1080 and sizes["chart_bottom"] <= 1080, sizes
+        assert page.is_checked("#ww-presenter input")
+        screenshot(page, "screenshot-presenter.png")
+    finally:
+        page.close()
+
+
+def test_byte_pieces_show_as_one_character(browser, server):
+    page = open_view(browser, server + VIEW + quote("I ate a 🍕 and"), 1280, 800)
+    try:
+        chips = page.evaluate(
+            "Array.from(document.querySelectorAll('#ww-heatmap span[title]'))"
+            ".map(s => [s.childNodes[0].textContent, s.title])"
+        )
+        pizza = [title for text, title in chips if "🍕" in text]
+        assert pizza and all("byte pieces: " in title for title in pizza), chips
+        assert not any("⟨" in text for text, _ in chips), chips
+    finally:
+        page.close()
+
+
+def test_numbers_toggle_and_download_on_demand(browser, server):
+    page = open_view(browser, server + PARIS, 1280, 800, accept_downloads=True)
+    try:
+        before = page.inner_text("#ww-heatmap")
+        chip = page.locator("#ww-heatmap span[title]").nth(1)
+        score = chip.get_attribute("title").split("score ")[1].split(" ")[0]
+        assert score not in chip.inner_text()  # scores on hover only, until asked for
+        page.locator("#ww-numbers input").check()
+        page.wait_for_function(
+            "(b) => document.querySelector('#ww-heatmap').innerText !== b", arg=before
+        )
+        chip = page.locator("#ww-heatmap span[title]").nth(1)
+        score = chip.get_attribute("title").split("score ")[1].split(" ")[0]
+        assert score in chip.inner_text()  # the chip writes its own score
+        with page.expect_download(timeout=60_000) as download:
+            page.click("#ww-csv")
+        name = download.value.suggested_filename
+        assert name == "whyword-the-capital-of-france-is-paris.csv", name
+    finally:
+        page.close()

@@ -101,11 +101,13 @@ def test_phone_layout(browser, server):
               const svg = document.querySelector('#ww-topk svg.main-svg').getBoundingClientRect();
               const right = mark ? mark.getBoundingClientRect().right : null;
               return {scrolls: getComputedStyle(m).overflowX, target: !!mark,
-                      cut: right === null || right > svg.right + 1, right, svg: svg.right};
+                      cut: right === null || right > svg.right + 1, right, svg: svg.right,
+                      page: document.documentElement.scrollWidth, screen: window.innerWidth};
             }"""
         )
         assert layout["scrolls"] == "auto" and layout["target"], layout
         assert not layout["cut"], f"a bar label is cut off on a phone: {layout}"
+        assert layout["page"] <= layout["screen"] + 1, f"the page is wider than a phone: {layout}"
         screenshot(page, "screenshot-phone.png")
     finally:
         page.close()
@@ -154,9 +156,10 @@ def test_numbers_toggle_and_download_on_demand(browser, server):
         score = chip.get_attribute("title").split("score ")[1].split(" ")[0]
         assert score not in chip.inner_text()  # scores on hover only, until asked for
         page.locator("#ww-numbers input").check()
-        page.wait_for_function(
-            "(b) => document.querySelector('#ww-heatmap').innerText !== b", arg=before
+        page.wait_for_function(  # the re-rendered heatmap: a number inside each chip
+            "() => !!document.querySelector('#ww-heatmap span[title] > span')", timeout=TIMEOUT
         )
+        assert page.inner_text("#ww-heatmap") != before
         chip = page.locator("#ww-heatmap span[title]").nth(1)
         score = chip.get_attribute("title").split("score ")[1].split(" ")[0]
         assert score in chip.inner_text()  # the chip writes its own score

@@ -95,10 +95,10 @@ def _components(ctx: ViewContext, examples: list[dict]) -> tuple[dict, dict[str,
     error = gr.Markdown("", visible=False, elem_classes=["ww-error"], elem_id="ww-error")
     notice = gr.Markdown("", visible=False, elem_classes=["ww-notice"], elem_id="ww-notice")
     with gr.Row(equal_height=False, elem_id="ww-results"):
-        with gr.Column(scale=1, min_width=300):
+        with gr.Column(scale=1, min_width=280):
             chart = gr.Plot(show_label=False, elem_id="ww-topk")
             _pickers(limits, widgets, x)
-        with gr.Column(scale=1, min_width=340):
+        with gr.Column(scale=1, min_width=280):
             widgets["numbers"] = make("numbers", limits)
             heatmap = gr.HTML(
                 "<p class='ww-hint'>Type a sentence and press Enter: the heatmap appears here.</p>",

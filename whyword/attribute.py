@@ -22,6 +22,7 @@ from whyword.matrix import AttributionMatrix, MethodScores, OutputRow
 from whyword.models import LoadedModel, load_model
 from whyword.objectives import get_objective
 from whyword.options import DEFAULT_METHODS, ExplainOptions
+from whyword.precision import autocast
 from whyword.tokens import make_tokens, special_ids, token_text
 
 HELD_NOTE = (
@@ -75,7 +76,7 @@ def attribute(
 
 
 def _attribute(lm, ids, outputs, methods, segments, text, opts) -> AttributionMatrix:
-    with lm.lock, torch.enable_grad():
+    with lm.lock, torch.enable_grad(), autocast(opts.precision, lm.device):
         rows, labels = _rows(lm, ids, outputs)
         matrix = run_matrix(lm, ids, rows, labels, methods, opts)
     if segments is None:

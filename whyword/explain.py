@@ -21,6 +21,7 @@ from whyword.models import load_model
 from whyword.objectives import get_objective
 from whyword.onepass import first_pass, gradient, wants_first_pass
 from whyword.options import DEFAULT_METHODS, ExplainOptions
+from whyword.precision import autocast
 from whyword.predict import predictions as compute_predictions
 
 
@@ -46,7 +47,7 @@ def explain(
     lm = load_model(model)
 
     def compute() -> Explanation:
-        with lm.lock, torch.enable_grad():
+        with lm.lock, torch.enable_grad(), autocast(opts.precision, lm.device):
             return _explain(lm, text, target, foil, methods, predictions, opts)
 
     key = request_key("explain", lm, text, target, foil, predictions, options=opts, methods=methods)

@@ -97,3 +97,16 @@ def test_a_multi_token_target_falls_back_to_the_methods_own_pass(tiny_gpt2):
         atol=1e-5,
         rtol=1e-4,
     )
+
+
+def test_attnlrp_gives_the_rows_value_from_its_own_forward(tiny_gpt2):
+    from whyword.attr import attnlrp as lrp
+
+    if not lrp.lxt_installed():
+        pytest.skip("lxt is not installed")
+    RESULTS.clear()
+    e, n = _count_forwards(tiny_gpt2, lambda: ww.explain(TEXT, methods="attnlrp", model=tiny_gpt2))
+    apart = _separate(tiny_gpt2, e.target_ids[0], methods=("saliency",))
+    assert n == 2  # the predictions, then AttnLRP's forward (no separate pass for F(x))
+    assert e.value == pytest.approx(apart.value, abs=1e-5)
+    assert e.target_log_prob == pytest.approx(apart.target_log_prob, abs=1e-5)

@@ -14,6 +14,7 @@ IG 50 steps). Intervals: 95 % bootstrap (2,000 resamples) of the mean over promp
 the paired difference with WhyWord's default IG.
 
     HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 python benchmarks/faithfulness.py [--prompts=24]
+        [--minutes=M]   # start no new prompt after M minutes (a bounded run on a busy machine)
 """
 
 from __future__ import annotations
@@ -91,6 +92,8 @@ def boot(values: list[float], n: int = 2000, seed: int = 0) -> tuple[float, floa
 
 def main() -> None:
     n = next((int(a.split("=")[1]) for a in sys.argv[1:] if a.startswith("--prompts=")), 24)
+    minutes = next((float(a.split("=")[1]) for a in sys.argv[1:] if a.startswith("--minutes=")), 0)
+    stop = time.perf_counter() + 60 * minutes if minutes else float("inf")  # no new prompt after
     prompts = json.loads(PROMPTS.read_text())["prompts"][:n]
     lm = whyword.load_model()
     tools = (*METHODS, "captum_layer_ig", "captum_feature_ablation")
@@ -99,6 +102,9 @@ def main() -> None:
     }
     opts = ExplainOptions()
     for i, text in enumerate([prompts[0], *prompts]):  # the first prompt warms up
+        if time.perf_counter() > stop:
+            print(f"time bound reached after {i - 1} prompts", file=sys.stderr)
+            break
         enc = encode(lm, text)
         preds = top_k(lm, enc, opts.k)
         tgt = targets.resolve(lm, enc, None, preds[0].candidates[0].token_id)
@@ -138,6 +144,8 @@ def main() -> None:
 def report(rows, n_prompts: int) -> None:
     ig = rows["integrated_gradients"]
     print(f"{len(ig['del'])} prompts (of {n_prompts}), target = top-1; mean [95 % bootstrap]")
+    if len(ig["del"]) < 2:
+        return
     print(
         "| tool | cost (× fwd+bwd) | s | deletion ↓ | insertion ↑ | Δdel vs IG | Δins vs IG "
         "| (ins − del) / s |"

@@ -7,6 +7,7 @@ max|s_bf16 − s_fp32| / max|s_fp32|, and whether the top-scoring token is the s
 worst over prompts; and the median time ratio fp32 / bf16.
 
     HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 python benchmarks/precision.py [--prompts=16]
+        [--methods=saliency,occlusion]   # a subset (a bounded run on a busy machine)
 """
 
 from __future__ import annotations
@@ -44,16 +45,20 @@ def errors(a: torch.Tensor, b: torch.Tensor) -> tuple[float, float, bool]:
 
 def main() -> None:
     n = next((int(a.split("=")[1]) for a in sys.argv[1:] if a.startswith("--prompts=")), 16)
+    picked = next(
+        (a.split("=")[1].split(",") for a in sys.argv[1:] if a.startswith("--methods=")), 0
+    )
+    methods = tuple(picked) if picked else METHODS
     prompts = json.loads(PROMPTS.read_text())["prompts"][:n]
     lm = whyword.load_model()
-    per: dict[str, list[tuple[float, float, bool]]] = {m: [] for m in METHODS}
-    secs: dict[str, dict[str, list[float]]] = {m: {"fp32": [], "bf16": []} for m in METHODS}
+    per: dict[str, list[tuple[float, float, bool]]] = {m: [] for m in methods}
+    secs: dict[str, dict[str, list[float]]] = {m: {"fp32": [], "bf16": []} for m in methods}
     pred_agree = []
     for text in [prompts[0], *prompts]:  # the first run warms up
         warm = len(pred_agree) == 0 and not secs["saliency"]["fp32"]
         out = {}
         for precision in ("fp32", "bf16"):
-            for m in METHODS:
+            for m in methods:
                 target = out.get(("fp32", m))
                 t = None if target is None else target.target_ids[0]
                 start = time.perf_counter()
@@ -61,10 +66,11 @@ def main() -> None:
                 if not warm:
                     secs[m][precision].append(time.perf_counter() - start)
                 out[(precision, m)] = e
+        print(f"prompt {len(pred_agree)}", file=sys.stderr, flush=True)
         if warm:
             pred_agree.append(None)
             continue
-        for m in METHODS:
+        for m in methods:
             a = torch.tensor(out[("fp32", m)].attributions[0].scores, dtype=torch.double)
             b = torch.tensor(out[("bf16", m)].attributions[0].scores, dtype=torch.double)
             per[m].append(errors(a[1:], b[1:]))  # the first token: IG's held sink, 0 in both
@@ -78,7 +84,7 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|")
     result = {}
-    for m in METHODS:
+    for m in methods:
         rel = [r for r, _, _ in per[m]]
         mx = [x for _, x, _ in per[m]]
         same = sum(s for _, _, s in per[m])
@@ -90,7 +96,7 @@ def main() -> None:
         )
     out_dir = Path(__file__).with_name("results")
     out_dir.mkdir(exist_ok=True)
-    (out_dir / "precision.json").write_text(json.dumps(result, indent=1))
+    (out_dir / f"precision-{'-'.join(methods)}.json").write_text(json.dumps(result, indent=1))
 
 
 if __name__ == "__main__":

@@ -10,13 +10,14 @@ from whyword.generate import Generation, Step, generate
 from whyword.matrix import AttributionMatrix, Completeness, MethodScores, OutputRow
 from whyword.models import LoadedModel, load_model
 from whyword.objectives import OBJECTIVES, Scores, register_objective
-from whyword.options import DEFAULT_METHODS, ExplainOptions, GenerateOptions
+from whyword.options import DEFAULT_METHODS, PAGE_METHODS, ExplainOptions, GenerateOptions
 from whyword.positions import PositionRow, PositionTable, positions
 from whyword.predict import predict
 from whyword.tokens import Token, TokenGroup, byte_groups
 
 __all__ = [
     "DEFAULT_METHODS",
+    "PAGE_METHODS",
     "METHODS",
     "OBJECTIVES",
     "Attribution",

@@ -22,6 +22,7 @@ from whyword.matrix import AttributionMatrix, MethodScores, OutputRow
 from whyword.models import LoadedModel, load_model
 from whyword.objectives import get_objective
 from whyword.options import DEFAULT_METHODS, ExplainOptions
+from whyword.precision import autocast
 from whyword.tokens import make_tokens, special_ids, token_text
 
 HELD_NOTE = (
@@ -75,7 +76,7 @@ def attribute(
 
 
 def _attribute(lm, ids, outputs, methods, segments, text, opts) -> AttributionMatrix:
-    with lm.lock, torch.enable_grad():
+    with lm.lock, torch.enable_grad(), autocast(opts.precision, lm.device):
         rows, labels = _rows(lm, ids, outputs)
         matrix = run_matrix(lm, ids, rows, labels, methods, opts)
     if segments is None:
@@ -105,21 +106,30 @@ def run_matrix(
     opts: ExplainOptions,
     value_objective: str | None = None,
     notes: Sequence[str] = (),
+    primal: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> AttributionMatrix:
     """The shared core of `attribute` and `explain`; the caller holds `lm.lock`.
 
     `value_objective` names the objective whose exp is each row's target probability (default
-    log_prob; infill rows use infill_posterior: one probability per target, as the bars)."""
+    log_prob; infill rows use infill_posterior: one probability per target, as the bars).
+    `primal`: F(x) (R,) and ∂F/∂x (R, T, H) from a pass the caller already ran (whyword/
+    onepass.py). The rows' values come from the first method that evaluated F at the real
+    input (saliency, input × gradient), else from one no-grad pass."""
     clock = time.perf_counter()
-    problem = build_problem(lm, ids, rows, opts, uses_ig="integrated_gradients" in methods)
-    values = _values(lm, rows, problem)  # (R,)
-    target_lp = _target_log_probs(lm, rows, problem, value_objective)  # (R,)
+    uses_ig = "integrated_gradients" in methods
+    problem = build_problem(lm, ids, rows, opts, uses_ig=uses_ig, primal=primal)
     context = tuple(r.in_context() for r in rows)
     timings = {"setup": time.perf_counter() - clock}
-    scored = []
+    scored, found = [], None
     for name in methods:
-        scored.append(_run_method(name, problem, context, opts))
-        timings[name] = scored[-1].seconds
+        method_scores, method_values = _run_method(name, problem, context, opts)
+        scored.append(method_scores)
+        timings[name] = method_scores.seconds
+        found = method_values if found is None else found
+    clock_values = time.perf_counter()
+    values = [float(v) for v in found] if found is not None else _values(lm, rows, problem)
+    target_lp = _target_log_probs(lm, rows, problem, value_objective, values)  # (R,)
+    timings["setup"] += time.perf_counter() - clock_values
     if opts.faithfulness:
         scored = _with_faithfulness(problem, context, values, scored, timings)
     timings["total"] = time.perf_counter() - clock
@@ -141,7 +151,9 @@ def run_matrix(
     )
 
 
-def build_problem(lm, ids, rows, opts: ExplainOptions, uses_ig: bool = True) -> Problem:
+def build_problem(
+    lm, ids, rows, opts: ExplainOptions, uses_ig: bool = True, primal=None
+) -> Problem:
     from whyword.budget import RowShape, batch_rows
 
     device = lm.device
@@ -175,6 +187,7 @@ def build_problem(lm, ids, rows, opts: ExplainOptions, uses_ig: bool = True) -> 
         baseline_name=opts.baseline,
         path_forward=path_forward,
         model=lm,
+        primal=primal,
     )
 
 
@@ -196,7 +209,8 @@ def reference_embeddings(lm: LoadedModel, length: int, baseline: str) -> torch.T
     return vector.view(1, 1, hidden).expand(1, length, hidden).clone()  # (1, T, H)
 
 
-def _run_method(name, problem: Problem, context, opts: ExplainOptions) -> MethodScores:
+def _run_method(name, problem: Problem, context, opts: ExplainOptions):
+    """A method's scores, and F at the real inputs (R,) if the method evaluated it."""
     method = get_method(name)
     start = time.perf_counter()
     out = method.run(problem, method.params(opts))
@@ -206,6 +220,7 @@ def _run_method(name, problem: Problem, context, opts: ExplainOptions) -> Method
         tuple(float(s) if c else math.nan for s, c in zip(row.tolist(), ctx, strict=True))
         for row, ctx in zip(scores, context, strict=True)
     )
+    values = None if out.values is None else out.values.detach().cpu().tolist()  # (R,)
     return MethodScores(
         method=name,
         signed=method.signed,
@@ -215,7 +230,7 @@ def _run_method(name, problem: Problem, context, opts: ExplainOptions) -> Method
         steps=out.steps,
         completeness=out.completeness,
         stdev=out.stdev,
-    )
+    ), values
 
 
 def _host(scores) -> torch.Tensor:
@@ -244,10 +259,10 @@ def _values(lm, rows, problem: Problem) -> list[float]:
         return _batched(problem.forward, problem)
 
 
-def _target_log_probs(lm, rows, problem: Problem, objective: str | None) -> list[float]:
+def _target_log_probs(lm, rows, problem: Problem, objective: str | None, values) -> list[float]:
     want = get_objective(objective or "log_prob")
     if all(r.objective.name == want.name for r in rows):
-        return _values(lm, rows, problem)  # the value already is log p(target)
+        return list(values)  # the value already is log p(target)
     plain = [
         RowSpec(r.target, want, r.target_ids, pool=r.pool if want.needs_pool else ()) for r in rows
     ]

@@ -11,6 +11,7 @@ import sys
 
 from whyword._version import __version__
 from whyword.errors import WhyWordError
+from whyword.options import PRECISIONS, ExplainOptions
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,6 +62,7 @@ def _explain(args) -> str:
         "n_steps": args.steps,
         "baseline": args.baseline,
         "mask_index": args.mask - 1,
+        "precision": args.precision,
     }
     if args.max_steps is not None:
         options["max_steps"] = args.max_steps
@@ -288,6 +290,13 @@ def _parser() -> argparse.ArgumentParser:
         "--faithfulness",
         action="store_true",
         help="also score each heatmap by deletion / insertion curves (one more pass per method)",
+    )
+    e.add_argument(
+        "--precision",
+        default=ExplainOptions.precision,
+        choices=list(PRECISIONS),
+        help="fp32, or bf16 autocast where the CPU/GPU has it natively (auto: bf16 only where "
+        "measured close to fp32)",
     )
     e.add_argument(
         "--tolerance",

@@ -19,7 +19,9 @@ from whyword.matrix import AttributionMatrix
 from whyword.method_info import METHOD_INFO
 from whyword.models import load_model
 from whyword.objectives import get_objective
+from whyword.onepass import first_pass, gradient, wants_first_pass
 from whyword.options import DEFAULT_METHODS, ExplainOptions
+from whyword.precision import autocast
 from whyword.predict import predictions as compute_predictions
 
 
@@ -45,7 +47,7 @@ def explain(
     lm = load_model(model)
 
     def compute() -> Explanation:
-        with lm.lock, torch.enable_grad():
+        with lm.lock, torch.enable_grad(), autocast(opts.precision, lm.device):
             return _explain(lm, text, target, foil, methods, predictions, opts)
 
     key = request_key("explain", lm, text, target, foil, predictions, options=opts, methods=methods)
@@ -59,11 +61,13 @@ def _explain(lm, text, target, foil, methods, predictions, opts: ExplainOptions)
             f"There is no mask number {opts.mask_index + 1}: the text has {enc.slots}."
         )
     clock = time.perf_counter()
-    preds = (
-        tuple(predictions)
-        if predictions
-        else compute_predictions(lm, enc, opts.k, opts.infill_candidates)
-    )
+    first = first_pass(lm, enc, opts.k) if wants_first_pass(enc, methods, predictions) else None
+    if first is not None:
+        preds = first.predictions
+    elif predictions:
+        preds = tuple(predictions)
+    else:
+        preds = compute_predictions(lm, enc, opts.k, opts.infill_candidates)
     seconds = time.perf_counter() - clock
     slot = preds[opts.mask_index if enc.mode == "masked" else 0]
     top1 = slot.candidates[0].token_id
@@ -76,8 +80,9 @@ def _explain(lm, text, target, foil, methods, predictions, opts: ExplainOptions)
     row = row_for(lm, enc, tgt.ids, fl.ids if fl else None, opts.mask_index, slot)
     value_objective = "infill_posterior" if enc.mode == "infill" else "log_prob"
     notes = [p.note for p in preds if p.note]
+    primal = None if first is None else gradient(lm, first, row)  # (1,), (1, T, H)
     matrix = run_matrix(
-        lm, row.target.ids, [row], [tgt.label], methods, opts, value_objective, notes
+        lm, row.target.ids, [row], [tgt.label], methods, opts, value_objective, notes, primal
     )
     words = segmentations(lm, enc.text, row.target.ids, ("word", "sentence"))
     return replace(

@@ -266,10 +266,12 @@ def attnlrp_method(problem, params: None):
     rows in budget-sized batches (one forward and one backward each)."""
     from whyword.attr.registry import MethodOutput
 
-    parts = []
+    parts, values = [], []
     with attnlrp(problem.model), torch.enable_grad():
         for _, chunk in problem.chunks():
             x = chunk.inputs.detach().clone().requires_grad_(True)  # (r, T, H)
-            (grad,) = torch.autograd.grad(chunk.forward(x, *chunk.args()).sum(), x)  # (r, T, H)
+            out = chunk.forward(x, *chunk.args())  # (r,) F: the rules change only the backward
+            (grad,) = torch.autograd.grad(out.sum(), x)  # (r, T, H)
             parts.append((x.detach() * grad).sum(-1))  # (r, T)
-    return MethodOutput(torch.cat(parts))  # (R, T)
+            values.append(out.detach())
+    return MethodOutput(torch.cat(parts), values=torch.cat(values))  # (R, T), (R,)

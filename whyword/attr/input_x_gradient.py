@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import torch
-from captum.attr import InputXGradient
-
-from whyword.attr.problem import Problem
+from whyword.attr.problem import Problem, input_gradients
 from whyword.attr.registry import MethodOutput
 
 
 def input_x_gradient(problem: Problem, params: None) -> MethodOutput:
-    parts = []
-    for _, chunk in problem.chunks():
-        attr = InputXGradient(chunk.forward).attribute(
-            chunk.inputs, additional_forward_args=chunk.args()
-        )  # (r, T, H)
-        parts.append(attr.sum(dim=-1).detach())  # (r, T)
-    return MethodOutput(torch.cat(parts))  # (R, T)
+    """Captum's `InputXGradient` from `input_gradients` (its forward also gives F(x))."""
+    values, grads = input_gradients(problem)  # (R,), (R, T, H)
+    attr = problem.inputs.detach() * grads  # (R, T, H)
+    return MethodOutput(attr.sum(dim=-1), values=values)  # (R, T)

@@ -29,12 +29,17 @@ class Problem:
     baseline_name: str = "zero"
     path_forward: ScoreFn | None = None  # F of the tokens after a held first one (IG only)
     model: Any = None  # the LoadedModel, for methods that change how it backpropagates
+    # F at the real inputs and ∂F/∂inputs, when the pass that read the predictions already
+    # computed them (explain's one-pass route): (R,) values, (R, T, H) gradients
+    primal: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def __post_init__(self) -> None:
         r, t, _ = self.inputs.shape
         assert self.rows.shape == (r,), "one row index per input copy"
         assert self.attention_mask.shape == (r, t) and self.reference.shape == self.inputs.shape
         assert self.anchors.shape == (t,)
+        if self.primal is not None:
+            assert self.primal[0].shape == (r,) and self.primal[1].shape == self.inputs.shape
 
     @property
     def n_rows(self) -> int:
@@ -71,6 +76,7 @@ class Problem:
             rows=self.rows[part],
             attention_mask=self.attention_mask[part],
             reference=self.reference[part],
+            primal=None if self.primal is None else (self.primal[0][part], self.primal[1][part]),
         )
 
     def path_problem(self) -> tuple[Problem, int]:
@@ -88,6 +94,7 @@ class Problem:
             reference=self.reference[:, 1:],  # (R, T−1, H)
             anchors=self.anchors[1:],  # (T−1,)
             path_forward=None,
+            primal=None,
         )
         return problem, 1
 
@@ -95,3 +102,19 @@ class Problem:
 def fixed_rows(rows: int) -> Callable[..., int]:
     """A budget of a fixed number of rows per call, whatever the length (tests, benchmarks)."""
     return lambda tokens, grad=True: rows
+
+
+def input_gradients(problem: Problem) -> tuple[torch.Tensor, torch.Tensor]:
+    """F at the real inputs (R,) and ∂F/∂inputs (R, T, H): one forward+backward per chunk,
+    or none when the problem already carries them (`primal`). Each row's own copy of the
+    input gets its own gradient (F sums over independent rows), as Captum's Saliency."""
+    if problem.primal is not None:
+        return problem.primal[0].detach(), problem.primal[1].detach()
+    values, grads = [], []
+    for _, chunk in problem.chunks():
+        inputs = chunk.inputs.detach().requires_grad_()  # (r, T, H) a fresh leaf
+        out = chunk.forward(inputs, *chunk.args())  # (r,)
+        (grad,) = torch.autograd.grad(out.sum(), inputs)  # (r, T, H)
+        values.append(out.detach())
+        grads.append(grad)
+    return torch.cat(values), torch.cat(grads)  # (R,), (R, T, H)

@@ -26,9 +26,12 @@ class MethodOutput:
     steps: int | None = None  # gradient evaluations per row (the most any row used)
     completeness: tuple[Completeness, ...] | None = None  # one per row (IG)
     stdev: float | None = None  # SmoothGrad's noise level in embedding units
+    values: torch.Tensor | None = None  # (R,) F at the real inputs, when the method ran it
 
     def __post_init__(self) -> None:
         assert self.scores.dim() == 2, "scores are rows × tokens"
+        if self.values is not None:
+            assert self.values.shape == self.scores.shape[:1], "one value per row"
         if self.completeness is not None:
             assert len(self.completeness) == self.scores.shape[0]
 

@@ -1,0 +1,177 @@
+"""Faithfulness and faithfulness per second: WhyWord's methods against Captum's LLM wrappers.
+
+Every tool's per-token scores for the same prompt and target (the model's top-1) are scored by
+the same deletion / insertion curves (whyword/faithfulness.py: tokens removed or re-inserted
+in score order, set to the zero embedding, first token never removed, curves normalised
+between the full and the emptied input; a random order ≈ 0.50 / 0.50). Cost is each tool's
+own attribution time over one raw forward+backward of the same prompt (median of 3).
+Faithfulness per second: (insertion − deletion) / seconds — 0 for a random order.
+
+Tools run interleaved per prompt in one process (result cache off). Captum: its
+`LLMGradientAttribution(LayerIntegratedGradients)` on the embedding layer and
+`LLMAttribution(FeatureAblation)`, both with their own defaults (token id 0 as baseline;
+IG 50 steps). Intervals: 95 % bootstrap (2,000 resamples) of the mean over prompts, and of
+the paired difference with WhyWord's default IG.
+
+    HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 python benchmarks/faithfulness.py [--prompts=24]
+        [--minutes=M]   # start no new prompt after M minutes (a bounded run on a busy machine)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("WHYWORD_CACHE_ENTRIES", "0")
+
+import torch  # noqa: E402
+from captum.attr import (  # noqa: E402
+    FeatureAblation,
+    LayerIntegratedGradients,
+    LLMAttribution,
+    LLMGradientAttribution,
+    TextTokenInput,
+)
+
+import whyword  # noqa: E402
+from whyword import faithfulness as faith  # noqa: E402
+from whyword import targets  # noqa: E402
+from whyword.attribute import build_problem  # noqa: E402
+from whyword.encoding import encode  # noqa: E402
+from whyword.explain import row_for  # noqa: E402
+from whyword.options import ExplainOptions  # noqa: E402
+from whyword.predict import predictions as top_k  # noqa: E402
+
+METHODS = (
+    "saliency",
+    "input_x_gradient",
+    "smoothgrad",
+    "integrated_gradients",
+    "occlusion",
+    "attnlrp",
+)
+PROMPTS = Path(__file__).with_name("prompts_faithfulness.json")
+
+
+def raw_seconds(problem, target: int, lm) -> float:
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        x = problem.inputs.detach().clone().requires_grad_()  # (1, T, H)
+        mask = torch.ones(x.shape[:2], dtype=torch.long)  # (1, T)
+        out = lm.model(inputs_embeds=x, attention_mask=mask, use_cache=False, logits_to_keep=1)
+        lp = torch.log_softmax(out.logits[0, -1].float(), -1)[target]  # ()
+        torch.autograd.grad(lp, x)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def captum_tool(lm, text: str, target: int, kind: str) -> tuple[torch.Tensor, float]:
+    if kind == "captum_layer_ig":
+        llm = LLMGradientAttribution(
+            LayerIntegratedGradients(lm.model, lm.model.get_input_embeddings()), lm.tokenizer
+        )
+    else:
+        llm = LLMAttribution(FeatureAblation(lm.model), lm.tokenizer)
+    inp = TextTokenInput(text, lm.tokenizer)
+    start = time.perf_counter()
+    res = llm.attribute(inp, target=torch.tensor([target]))
+    return res.seq_attr.detach().double().cpu(), time.perf_counter() - start  # (T,)
+
+
+def boot(values: list[float], n: int = 2000, seed: int = 0) -> tuple[float, float, float]:
+    rng = random.Random(seed)
+    means = sorted(statistics.mean(rng.choices(values, k=len(values))) for _ in range(n))
+    return statistics.mean(values), means[int(0.025 * n)], means[int(0.975 * n) - 1]
+
+
+def main() -> None:
+    n = next((int(a.split("=")[1]) for a in sys.argv[1:] if a.startswith("--prompts=")), 24)
+    minutes = next((float(a.split("=")[1]) for a in sys.argv[1:] if a.startswith("--minutes=")), 0)
+    stop = time.perf_counter() + 60 * minutes if minutes else float("inf")  # no new prompt after
+    prompts = json.loads(PROMPTS.read_text())["prompts"][:n]
+    lm = whyword.load_model()
+    tools = (*METHODS, "captum_layer_ig", "captum_feature_ablation")
+    rows: dict[str, dict[str, list[float]]] = {
+        t: {"del": [], "ins": [], "cost": [], "s": []} for t in tools
+    }
+    opts = ExplainOptions()
+    for i, text in enumerate([prompts[0], *prompts]):  # the first prompt warms up
+        if time.perf_counter() > stop:
+            print(f"time bound reached after {i - 1} prompts", file=sys.stderr)
+            break
+        enc = encode(lm, text)
+        preds = top_k(lm, enc, opts.k)
+        tgt = targets.resolve(lm, enc, None, preds[0].candidates[0].token_id)
+        row = row_for(lm, enc, tgt.ids, None, 0, preds[0])
+        with torch.enable_grad():
+            problem = build_problem(lm, row.target.ids, [row], opts, uses_ig=False)
+            raw = raw_seconds(problem, tgt.ids[0], lm)
+        scores: dict[str, tuple[torch.Tensor, float]] = {}
+        for tool in random.Random(i).sample(tools, len(tools)):  # interleaved, shuffled
+            if tool.startswith("captum"):
+                scores[tool] = captum_tool(lm, text, tgt.ids[0], tool)
+                continue
+            e = whyword.explain(text, tgt.ids[0], methods=tool, model=lm, predictions=preds)
+            a = e.attributions[0]
+            scores[tool] = torch.tensor(a.scores, dtype=torch.double), a.seconds
+        if i == 0:
+            continue
+        context = torch.ones(1, len(enc.ids), dtype=torch.bool)  # (1, T)
+        with torch.no_grad():
+            cells = faith.removable(problem, context)  # (1, T)
+            f_full = problem.forward(problem.inputs.detach(), *problem.args()).double().cpu()
+            base = faith.random_baseline(problem, cells, f_full)
+            for tool, (s, seconds) in scores.items():
+                if s.shape[0] != len(enc.ids):
+                    raise SystemExit(f"{tool}: {s.shape[0]} scores for {len(enc.ids)} tokens")
+                (f,) = faith.method_faithfulness(problem, s.view(1, -1), base)
+                if f is None:
+                    continue
+                rows[tool]["del"].append(f.deletion)
+                rows[tool]["ins"].append(f.insertion)
+                rows[tool]["cost"].append(seconds / raw)
+                rows[tool]["s"].append(seconds)
+        print(f"{i}/{len(prompts)} {len(enc.ids)} tokens", file=sys.stderr, flush=True)
+    report(rows, len(prompts))
+
+
+def report(rows, n_prompts: int) -> None:
+    ig = rows["integrated_gradients"]
+    print(f"{len(ig['del'])} prompts (of {n_prompts}), target = top-1; mean [95 % bootstrap]")
+    if len(ig["del"]) < 2:
+        return
+    print(
+        "| tool | cost (× fwd+bwd) | s | deletion ↓ | insertion ↑ | Δdel vs IG | Δins vs IG "
+        "| (ins − del) / s |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    out = {}
+    for tool, r in rows.items():
+        d, ins = boot(r["del"]), boot(r["ins"])
+        dd = boot([a - b for a, b in zip(r["del"], ig["del"], strict=True)])
+        di = boot([a - b for a, b in zip(r["ins"], ig["ins"], strict=True)])
+        gain = [b - a for a, b in zip(r["del"], r["ins"], strict=True)]
+        per_s = statistics.mean(gain) / statistics.median(r["s"])
+        cost = statistics.median(r["cost"])
+        out[tool] = {"del": d, "ins": ins, "ddel": dd, "dins": di, "cost": cost, "per_s": per_s}
+
+        def f(t):
+            return f"{t[0]:.3f} [{t[1]:.3f}, {t[2]:.3f}]"
+
+        print(
+            f"| {tool} | {cost:.1f} | {statistics.median(r['s']):.2f} | {f(d)} | {f(ins)} | "
+            f"{f(dd)} | {f(di)} | {per_s:.2f} |"
+        )
+    out_dir = Path(__file__).with_name("results")
+    out_dir.mkdir(exist_ok=True)
+    (out_dir / "faithfulness.json").write_text(json.dumps({"rows": rows, "summary": out}))
+
+
+if __name__ == "__main__":
+    main()

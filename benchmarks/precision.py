@@ -1,0 +1,103 @@
+"""bf16 autocast against fp32: per-token error of every method, top-1 agreement, speed-up.
+
+For each prompt of benchmarks/prompts_faithfulness.json (the first `--prompts`, default 16),
+`explain` runs once in fp32 and once in bf16 (interleaved, same target: fp32's top-1), result
+cache off. Per method: relative L2 error ‖s_bf16 − s_fp32‖ / ‖s_fp32‖, max-abs error
+max|s_bf16 − s_fp32| / max|s_fp32|, and whether the top-scoring token is the same; mean and
+worst over prompts; and the median time ratio fp32 / bf16.
+
+    HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 python benchmarks/precision.py [--prompts=16]
+        [--methods=saliency,occlusion]   # a subset (a bounded run on a busy machine)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("WHYWORD_CACHE_ENTRIES", "0")
+
+import torch  # noqa: E402
+
+import whyword  # noqa: E402
+
+METHODS = (
+    "saliency",
+    "input_x_gradient",
+    "smoothgrad",
+    "integrated_gradients",
+    "occlusion",
+    "attnlrp",
+)
+PROMPTS = Path(__file__).with_name("prompts_faithfulness.json")
+
+
+def errors(a: torch.Tensor, b: torch.Tensor) -> tuple[float, float, bool]:
+    """(relative L2, max-abs relative to fp32's largest |score|, same top token) of b vs a."""
+    rel = float((b - a).norm() / a.norm().clamp_min(1e-12))
+    mx = float((b - a).abs().max() / a.abs().max().clamp_min(1e-12))
+    return rel, mx, int(a.argmax()) == int(b.argmax())
+
+
+def main() -> None:
+    n = next((int(a.split("=")[1]) for a in sys.argv[1:] if a.startswith("--prompts=")), 16)
+    picked = next(
+        (a.split("=")[1].split(",") for a in sys.argv[1:] if a.startswith("--methods=")), 0
+    )
+    methods = tuple(picked) if picked else METHODS
+    prompts = json.loads(PROMPTS.read_text())["prompts"][:n]
+    lm = whyword.load_model()
+    per: dict[str, list[tuple[float, float, bool]]] = {m: [] for m in methods}
+    secs: dict[str, dict[str, list[float]]] = {m: {"fp32": [], "bf16": []} for m in methods}
+    pred_agree = []
+    for text in [prompts[0], *prompts]:  # the first run warms up
+        warm = len(pred_agree) == 0 and not secs["saliency"]["fp32"]
+        out = {}
+        for precision in ("fp32", "bf16"):
+            for m in methods:
+                target = out.get(("fp32", m))
+                t = None if target is None else target.target_ids[0]
+                start = time.perf_counter()
+                e = whyword.explain(text, t, methods=m, model=lm, precision=precision)
+                if not warm:
+                    secs[m][precision].append(time.perf_counter() - start)
+                out[(precision, m)] = e
+        print(f"prompt {len(pred_agree)}", file=sys.stderr, flush=True)
+        if warm:
+            pred_agree.append(None)
+            continue
+        for m in methods:
+            a = torch.tensor(out[("fp32", m)].attributions[0].scores, dtype=torch.double)
+            b = torch.tensor(out[("bf16", m)].attributions[0].scores, dtype=torch.double)
+            per[m].append(errors(a[1:], b[1:]))  # the first token: IG's held sink, 0 in both
+        top = [out[(p, "saliency")].predictions[0].candidates[0].token_id for p in ("fp32", "bf16")]
+        pred_agree.append(top[0] == top[1])
+    agree = [a for a in pred_agree if a is not None]
+    print(f"{len(agree)} prompts; top-1 prediction identical in {sum(agree)}/{len(agree)}")
+    print(
+        "| method | rel. L2 mean | rel. L2 worst | max-abs mean | max-abs worst | top token same "
+        "| fp32 s | bf16 s | speed-up |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    result = {}
+    for m in methods:
+        rel = [r for r, _, _ in per[m]]
+        mx = [x for _, x, _ in per[m]]
+        same = sum(s for _, _, s in per[m])
+        f32, b16 = statistics.median(secs[m]["fp32"]), statistics.median(secs[m]["bf16"])
+        result[m] = {"rel_l2": rel, "max_abs": mx, "same_top": same, "fp32": f32, "bf16": b16}
+        print(
+            f"| {m} | {statistics.mean(rel):.3f} | {max(rel):.3f} | {statistics.mean(mx):.3f} "
+            f"| {max(mx):.3f} | {same}/{len(rel)} | {f32:.2f} | {b16:.2f} | {f32 / b16:.2f}× |"
+        )
+    out_dir = Path(__file__).with_name("results")
+    out_dir.mkdir(exist_ok=True)
+    (out_dir / f"precision-{'-'.join(methods)}.json").write_text(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""One forward+backward for a gradient method's `explain`: predictions, F(x) and ∂F/∂x.
+
+`explain(text, methods=("saliency",))` used to run the model four times: the top-k forward,
+F(x) for the row's value, F(x) again for log p(target), then saliency's forward+backward. On
+the next-token route the top-k logits at the last position are the very logits F reads, so one
+forward with gradients gives the predictions; once the target is resolved from them, F is a
+function of those logits and one backward gives ∂F/∂x. The methods that only need that
+gradient (saliency, input × gradient) then read it from `Problem.primal`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+
+import torch
+
+from whyword.encoding import Encoded
+from whyword.explanation import Prediction
+from whyword.forward import RowSpec
+from whyword.models import LoadedModel
+from whyword.objectives import Scores
+from whyword.predict import _top_k
+
+GRADIENT_METHODS = frozenset({"saliency", "input_x_gradient"})  # need only ∂F/∂x at x
+
+
+@dataclass(frozen=True, eq=False)
+class FirstPass:
+    """The graph of one forward on the real input, kept until `gradient` backpropagates."""
+
+    inputs: torch.Tensor  # (1, T, H) leaf the graph starts from
+    logits: torch.Tensor  # (V,) float logits at the last position (with grad)
+    predictions: tuple[Prediction, ...]
+
+
+def wants_first_pass(enc: Encoded, methods, predictions) -> bool:
+    """The fold pays off when a gradient method runs and the predictions are not given."""
+    return enc.mode == "next_token" and not predictions and bool(GRADIENT_METHODS & set(methods))
+
+
+def first_pass(lm: LoadedModel, enc: Encoded, k: int) -> FirstPass:
+    """The top-k forward, run on the input embeddings with gradients (caller: enable_grad)."""
+    ids = torch.tensor(enc.ids, device=lm.device)  # (T,)
+    with torch.no_grad():
+        x = lm.embed(ids).unsqueeze(0)  # (1, T, H)
+    x = x.clone().requires_grad_()  # (1, T, H)
+    mask = torch.ones(x.shape[:2], dtype=torch.long, device=lm.device)  # (1, T)
+    kwargs = {"logits_to_keep": 1} if takes_keep(lm) else {}  # the last position only
+    out = lm.model(inputs_embeds=x, attention_mask=mask, use_cache=False, **kwargs)
+    logits = out.logits[0, -1].float()  # (V,)
+    log_probs = torch.log_softmax(logits.detach(), -1)  # (V,)
+    preds = (_top_k(lm, log_probs, k, "next_token", None, ""),)
+    return FirstPass(x, logits, preds)
+
+
+def takes_keep(lm: LoadedModel) -> bool:
+    return "logits_to_keep" in inspect.signature(lm.model.forward).parameters
+
+
+def _reads_last_logits(row: RowSpec, last: int) -> bool:
+    """Does F read exactly one piece at the last position for the target (and foil)?"""
+    return (
+        not row.pool
+        and row.objective.name in ("log_prob", "contrastive")
+        and all(
+            not x.inserted and len(x.scored) == 1 and x.scored[0][0] == last for x in row.layouts
+        )
+    )
+
+
+def gradient(
+    lm: LoadedModel, first: FirstPass, row: RowSpec
+) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """F(x) (1,) and ∂F/∂x (1, T, H) from the first pass's logits, or None where F reads
+    more than those logits (a multi-token target or foil): then the methods run F themselves.
+    F is computed as `forward._sequence_scores` does (logit − logsumexp), so the numbers
+    match the separate route to float rounding."""
+    if not _reads_last_logits(row, first.inputs.shape[1] - 1):
+        return None
+    logits = first.logits  # (V,)
+    norm = torch.logsumexp(logits, dim=-1)  # ()
+    target = row.target.scored[0][1]
+    foil = row.foil.scored[0][1] if row.foil is not None else None
+    scores = Scores(
+        target_log_prob=(logits[target] - norm).view(1),  # (1,)
+        target_logit=logits[target].view(1),  # (1,)
+        foil_log_prob=None if foil is None else (logits[foil] - norm).view(1),  # (1,)
+        foil_logit=None if foil is None else logits[foil].view(1),  # (1,)
+    )
+    value = row.objective.fn(scores).float()  # (1,)
+    (grad,) = torch.autograd.grad(value.sum(), first.inputs)  # (1, T, H)
+    return value.detach(), grad

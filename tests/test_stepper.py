@@ -90,13 +90,13 @@ def test_top_k_and_top_p_cut_off_what_they_should(tiny_gpt2) -> None:
     ids = prompt_ids(tiny_gpt2, PROMPT, 1)
     step = next_step(tiny_gpt2, ids, Warp(top_k=3), k=10)
     assert [c.cut for c in step.choices] == [False] * 3 + [True] * 7 and step.kept == 3
-    step = next_step(tiny_gpt2, ids, Warp(top_p=0.2), k=10)
+    step = next_step(tiny_gpt2, ids, Warp(top_p=0.2), k=tiny_gpt2.vocab_size)  # a flat model
     raw = [math.exp(c.raw_log_prob) for c in step.choices]
     kept = [not c.cut for c in step.choices]
     first_cut = kept.index(False)
     assert sum(raw[: first_cut - 1]) < 0.2 <= sum(raw[:first_cut]) + 1e-9  # smallest set ≥ p
     warped = sum(math.exp(c.log_prob) for c in step.choices if not c.cut)
-    assert abs(warped - 1.0) < 1e-6  # the kept tokens carry all the mass
+    assert abs(warped - 1.0) < 1e-6 and step.kept == first_cut  # the kept carry all the mass
 
 
 def test_sliders_rewarp_without_a_model_call(tiny_gpt2) -> None:

@@ -13,6 +13,7 @@ so the warped distribution equals `model.generate(do_sample=True, ...)`'s `out.s
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import threading
 from collections import OrderedDict
@@ -90,7 +91,7 @@ class NextStep:
 
     def __post_init__(self) -> None:
         assert self.choices and self.kept >= 1
-        assert all(a.raw_rank < b.raw_rank for a, b in zip(self.choices, self.choices[1:]))
+        assert all(a.raw_rank < b.raw_rank for a, b in itertools.pairwise(self.choices))
 
 
 class KVStore:
@@ -129,6 +130,7 @@ class KVStore:
 
 
 STORE = KVStore()
+NO_WARP = Warp()
 
 
 @torch.no_grad()
@@ -158,7 +160,7 @@ def last_logits(lm: LoadedModel, ids: tuple[int, ...], store: KVStore = STORE) -
 
 
 def next_step(
-    lm: LoadedModel, ids: tuple[int, ...], warp: Warp = Warp(), k: int = 10, store=STORE
+    lm: LoadedModel, ids: tuple[int, ...], warp: Warp = NO_WARP, k: int = 10, store=STORE
 ) -> NextStep:
     """The next-step distribution after `ids` (cached), raw and warped, top `k` raw choices."""
     if lm.kind != "causal":
@@ -181,7 +183,9 @@ def warp_step(lm: LoadedModel, ids, logits: torch.Tensor, warp: Warp, k: int = 1
     warped = torch.log_softmax(warp_logits(logits, warp).double(), -1)  # (V,)
     top = torch.topk(raw, min(k, raw.shape[0]))  # (k,)
     choices = []
-    for rank, (lp, tid) in enumerate(zip(top.values.tolist(), top.indices.tolist()), start=1):
+    for rank, (lp, tid) in enumerate(
+        zip(top.values.tolist(), top.indices.tolist(), strict=True), start=1
+    ):
         text = token_text(lm.tokenizer, tid)
         w = float(warped[tid])
         choices.append(Choice(tid, text, visible(text), lp, rank, w, w == -math.inf))
@@ -205,7 +209,7 @@ def auto_complete(
     ids: tuple[int, ...],
     n: int,
     strategy: str = "sample",
-    warp: Warp = Warp(),
+    warp: Warp = NO_WARP,
     seed: int = 0,
     store: KVStore = STORE,
 ) -> tuple[int, ...]:
@@ -216,7 +220,9 @@ def auto_complete(
     if strategy not in ("greedy", "sample"):
         raise InputError(f"Auto-complete picks greedily or by sampling, not '{strategy}'.")
     if len(ids) + n > lm.max_tokens:
-        raise InputError(f"{len(ids)} tokens plus {n} new ones exceeds the model's {lm.max_tokens}.")
+        raise InputError(
+            f"{len(ids)} tokens plus {n} new ones exceeds the model's {lm.max_tokens}."
+        )
     eos = lm.model.generation_config.eos_token_id
     eos_ids = set(eos if isinstance(eos, list) else [eos]) - {None}
     out = tuple(ids)

@@ -21,6 +21,7 @@ from whyword.render import colours
 from whyword.render.figures import GRID_COLOUR, _base_layout, probability_ticks, topk_figure
 from whyword.render.heatmap import FONT, TOKEN_STYLE
 from whyword.render.text import esc, esc_plotly, method_label
+from whyword.tokens import visible
 
 if TYPE_CHECKING:  # result types only: render never loads a model
     from whyword.generate import Step
@@ -55,7 +56,7 @@ def surprisal_strip_html(table: PositionTable, selected: int | None = None) -> s
             f"{esc(token.label)}</span>"
         )
     legend = (
-        f'<p style="font-size:15px;opacity:0.8;margin:4px 0 0 0;">Darker = more surprising '
+        f'<p style="font-family:system-ui,sans-serif;font-size:15px;opacity:0.8;margin:4px 0 0 0;">Darker = more surprising '
         f"(surprisal −log₂ p, saturating at {MAX_BITS:g} bits). Perplexity "
         f"{table.perplexity:.1f}. Click a token to see what the model expected there.</p>"
     )
@@ -169,7 +170,10 @@ def steps_heatmap_figure(matrix: AttributionMatrix, method: str, first: int = 0)
     signed = matrix.method(method).signed
     labels = [esc_plotly(t.label) for t in matrix.tokens]
     x = [f"{i}:{lab}" for i, lab in enumerate(labels)]  # unique columns for repeated tokens
-    y = [f"{first + r + 1}. {esc_plotly(o.target)}" for r, o in enumerate(matrix.outputs[first:])]
+    y = [
+        f"{first + r + 1}. {esc_plotly(visible(o.target))}"
+        for r, o in enumerate(matrix.outputs[first:])
+    ]
     finite = [abs(s) for row in scores for s in row if not math.isnan(s)]
     scale = max(finite, default=1.0) or 1.0
     z = [[None if math.isnan(s) else s / scale for s in row] for row in scores]

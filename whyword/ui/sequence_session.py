@@ -134,13 +134,14 @@ def start(state: SeqState, text: str, model: str, t: float, k: float, p: float) 
     if not (text or "").strip():
         return SeqView(state, status="Type a text to continue first.")
     warp = warp_of(t, k, p)
-    lm = _lm(model)
+    name = current_limits().check_model(model)  # the session keeps this key, not lm.name
+    lm = _lm(name)
     ids = text_ids(lm, text) if lm.kind == "causal" else ()
     if lm.kind != "causal":
         return SeqView(state, status=f"'{lm.name}' is a masked model: it cannot continue a text.")
     with lm.lock:
         table = position_table(lm, ids, 5)
-    new = SeqState(session=Session(lm.name, ids, ids), table=table)
+    new = SeqState(session=Session(name, ids, ids), table=table)
     view = _stepped(new, warp)
     return replace(view, strip=seq.surprisal_strip_html(table), steps_figure=None, row_heatmap="")
 
@@ -237,7 +238,8 @@ def explain_steps(state: SeqState, method: str) -> SeqView:
     s = _need_session(state)
     if not s.appended:
         raise WhyWordError("Append or auto-complete some tokens first: there are no steps yet.")
-    matrix = attribute_steps(s.prompt, s.appended, s.model, [method], _lm(s.model))
+    lm = _lm(s.model)
+    matrix = attribute_steps(s.prompt, s.appended, lm.name, [method], lm)
     new = replace(state, matrix=matrix, matrix_ids=s.ids)
     return SeqView(
         new,

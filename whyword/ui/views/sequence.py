@@ -110,11 +110,10 @@ def build(ctx: ViewContext) -> None:
         return [view.state, note, *(gr.skip() if p is None else p for p in parts), query]
 
     def wire(trigger, fn, inputs, **kwargs) -> None:
-        def run(*args):
-            own, link_values = args[: len(inputs)], list(args[len(inputs) :])
-            return show(fn(*own), link_values)
+        def run(data: dict):  # a set of inputs: gradio passes {component: value}
+            return show(fn(*(data[c] for c in inputs)), [data[c] for c in link])
 
-        event = trigger(run, [*inputs, *link], outputs, api_visibility="private", **kwargs)
+        event = trigger(run, {*inputs, *link}, outputs, api_visibility="private", **kwargs)
         event.then(None, [share], [share], js=URL_JS, queue=False)
 
     wire(start.click, ss.start, [state, text, ctx.model, *warp])

@@ -27,7 +27,7 @@ from whyword.render.sequence import next_step_figure  # noqa: E402
 from whyword.stepper import KVStore, Warp, last_logits, warp_step  # noqa: E402
 from whyword.steps import attribute_steps  # noqa: E402
 
-PROMPT = "The old lighthouse keeper climbed the stairs every night to"  # 12 tokens
+PROMPT = "In a shocking finding, scientists discovered a herd of unicorns"  # 12 tokens
 LONG = (
     "Once upon a time, in a small village by the sea, there lived an old lighthouse keeper. "
     "Every night he climbed the long spiral stairs to light the lamp, and every morning he "
@@ -78,10 +78,20 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="1: two spinning OpenMP threads "
+        "on a shared 2-core machine made every forward ~10x slower",
+    )
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     lm = ww.load_model()
-    print(f"prompt {len(encode(lm, PROMPT).ids)} tokens; medians of {args.rounds} rounds")
+    print(
+        f"prompt {len(encode(lm, PROMPT).ids)} tokens; medians of {args.rounds} rounds; "
+        f"{args.threads} torch thread(s)"
+    )
     for context in (20, 200):
         cached, full, rewarp = click_times(lm, context, args.rounds)
         print(

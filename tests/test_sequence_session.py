@@ -95,6 +95,8 @@ def test_share_link_round_trip(model, tmp_path) -> None:
     assert len(data["steps"]) == 3 and "warped" in data["scores_from"]
     assert Path(csv_path).read_text().startswith("step,token_id,token,log_prob")
     assert ss.read_link({"seq_text": "x"}) is None  # another tab's link
+    bad = ss.read_link({"tab": "sequence", "seq_text": TEXT, "seq_ids": "5,999999"})
+    assert "vocabulary" in ss.from_link(bad, model).status
     assert ss.read_link({"tab": "sequence", "seq_temperature": "nan"}).temperature == 1.0
 
 

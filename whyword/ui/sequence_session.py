@@ -17,8 +17,10 @@ from urllib.parse import urlencode
 from whyword import render
 from whyword.errors import WhyWordError
 from whyword.explanation import Attribution, Explanation
+from whyword.generate import Step
 from whyword.limits import current_limits
 from whyword.matrix import AttributionMatrix
+from whyword.positions import PositionTable
 from whyword.render import sequence as seq
 from whyword.render.text import esc
 from whyword.stepper import Session, Warp
@@ -41,10 +43,10 @@ class SeqState:
     """One user's Sequence view: the session (ids) and what was last computed from it."""
 
     session: Session | None = None
-    table: Any = None  # the prompt's PositionTable (surprisal strip)
+    table: PositionTable | None = None  # the typed text's positions (the surprisal strip)
     matrix: AttributionMatrix | None = None  # the steps × source matrix of `matrix_ids`
     matrix_ids: tuple[int, ...] = ()
-    steps: tuple = ()  # one generate.Step per appended token, as it was picked
+    steps: tuple[Step, ...] = ()  # one row per appended token, as it was picked
 
     def __post_init__(self) -> None:
         assert self.session is None or len(self.steps) == len(self.session.appended)
@@ -207,6 +209,8 @@ def _with_ids(lm, state: SeqState, ids: tuple[int, ...], warp: Warp) -> SeqState
     from whyword.transitions import transition_steps
 
     s = state.session
+    if any(i >= lm.vocab_size for i in ids):
+        raise WhyWordError("The link's token ids are not in this model's vocabulary.")
     new = Session(s.model, s.prompt, ids)
     kept = len(s.appended)
     rows = transition_steps(lm, new, warp)[kept:] if len(new.appended) > kept else ()

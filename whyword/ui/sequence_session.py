@@ -1,0 +1,376 @@
+"""The Sequence view's logic, without gradio: every event is a function of the typed per-user
+state (`SeqState`, kept in gr.State: token ids and small results, never a KV cache) and the
+controls, returning a `SeqView` the view turns into component updates.
+
+The KV caches live in `whyword.stepper.STORE`, a bounded LRU shared by all users and keyed by
+(model, ids); a miss recomputes, so nothing a user does can grow the server's memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlencode
+
+from whyword import render
+from whyword.errors import WhyWordError
+from whyword.explanation import Attribution, Explanation
+from whyword.generate import Step
+from whyword.limits import current_limits
+from whyword.matrix import AttributionMatrix
+from whyword.positions import PositionTable
+from whyword.render import sequence as seq
+from whyword.render.text import esc
+from whyword.stepper import Session, Warp
+from whyword.steps import WHY_TEACHER_FORCED
+
+log = logging.getLogger(__name__)
+K = 10  # bars in the next-step chart
+MAX_AUTO = 50  # auto-complete at most this many tokens per click
+PREFIX = "seq_"  # this view's keys in the share link
+GENERIC = "Something went wrong on the server; try again, or a shorter text."
+WHY_NOT_GENERATE = (
+    "Why re-run? `model.generate` picks each token with an argmax or a random draw, and neither "
+    "has a gradient, so to explain the steps WhyWord feeds the finished text back through one "
+    "teacher-forced forward and differentiates that."
+)
+
+
+@dataclass(frozen=True)
+class SeqState:
+    """One user's Sequence view: the session (ids) and what was last computed from it."""
+
+    session: Session | None = None
+    table: PositionTable | None = None  # the typed text's positions (the surprisal strip)
+    matrix: AttributionMatrix | None = None  # the steps × source matrix of `matrix_ids`
+    matrix_ids: tuple[int, ...] = ()
+    steps: tuple[Step, ...] = ()  # one row per appended token, as it was picked
+
+    def __post_init__(self) -> None:
+        assert self.session is None or len(self.steps) == len(self.session.appended)
+
+
+@dataclass(frozen=True)
+class SeqView:
+    """What an event changes; None = leave that part as it is."""
+
+    state: SeqState
+    status: str = ""  # one sentence; "" when all went well
+    strip: str | None = None
+    text_so_far: str | None = None
+    step_figure: Any = None
+    position_figure: Any = None
+    steps_figure: Any = None
+    row_heatmap: str | None = None
+    table: str | None = None
+
+
+def _lm(model: str):
+    from whyword.models import load_model
+
+    return load_model(current_limits().check_model(model))
+
+
+def guarded(fn):
+    """An event handler whose failures become one sentence in the view (never a stack trace)."""
+
+    def run(state: SeqState | None, *args: Any) -> SeqView:
+        state = state or SeqState()
+        try:
+            return fn(state, *args)
+        except WhyWordError as error:
+            return SeqView(state, status=str(error))
+        except Exception:
+            log.exception("sequence view failed")
+            return SeqView(state, status=GENERIC)
+
+    run.__name__ = fn.__name__
+    run.__doc__ = fn.__doc__
+    return run
+
+
+def warp_of(temperature: float, top_k: float | None, top_p: float | None) -> Warp:
+    """The sliders' values as a `Warp`; top-k 0 and top-p 1 mean off."""
+    k = int(top_k or 0)
+    p = float(top_p) if top_p is not None else 1.0
+    return Warp(float(temperature), k if k > 0 else None, p if p < 1.0 else None)
+
+
+def _stepped(state: SeqState, warp: Warp, status: str = "") -> SeqView:
+    """The chart and the text so far for the state's session (one token's forward at most)."""
+    from whyword.stepper import next_step
+
+    s = state.session
+    lm = _lm(s.model)
+    step = next_step(lm, s.ids, warp, K)
+    decode = lm.tokenizer.decode
+    return SeqView(
+        state,
+        status=status,
+        text_so_far=text_so_far_html(decode(s.prompt), decode(s.appended)),
+        step_figure=seq.next_step_figure(step),
+        table=seq.transition_table_html(state.steps),
+    )
+
+
+def text_so_far_html(prompt: str, appended: str) -> str:
+    """The typed text, then the appended tokens highlighted (each escaped once)."""
+    new = f'<span style="{_APPENDED}">{esc(appended)}</span>' if appended else ""
+    return (
+        '<div class="ww-seq-text" style="font-size:24px;white-space:pre-wrap;">'
+        f"{esc(prompt)}{new}</div>"
+    )
+
+
+_APPENDED = "background:rgba(15,118,110,0.18);border-bottom:3px solid #0f766e;"
+
+
+@guarded
+def start(state: SeqState, text: str, model: str, t: float, k: float, p: float) -> SeqView:
+    """A new session from the typed text: the surprisal strip and the first next-step chart."""
+    from whyword.positions import position_table, text_ids
+
+    current_limits().check_text(text)
+    if not (text or "").strip():
+        return SeqView(state, status="Type a text to continue first.")
+    warp = warp_of(t, k, p)
+    name = current_limits().check_model(model)  # the session keeps this key, not lm.name
+    lm = _lm(name)
+    ids = text_ids(lm, text) if lm.kind == "causal" else ()
+    if lm.kind != "causal":
+        return SeqView(state, status=f"'{lm.name}' is a masked model: it cannot continue a text.")
+    with lm.lock:
+        table = position_table(lm, ids, 5)
+    new = SeqState(session=Session(name, ids, ids), table=table)
+    view = _stepped(new, warp)
+    return replace(view, strip=seq.surprisal_strip_html(table), steps_figure=None, row_heatmap="")
+
+
+def _need_session(state: SeqState) -> Session:
+    if state.session is None:
+        raise WhyWordError("Press Start first: there is no text to continue yet.")
+    return state.session
+
+
+@guarded
+def append(state: SeqState, token_id: str | int, t: float, k: float, p: float) -> SeqView:
+    """A bar was clicked: append its token (the click bridge sends "id:nonce")."""
+    s = _need_session(state)
+    raw = str(token_id).split(":")[0].strip()
+    if not raw.isdigit():
+        return SeqView(state)
+    from whyword.stepper import last_logits
+    from whyword.transitions import step_from_logits
+
+    lm, warp = _lm(s.model), warp_of(t, k, p)
+    if int(raw) >= lm.vocab_size:
+        raise WhyWordError(f"Token id {raw} is not in this model's vocabulary.")
+    with lm.lock:
+        logits = last_logits(lm, s.ids)  # (V,) the chart's own logits: cached
+    row = step_from_logits(lm, logits, int(raw), warp, len(s.appended) + 1)
+    new = replace(state, session=s.append(int(raw)), steps=(*state.steps, row))
+    return _stepped(new, warp)
+
+
+@guarded
+def undo(state: SeqState, t: float, k: float, p: float) -> SeqView:
+    s = _need_session(state)
+    note = "" if s.appended else "Nothing to undo: the typed text is never removed."
+    new = replace(state, session=s.undo(), steps=state.steps[: len(s.undo().appended)])
+    return _stepped(new, warp_of(t, k, p), note)
+
+
+@guarded
+def rewarp(state: SeqState, t: float, k: float, p: float) -> SeqView:
+    """A slider moved: re-warp the cached logits (a model call only on a cache miss)."""
+    if state.session is None:
+        return SeqView(state)
+    return _stepped(state, warp_of(t, k, p))
+
+
+@guarded
+def auto(state: SeqState, n: float, strategy: str, t, k, p, seed: float) -> SeqView:
+    from whyword.stepper import auto_complete
+
+    s = _need_session(state)
+    n = int(n)
+    if not 1 <= n <= MAX_AUTO:
+        raise WhyWordError(f"Auto-complete takes 1 to {MAX_AUTO} tokens, got {n}.")
+    warp = warp_of(t, k, p) if strategy == "sample" else Warp()
+    lm = _lm(s.model)
+    ids = auto_complete(lm, s.ids, n, strategy, warp, int(seed))
+    return _stepped(_with_ids(lm, state, ids, warp), warp_of(t, k, p))
+
+
+def _with_ids(lm, state: SeqState, ids: tuple[int, ...], warp: Warp) -> SeqState:
+    """The state with the session's ids set to `ids`; the new tokens' rows from one forward."""
+    from whyword.transitions import transition_steps
+
+    s = state.session
+    if any(i >= lm.vocab_size for i in ids):
+        raise WhyWordError("The link's token ids are not in this model's vocabulary.")
+    new = Session(s.model, s.prompt, ids)
+    kept = len(s.appended)
+    rows = transition_steps(lm, new, warp)[kept:] if len(new.appended) > kept else ()
+    renumbered = tuple(replace(r, step=kept + i + 1) for i, r in enumerate(rows))
+    return replace(state, session=new, steps=(*state.steps, *renumbered))
+
+
+@guarded
+def pick_position(state: SeqState, position: str) -> SeqView:
+    """A token of the strip was clicked: what the model expected there."""
+    raw = str(position).split(":")[0].strip()
+    if state.table is None or not raw.isdigit():
+        return SeqView(state)
+    row = next((r for r in state.table.rows if r.position == int(raw)), None)
+    if row is None:
+        return SeqView(state, status="The first token has no prediction: nothing comes before it.")
+    return SeqView(
+        state,
+        strip=seq.surprisal_strip_html(state.table, row.position),
+        position_figure=seq.position_figure(row),
+    )
+
+
+@guarded
+def explain_steps(state: SeqState, method: str) -> SeqView:
+    """The generated-steps × source-tokens matrix (one teacher-forced forward per batch)."""
+    from whyword.steps import attribute_steps
+
+    s = _need_session(state)
+    if not s.appended:
+        raise WhyWordError("Append or auto-complete some tokens first: there are no steps yet.")
+    lm = _lm(s.model)
+    matrix = attribute_steps(s.prompt, s.appended, lm.name, [method], lm)
+    new = replace(state, matrix=matrix, matrix_ids=s.ids)
+    return SeqView(
+        new,
+        steps_figure=seq.steps_heatmap_figure(matrix, method),
+        row_heatmap=row_heatmap(matrix, len(s.appended) - 1),
+    )
+
+
+@guarded
+def pick_step(state: SeqState, row: str) -> SeqView:
+    raw = str(row).split(":")[0].strip()
+    if state.matrix is None or not raw.isdigit() or int(raw) >= len(state.matrix.outputs):
+        return SeqView(state)
+    return SeqView(state, row_heatmap=row_heatmap(state.matrix, int(raw)))
+
+
+def row_explanation(matrix: AttributionMatrix, row: int) -> Explanation:
+    """One step of the matrix as an `Explanation` over the tokens it could see, with its own
+    generated token as the target (so the usual heatmap shows it)."""
+    out = matrix.outputs[row]
+    seen = [i for i, c in enumerate(matrix.context[row]) if c]
+    tokens = tuple(matrix.tokens[i] for i in seen)
+    attributions = tuple(
+        Attribution(m.method, tuple(m.scores[row][i] for i in seen), m.signed, m.params)
+        for m in matrix.methods
+    )
+    return Explanation(
+        text="".join(t.text for t in tokens),
+        model=matrix.model,
+        kind=matrix.kind,
+        mode="next_token",
+        tokens=tokens,
+        predictions=(),
+        target=out.target,
+        target_ids=out.target_ids,
+        foil=None,
+        foil_ids=None,
+        objective=out.objective,
+        formula=out.formula,
+        value=out.value,
+        target_log_prob=out.target_log_prob,
+        attributions=attributions,
+    )
+
+
+def row_heatmap(matrix: AttributionMatrix, row: int) -> str:
+    e = row_explanation(matrix, row)
+    head = f"<p>Step {row + 1}: why “{esc(matrix.outputs[row].target)}” came next.</p>"
+    return head + render.heatmap_html(e)
+
+
+def export_files(state: SeqState, folder: str) -> tuple[str, str]:
+    """The transition table as CSV and JSON files in `folder` (paths)."""
+    from pathlib import Path
+
+    from whyword.generate import SCORES_FROM
+
+    s = _need_session(state)
+    steps = state.steps
+    base = Path(folder)
+    csv_path, json_path = base / "whyword-transitions.csv", base / "whyword-transitions.json"
+    csv_path.write_text(seq.transitions_csv(steps), encoding="utf-8")
+    json_path.write_text(seq.transitions_json(steps, s.model, SCORES_FROM), encoding="utf-8")
+    return str(csv_path), str(json_path)
+
+
+def share_query(state: SeqState, text: str, model: str, t, k, p, seed) -> str:
+    """The URL query of this view: tab, model, the typed text and the appended ids."""
+    data: dict[str, Any] = {"tab": "sequence", "model": model or "default"}
+    if text:
+        data[PREFIX + "text"] = text
+    s = state.session if state else None
+    if s is not None and s.appended:
+        data[PREFIX + "ids"] = ",".join(map(str, s.appended))
+    data.update({PREFIX + "temperature": t, PREFIX + "top_k": int(k or 0), PREFIX + "top_p": p})
+    data[PREFIX + "seed"] = int(seed or 0)
+    return urlencode(data)
+
+
+@dataclass(frozen=True)
+class LinkValues:
+    text: str
+    ids: tuple[int, ...]
+    temperature: float
+    top_k: int
+    top_p: float
+    seed: int
+
+
+def read_link(params: dict[str, str]) -> LinkValues | None:
+    """This view's values from a share link (None unless `tab=sequence`); bad numbers fall back
+    to the defaults, out-of-range ones are clipped to the sliders' ends."""
+    if params.get("tab") != "sequence":
+        return None
+
+    def number(key: str, default: float, low: float, high: float) -> float:
+        try:
+            value = float(params.get(PREFIX + key, default))
+        except ValueError:
+            return default
+        return min(high, max(low, value)) if math.isfinite(value) else default
+
+    raw_ids = params.get(PREFIX + "ids", "")
+    ids = tuple(int(x) for x in raw_ids.split(",") if x.strip().isdigit())
+    return LinkValues(
+        text=params.get(PREFIX + "text", ""),
+        ids=ids[: MAX_AUTO * 4],
+        temperature=number("temperature", 1.0, 0.05, 3.0),
+        top_k=int(number("top_k", 0, 0, 100)),
+        top_p=number("top_p", 1.0, 0.05, 1.0),
+        seed=int(number("seed", 0, 0, 2**31 - 1)),
+    )
+
+
+def from_link(values: LinkValues, model: str) -> SeqView:
+    """Rebuild the session a link describes: start, then append its ids."""
+    view = start(SeqState(), values.text, model, values.temperature, values.top_k, values.top_p)
+    if view.status or not values.ids:
+        return view
+    warp = warp_of(values.temperature, values.top_k, values.top_p)
+
+    @guarded
+    def rebuild(state: SeqState) -> SeqView:
+        s = state.session
+        return _stepped(_with_ids(_lm(s.model), state, (*s.prompt, *values.ids), warp), warp)
+
+    return replace(rebuild(view.state), strip=view.strip)
+
+
+WHY = WHY_TEACHER_FORCED

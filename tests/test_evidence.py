@@ -209,3 +209,30 @@ def test_infill_query_on_a_causal_reader_shares_one_pool(tiny_gpt2, retriever):
     assert math.exp(r.reader[0].target_log_prob) == pytest.approx(
         r.retrieved[0].reader_probability, rel=1e-4
     )
+
+
+def test_cli_evidence_table_and_json(tiny_paths, retriever, tmp_path, capsys):
+    from whyword.cli import main
+
+    folder = tmp_path / "encoder"
+    retriever.model.save_pretrained(folder)
+    retriever.tokenizer.save_pretrained(folder)
+    passages = tmp_path / "p.txt"
+    passages.write_text("\n\n".join(PASSAGES))
+    base = [
+        QUERY,
+        "--passages",
+        str(passages),
+        "--model",
+        tiny_paths["gpt2"],
+        "--retriever",
+        str(folder),
+    ]
+    assert main(["evidence", *base, "-k", "2", "--method", "none"]) == 0
+    out = capsys.readouterr().out
+    assert "p(z|x)" in out and "surrogate: 64 ablations" in out
+    assert main(["evidence", *base, "-k", "2", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["retrieved"]) == 2 and data["token_attributions"]
+    assert main(["evidence", QUERY, "--model", tiny_paths["gpt2"]]) == 2
+    assert "--passages" in capsys.readouterr().err

@@ -36,7 +36,6 @@ def add_command(sub, base: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> str:
-    from whyword.cli import _model
     from whyword.errors import InputError
     from whyword.evidence import explain_with_evidence
     from whyword.evidence.corpus import read_file
@@ -54,12 +53,21 @@ def run(args) -> str:
         k=args.k,
         target=args.target,
         methods=tuple(methods) if args.method else DEFAULT_METHODS,
-        model=_model(args),
+        model=_model(args.model, args.device),
         retriever=args.retriever,
         temperature=args.temperature,
         ablations=args.ablations,
     )
     return result.to_json() if args.json else table(result)
+
+
+def _model(name, device):
+    """The model by name, on `--device` when one is given (as the other commands do)."""
+    if device is None:
+        return name
+    from whyword.models import load_model
+
+    return load_model(name, device=device)
 
 
 def table(r) -> str:

@@ -24,7 +24,7 @@ class ViewContext:
 
 
 # Module names under whyword.ui.views, in tab order after the "Explain" view.
-EXTRA_VIEWS: tuple[str, ...] = ()
+EXTRA_VIEWS: tuple[str, ...] = ("evidence",)
 
 
 def extra_views() -> list[ModuleType]:

@@ -34,7 +34,7 @@ def answers_prediction(answers) -> Prediction:
 
 
 def marginal_figure(result: EvidenceResult):
-    title = f"With evidence: p(y | x) over the top-{result.k} passages (τ = {result.temperature:g})"
+    title = f"With evidence (top-{result.k}, τ = {result.temperature:g})"
     return topk_figure(answers_prediction(result.marginal_top), result.target.token_id, None, title)
 
 

@@ -236,3 +236,19 @@ def test_cli_evidence_table_and_json(tiny_paths, retriever, tmp_path, capsys):
     assert len(data["retrieved"]) == 2 and data["token_attributions"]
     assert main(["evidence", QUERY, "--model", tiny_paths["gpt2"]]) == 2
     assert "--passages" in capsys.readouterr().err
+
+
+def test_cached_infill_equals_the_core_infill_scores(tiny_gpt2, monkeypatch):
+    from whyword.evidence import reader
+    from whyword.evidence.reader import encode_context, read
+    from whyword.predict import infill_scores
+
+    query = "The capital of [MASK] is Paris."
+    monkeypatch.setattr(reader, "infill_scores", lambda *a: pytest.fail("cache not used"))
+    scores = read(tiny_gpt2, query, [PASSAGES[1], None])
+    for row, passage in enumerate([PASSAGES[1], None]):
+        enc = encode_context(tiny_gpt2, passage, query)
+        core = infill_scores(tiny_gpt2, enc, [(c,) for c in scores.candidate_ids])
+        torch.testing.assert_close(
+            scores.log_probs[row], torch.log_softmax(core, -1), atol=1e-4, rtol=1e-4
+        )

@@ -82,15 +82,58 @@ def read(
 
 def _infill(lm: LoadedModel, encs: Sequence[Encoded], extra: Sequence[int]) -> ReaderScores:
     pool: dict[int, None] = dict.fromkeys(int(i) for i in extra)
+    lefts = []
     for enc in encs:
         left = torch.tensor([enc.ids[: enc.gap]], device=lm.device)  # (1, L)
-        logits = _logits_at(lm, left, torch.tensor([enc.gap - 1], device=lm.device))[0, 0]  # (V,)
-        top = torch.topk(logits[: lm.vocab_size], min(POOL_PER_CONTEXT, lm.vocab_size))
+        out = lm.model(input_ids=left, use_cache=True)
+        last = torch.log_softmax(out.logits[0, -1, : lm.vocab_size].float(), dim=-1)  # (V,)
+        lefts.append((out.past_key_values, last))
+        top = torch.topk(last, min(POOL_PER_CONTEXT, lm.vocab_size))
         pool.update(dict.fromkeys(int(i) for i in top.indices))
     ids = tuple(pool)
-    rows = [infill_scores(lm, enc, [(c,) for c in ids]) for enc in encs]  # each (S,)
+    rows = []
+    for enc, (cache, last) in zip(encs, lefts, strict=True):
+        try:
+            rows.append(_cached_infill(lm, enc, ids, cache, last))  # (S,)
+        except (AttributeError, TypeError, ValueError, RuntimeError):  # no usable cache
+            rows.append(infill_scores(lm, enc, [(c,) for c in ids]))
     log_probs = torch.log_softmax(torch.stack(rows), dim=-1)  # (C, S) normalised over the pool
     return ReaderScores("infill", log_probs, ids)
+
+
+def _cached_infill(lm, enc: Encoded, ids, cache, last: torch.Tensor) -> torch.Tensor:
+    """log p(c | left) + log p(right | left, c) for each pool id c, the left side run once:
+    its keys and values are shared by every candidate (the same sums as infill_scores)."""
+    from whyword.budget import rows_per_batch
+    from whyword.forward import HeldPrefix
+
+    right = list(enc.ids[enc.gap :])
+    gap = enc.gap
+    layers = tuple((layer.keys, layer.values) for layer in cache.layers)
+    prefix = HeldPrefix(layers, gap)
+    out = torch.empty(len(ids))  # (S,) on the host
+    batch = min(
+        32, rows_per_batch(lm, gap + 1 + len(right), grad=False, scored_positions=len(right) + 1)
+    )
+    for start in range(0, len(ids), batch):
+        chunk = list(ids[start : start + batch])
+        seqs = torch.tensor([[c, *right] for c in chunk], device=lm.device)  # (N, 1+R)
+        first = last[torch.tensor(chunk, device=last.device)].cpu()  # (N,) log p(c | left)
+        if not right:
+            out[start : start + len(chunk)] = first
+            continue
+        mask = torch.ones(len(chunk), gap + seqs.shape[1], dtype=torch.long, device=lm.device)
+        logits = (
+            lm.model(
+                input_ids=seqs, attention_mask=mask, past_key_values=prefix.for_batch(len(chunk))
+            )
+            .logits[:, :-1, : lm.vocab_size]
+            .float()
+        )  # (N, R, V)
+        log_probs = torch.log_softmax(logits, dim=-1)  # (N, R, V)
+        picked = log_probs.gather(-1, seqs[:, 1:, None]).squeeze(-1)  # (N, R)
+        out[start : start + len(chunk)] = first + picked.sum(-1).cpu()  # (N,)
+    return out
 
 
 def resolve_target(lm: LoadedModel, query: str, target) -> int | None:

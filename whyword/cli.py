@@ -252,7 +252,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="whyword", description="Why does a language model predict that word?"
     )
     parser.add_argument("--version", action="version", version=f"whyword {__version__}")
-    sub = parser.add_subparsers(required=True, metavar="{predict,explain,positions,generate,app}")
+    sub = parser.add_subparsers(
+        required=True, metavar="{predict,explain,positions,generate,evidence,app}"
+    )
     base = argparse.ArgumentParser(add_help=False)  # what every subcommand takes
     base.add_argument(
         "text", help='the prompt; use [MASK] for a gap, e.g. "The capital of France is [MASK]."'
@@ -317,6 +319,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     e.set_defaults(run=_explain)
     _add_sequence_commands(sub, base)
+    from whyword.cli_evidence import add_command as add_evidence
+
+    add_evidence(sub, base)
     a = sub.add_parser(
         "app",
         aliases=["ui"],

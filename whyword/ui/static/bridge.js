@@ -21,13 +21,16 @@
   // re-checked whenever the DOM changes.
   const CLICK_BOX = "#ww-click textarea, #ww-click input";
   const CLICK_BUTTON = "#ww-click-btn";
-  const PLOTS = "#ww-topk .js-plotly-plot";
+  const PLOTS = "#ww-topk .js-plotly-plot, #ww-ev-topk .js-plotly-plot";
+  // The Evidence view's marginal chart has its own hidden textbox and button.
+  const EVIDENCE = ["#ww-ev-click textarea, #ww-ev-click input", "#ww-ev-click-btn"];
 
   let last = { id: null, at: 0 };
 
-  function send(tokenId) {
-    const box = document.querySelector(CLICK_BOX);
-    const button = document.querySelector(CLICK_BUTTON);
+  function send(tokenId, plot) {
+    const evidence = plot && plot.closest && plot.closest("#ww-ev-topk");
+    const box = document.querySelector(evidence ? EVIDENCE[0] : CLICK_BOX);
+    const button = document.querySelector(evidence ? EVIDENCE[1] : CLICK_BUTTON);
     if (!box || !button) return;
     const now = Date.now(); // a click on a bar reaches both plotly and the row handler below
     if (last.id === tokenId && now - last.at < 400) return;
@@ -37,13 +40,13 @@
     setTimeout(() => button.click(), 0);
   }
 
-  function onClick(data) {
+  function onClick(data, plot) {
     const point = data && data.points && data.points[0];
     if (!point) return;
     let id = point.customdata;
     if (Array.isArray(id)) id = id[0];
     if (id === undefined || id === null || !/^\d+$/.test(String(id))) return;
-    send(String(id));
+    send(String(id), plot);
   }
 
   // A click anywhere on a bar's row (its label, its "1.2 %" text, the empty space beside a
@@ -61,7 +64,7 @@
       if (best === null || distance < best.distance) best = { position, distance, box };
     });
     if (!best || best.distance > Math.max(12, best.box.height)) return;
-    send(String(ids[best.position]));
+    send(String(ids[best.position]), plot);
   }
 
   document.addEventListener("click", onRowClick, true);
@@ -70,7 +73,7 @@
     document.querySelectorAll(PLOTS).forEach((plot) => {
       if (typeof plot.on !== "function" || !plot._ev) return;
       if (plot.__wwEmitter === plot._ev) return; // already bound to this emitter
-      plot.on("plotly_click", onClick);
+      plot.on("plotly_click", (data) => onClick(data, plot));
       plot.__wwEmitter = plot._ev;
       plot.setAttribute("data-ww-bound", "1");
     });

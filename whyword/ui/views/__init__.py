@@ -27,7 +27,7 @@ class ViewContext:
 
 # Module names under whyword.ui.views, in tab order after the "Explain" view (views/explain.py,
 # which app.py mounts first).
-EXTRA_VIEWS: tuple[str, ...] = ("sequence",)
+EXTRA_VIEWS: tuple[str, ...] = ("sequence", "evidence")
 
 
 def extra_views() -> list[ModuleType]:

@@ -22,10 +22,10 @@ from whyword import render
 from whyword.devices import on_gpu_space
 from whyword.encoding import MASK_LITERALS
 from whyword.errors import InputError, WhyWordError
-from whyword.explain import explain as _explain_on_device
 from whyword.explanation import Explanation, Prediction
 from whyword.limits import current_limits
 from whyword.options import ExplainOptions
+from whyword.scheduler import backend, scheduled_explain
 from whyword.ui.share import (
     PAGE_BOUNDS,
     Bounds,
@@ -48,7 +48,7 @@ GENERIC_ERROR = (
 EXPORT_ROOT = Path(tempfile.gettempdir()) / "whyword-exports"
 EXPORT_MAX_AGE = 3600.0  # seconds an export file is kept (a long-running server must not fill up)
 
-explain = on_gpu_space(_explain_on_device)  # on a ZeroGPU Space the GPU work runs in @spaces.GPU
+explain = on_gpu_space(scheduled_explain)  # on a ZeroGPU Space the GPU work runs in @spaces.GPU
 
 
 @dataclass(frozen=True)
@@ -595,13 +595,7 @@ def api_predict(text: str, model: str = "default", k: int = 10) -> list[dict]:
         limits.check_text(text)
         limits.check_numbers(k=k, steps=1, samples=1)
         ExplainOptions(k=k)  # validates k with a clear message
-        from whyword.encoding import encode
-        from whyword.models import load_model
-        from whyword.predict import predictions
-
-        lm = load_model(name)
-        with lm.lock:
-            preds = predictions(lm, encode(lm, text, limits.max_tokens), k)
+        preds = backend().predictions(name, text, k, limits.max_tokens)  # shares calls
     except WhyWordError:
         raise
     except Exception:

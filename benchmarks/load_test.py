@@ -56,6 +56,14 @@ class Log:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+def rss_mb(pid: int) -> float:
+    """Resident memory of the app process (Linux), MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return math.nan
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -127,10 +135,51 @@ def student(
     call(("explain", "", second))  # a foil: top-1 rather than the 2nd bar
 
 
-def reference(answers, methods: str) -> tuple[int, int, float]:
+HEAVY_TEXT = " ".join(OWN)  # ≈ 200 tokens: a long integrated-gradients request
+
+
+def heavy_student(url: str, model: str, log: Log, start: threading.Event, steps: int) -> None:
+    """One student's long IG request (the fairness case: it must not starve the others)."""
+    from gradio_client import Client
+
+    client = Client(url, verbose=False)
+    start.wait()
+    clock = time.perf_counter()
+    try:
+        client.predict(
+            HEAVY_TEXT,
+            model,
+            "",
+            "",
+            "integrated_gradients",
+            steps,
+            "zero",
+            10,
+            0,
+            api_name="/explain",
+        )
+    except Exception as error:  # noqa: BLE001 — counted
+        log.failures.append(str(error)[:200])
+        return
+    log.latencies.append(time.perf_counter() - clock)
+
+
+def reference(answers, methods: str, model: str = "default") -> tuple[int, int, float]:
     """Each distinct request computed alone here (cache and batching off): (checked, equal,
     seconds the whole mix takes one request at a time: each answer at its request's time)."""
-    os.environ.update(WHYWORD_CACHE_ENTRIES="0", WHYWORD_BATCHING="0", WHYWORD_HOSTED="0")
+    saved = {k: os.environ.get(k) for k in ("WHYWORD_CACHE_ENTRIES", "WHYWORD_HOSTED")}
+    os.environ.update(WHYWORD_CACHE_ENTRIES="0", WHYWORD_HOSTED="0")
+    try:
+        return _alone(answers, methods, model)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k)
+            else:
+                os.environ[k] = v
+
+
+def _alone(answers, methods: str, model: str) -> tuple[int, int, float]:
     from whyword.ui import handlers
 
     distinct = {}
@@ -139,7 +188,6 @@ def reference(answers, methods: str) -> tuple[int, int, float]:
     equal, alone = 0, {}
     for (text, kind, *rest), got in distinct.items():
         clock = time.perf_counter()
-        model = "default"
         if kind == "predict":
             want = handlers.api_predict(text, model, 10)
             same = [r["token_id"] for r in want] == [r["token_id"] for r in got]
@@ -148,9 +196,7 @@ def reference(answers, methods: str) -> tuple[int, int, float]:
                 for a, b in zip(want, got, strict=True)
             )
         else:
-            want = handlers.api_explain(text, model, rest[0], rest[1], methods, 32, "zero", 10, 0)[
-                0
-            ]
+            want, _ = handlers.api_explain(text, model, *rest, methods, 32, "zero", 10, 0)
             same = _same(want, got)
         equal += same
         alone[(text, kind, *rest)] = time.perf_counter() - clock
@@ -176,18 +222,29 @@ def run(n: int, args) -> dict:
         stop = time.time() + args.deadline
         threads = [
             threading.Thread(
-                target=student, args=(i, url, "default", args.methods, log, start, stop)
+                target=student,
+                args=(i, url, args.model or "default", args.methods, log, start, stop),
             )
             for i in range(n)
+        ]
+        heavy = Log()
+        threads += [
+            threading.Thread(
+                target=heavy_student,
+                args=(url, args.model or "default", heavy, start, args.heavy_steps),
+            )
+            for _ in range(args.heavy)
         ]
         for t in threads:
             t.start()
         time.sleep(1.0)  # every client connected
+        rss_start = rss_mb(proc.pid)
         clock = time.perf_counter()
         start.set()
         for t in threads:
             t.join(args.deadline + 60)
         wall = time.perf_counter() - clock
+        rss_end = rss_mb(proc.pid)
     finally:
         proc.terminate()
         proc.wait(30)
@@ -205,10 +262,13 @@ def run(n: int, args) -> dict:
         "queue_full": log.queue_full,
         "answers": log.answers,
         "failure_examples": log.failures[:3],
+        "rss": f"{rss_start:.0f}→{rss_end:.0f}",
+        "heavy": heavy.latencies,
+        "heavy_failures": heavy.failures,
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", default="1,10,30", help="comma-separated N")
     parser.add_argument("--backend", default=None, help="a Ray Serve address (default: in process)")
@@ -216,9 +276,11 @@ def main() -> None:
     parser.add_argument("--methods", default="saliency,input_x_gradient", help="explain's methods")
     parser.add_argument("--deadline", type=float, default=210, help="seconds per run at most")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the app")
+    parser.add_argument("--heavy", type=int, default=0, help="students with a ~200-token IG")
+    parser.add_argument("--heavy-steps", type=int, default=64, help="IG steps of that request")
     parser.add_argument("--app-root", default=str(ROOT), help="checkout whose app to launch")
     parser.add_argument("--no-check", action="store_true", help="skip the alone comparison")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     print(
         "| students | requests | req/min | p50 s | p95 s | max s | failures | queue full | equal alone |"
     )
@@ -227,13 +289,17 @@ def main() -> None:
         r = run(n, args)
         check = "skipped"
         if not args.no_check and r["answers"]:
-            checked, equal, seconds = reference(r["answers"], args.methods)
+            checked, equal, seconds = reference(r["answers"], args.methods, args.model or "default")
             check = f"{equal}/{checked}; one at a time: {60 * r['requests'] / seconds:.1f} req/min"
         print(
             f"| {n} | {r['requests']} | {r['per_min']:.1f} | {r['p50']:.2f} | {r['p95']:.2f} | "
-            f"{r['max']:.2f} | {r['failures']} | {r['queue_full']} | {check} |",
+            f"{r['max']:.2f} | {r['failures']} | {r['queue_full']} | {check} | {r['rss']} |",
             flush=True,
         )
+        if args.heavy:
+            print(
+                f"   heavy IG requests: {r['heavy']} s, failures {r['heavy_failures']}", flush=True
+            )
         for example in r["failure_examples"]:
             print("   failure:", example, flush=True)
 

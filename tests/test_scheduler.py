@@ -66,3 +66,11 @@ def test_a_full_heavy_lane_is_one_sentence(tiny_gpt2):
 def test_cost_counts_the_ig_cap():
     opts = ExplainOptions(n_steps=32, adaptive=True, max_steps=128)
     assert cost(10, ("saliency", "integrated_gradients"), opts) == 10 * (1 + 128)
+
+
+def test_buckets_limit_padding_and_size():
+    from whyword.scheduler import _Job, buckets
+
+    jobs = [_Job("explain", None, "g", (), tokens=t) for t in (30, 5, 6, 8, 12, 40, 7)]
+    got = [[j.tokens for j in b] for b in buckets(jobs, 3)]
+    assert got == [[5, 6, 7], [8, 12], [30, 40]]

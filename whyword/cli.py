@@ -308,6 +308,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     e.set_defaults(run=_explain)
     _add_sequence_commands(sub, base)
+    from whyword.serve.command import add_command  # `whyword serve` (Ray Serve, issue 14)
+
+    add_command(sub)
     a = sub.add_parser(
         "app",
         aliases=["ui"],

@@ -38,6 +38,7 @@ from whyword.options import DEFAULT_METHODS, ExplainOptions
 HEAVY_COST = 4096  # tokens × gradient evaluations: 64 tokens × 64 IG steps still count as light
 HEAVY_WAITING = 4  # heavy requests that may wait for the heavy lane; more are refused
 MAX_BATCH = 16  # requests in one shared call (each call is also sized by the memory budget)
+BUCKET = 1.5  # a shared call takes inputs up to 1.5× its shortest one's length (+ 4 tokens)
 BUSY = (
     "The server is already running {n} long explanations: try again in a minute, or use a "
     "shorter text or fewer IG steps."
@@ -50,6 +51,7 @@ class _Job:
     lm: LoadedModel
     group: Hashable  # jobs with equal groups share calls
     args: tuple
+    tokens: int = 0  # input length: a shared call pads to its longest member
     future: Future = field(default_factory=Future)
 
 
@@ -61,6 +63,18 @@ def cost(tokens: int, methods: Sequence[str], opts: ExplainOptions) -> int:
         "occlusion": tokens,
     }
     return tokens * sum(per.get(m, 1) for m in methods)
+
+
+def buckets(jobs: list[_Job], most: int) -> list[list[_Job]]:
+    """Jobs by length, cut where padding would pass `BUCKET` × the shortest, ≤ `most` each."""
+    out: list[list[_Job]] = []
+    for job in sorted(jobs, key=lambda j: j.tokens):
+        last = out[-1] if out else None
+        if last and len(last) < most and job.tokens <= BUCKET * last[0].tokens + 4:
+            last.append(job)
+        else:
+            out.append([job])
+    return out
 
 
 class Scheduler:
@@ -112,10 +126,10 @@ class Scheduler:
         group = ("explain", model_key(lm), methods, freeze(opts.to_dict())) if shared else None
 
         def submit() -> Explanation:
-            heavy = self.lanes and cost(len(encode(lm, text, opts.max_tokens).ids), methods, opts)
-            heavy = bool(heavy) and heavy > self.heavy_cost
+            tokens = len(encode(lm, text, opts.max_tokens).ids)
+            heavy = self.lanes and cost(tokens, methods, opts) > self.heavy_cost
             args = (text, target, foil, methods, predictions, opts)
-            return self._once(key, lambda: _Job("explain", lm, group, args), heavy)
+            return self._once(key, lambda: _Job("explain", lm, group, args, tokens), heavy)
 
         return RESULTS.get_or_compute(key, submit)
 
@@ -159,8 +173,8 @@ class Scheduler:
                 group = job.group if job.group is not None else ("single", next(self._singles))
                 groups.setdefault(group, []).append(job)
             for members in groups.values():
-                for start in range(0, len(members), self.max_batch):
-                    self._run(members[start : start + self.max_batch], lane is self._heavy)
+                for bucket in buckets(members, self.max_batch):
+                    self._run(bucket, lane is self._heavy)
 
     def _run(self, jobs: list[_Job], heavy: bool) -> None:
         try:

@@ -185,6 +185,8 @@ def _alone(answers, methods: str, model: str) -> tuple[int, int, float]:
     distinct = {}
     for key, out in answers:
         distinct.setdefault(key, out)
+    (text, *_), _ = answers[0]
+    handlers.api_predict(text, model, 10)  # load the model and warm up before timing
     equal, alone = 0, {}
     for (text, kind, *rest), got in distinct.items():
         clock = time.perf_counter()
@@ -235,14 +237,21 @@ def run(n: int, args) -> dict:
             )
             for _ in range(args.heavy)
         ]
-        for t in threads:
-            t.start()
-        time.sleep(1.0)  # every client connected
         rss_start = rss_mb(proc.pid)
         clock = time.perf_counter()
-        start.set()
-        for t in threads:
-            t.join(args.deadline + 60)
+        if args.one_at_a_time:  # the baseline: the same mix, one request after another
+            start.set()
+            for t in threads:
+                t.start()
+                t.join(args.deadline + 60)
+        else:
+            for t in threads:
+                t.start()
+            time.sleep(1.0)  # every client connected
+            clock = time.perf_counter()
+            start.set()
+            for t in threads:
+                t.join(args.deadline + 60)
         wall = time.perf_counter() - clock
         rss_end = rss_mb(proc.pid)
     finally:
@@ -278,13 +287,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the app")
     parser.add_argument("--heavy", type=int, default=0, help="students with a ~200-token IG")
     parser.add_argument("--heavy-steps", type=int, default=64, help="IG steps of that request")
+    parser.add_argument(
+        "--one-at-a-time", action="store_true", help="students one after another (baseline)"
+    )
     parser.add_argument("--app-root", default=str(ROOT), help="checkout whose app to launch")
     parser.add_argument("--no-check", action="store_true", help="skip the alone comparison")
     args = parser.parse_args(argv)
     print(
         "| students | requests | req/min | p50 s | p95 s | max s | failures | queue full | equal alone |"
+        " app RSS MB |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for n in (int(x) for x in args.students.split(",")):
         r = run(n, args)
         check = "skipped"

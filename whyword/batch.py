@@ -64,6 +64,22 @@ class ExplainRequest:
     foil: int | str | None = None
 
 
+BUCKET = 1.5  # a shared call takes inputs up to 1.5× its shortest one's length (+ 4 tokens)
+
+
+def length_buckets(lengths: Sequence[int], most: int) -> list[list[int]]:
+    """Indices grouped by input length so padding stays under `BUCKET` × the shortest (+ 4),
+    at most `most` per group: shorter groups first."""
+    out: list[list[int]] = []
+    for i in sorted(range(len(lengths)), key=lambda i: lengths[i]):
+        last = out[-1] if out else None
+        if last and len(last) < most and lengths[i] <= BUCKET * lengths[last[0]] + 4:
+            last.append(i)
+        else:
+            out.append([i])
+    return out
+
+
 def can_batch(methods: Sequence[str]) -> bool:
     return bool(methods) and set(methods) <= BATCHABLE
 
@@ -328,6 +344,7 @@ __all__ = [
     "MatrixJob",
     "can_batch",
     "explain_many",
+    "length_buckets",
     "next_token_predictions",
     "run_matrices",
 ]

@@ -38,7 +38,6 @@ from whyword.options import DEFAULT_METHODS, ExplainOptions
 HEAVY_COST = 4096  # tokens × gradient evaluations: 64 tokens × 64 IG steps still count as light
 HEAVY_WAITING = 4  # heavy requests that may wait for the heavy lane; more are refused
 MAX_BATCH = 16  # requests in one shared call (each call is also sized by the memory budget)
-BUCKET = 1.5  # a shared call takes inputs up to 1.5× its shortest one's length (+ 4 tokens)
 BUSY = (
     "The server is already running {n} long explanations: try again in a minute, or use a "
     "shorter text or fewer IG steps."
@@ -66,15 +65,10 @@ def cost(tokens: int, methods: Sequence[str], opts: ExplainOptions) -> int:
 
 
 def buckets(jobs: list[_Job], most: int) -> list[list[_Job]]:
-    """Jobs by length, cut where padding would pass `BUCKET` × the shortest, ≤ `most` each."""
-    out: list[list[_Job]] = []
-    for job in sorted(jobs, key=lambda j: j.tokens):
-        last = out[-1] if out else None
-        if last and len(last) < most and job.tokens <= BUCKET * last[0].tokens + 4:
-            last.append(job)
-        else:
-            out.append([job])
-    return out
+    """Jobs by input length, so a shared call pads little (whyword/batch.py)."""
+    from whyword.batch import length_buckets
+
+    return [[jobs[i] for i in group] for group in length_buckets([j.tokens for j in jobs], most)]
 
 
 class Scheduler:

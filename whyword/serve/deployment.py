@@ -52,3 +52,9 @@ def app(model: str | None = None, replicas: int = 1, cpus: float = 1.0, threads:
     return Backend.options(num_replicas=replicas, ray_actor_options={"num_cpus": cpus}).bind(
         model, threads
     )
+
+
+def build(args: dict[str, Any]):
+    """The application builder a Serve config names (`import_path: whyword.serve.deployment:build`,
+    `args: {model, replicas, cpus, threads}`), e.g. a KubeRay RayService."""
+    return app(**args)

@@ -106,7 +106,8 @@ class Worker:
             for r in reqs
         ]
         out: list[Any] = [RESULTS.lookup(key) for key in keys]
-        todo = [i for i, found in enumerate(out) if found is None]
+        first = {key: i for i, key in reversed(list(enumerate(keys)))}  # duplicates run once
+        todo = [i for i, found in enumerate(out) if found is None and first[keys[i]] == i]
         if len(todo) == 1 or (todo and not batch.can_batch(methods)):
             with lm.lock, torch.enable_grad():
                 for i in todo:
@@ -115,15 +116,23 @@ class Worker:
                         lm, r["text"], r.get("target"), r.get("foil"), methods, None, opts
                     )
         elif todo:
-            wanted = [
-                batch.ExplainRequest(reqs[i]["text"], reqs[i].get("target"), reqs[i].get("foil"))
-                for i in todo
-            ]
-            with lm.lock:
-                for i, result in zip(
-                    todo, batch.explain_many(lm, wanted, methods, opts), strict=True
-                ):
+            sizes = [_length(lm, reqs[i]["text"], opts.max_tokens) for i in todo]
+            for group in batch.length_buckets(sizes, len(todo)):
+                members = [todo[g] for g in group]
+                wanted = [
+                    batch.ExplainRequest(
+                        reqs[i]["text"], reqs[i].get("target"), reqs[i].get("foil")
+                    )
+                    for i in members
+                ]
+                with lm.lock:
+                    results = batch.explain_many(lm, wanted, methods, opts)
+                for i, result in zip(members, results, strict=True):
                     out[i] = result
+        out = [
+            found if found is not None else out[first[key]]
+            for key, found in zip(keys, out, strict=True)
+        ]
         answers = []
         for key, i_result in zip(keys, out, strict=True):
             if isinstance(i_result, WhyWordError):
@@ -132,3 +141,13 @@ class Worker:
                 RESULTS.store(key, i_result)
                 answers.append({"result": i_result.to_dict()})
         return answers
+
+
+def _length(lm: LoadedModel, text: str, max_tokens: int) -> int:
+    """Tokens of `text`; 0 when it cannot be encoded (explain_many reports that request)."""
+    from whyword.encoding import encode
+
+    try:
+        return len(encode(lm, text, max_tokens).ids)
+    except WhyWordError:
+        return 0

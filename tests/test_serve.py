@@ -1,6 +1,7 @@
 """The Ray Serve backend on loopback: a local Ray (2 CPUs), two replicas of a tiny model.
 
-Started once per module (~25–30 s), with a hard deadline; skipped when the `serve` extra is not
+Started once per module (~30–40 s on 2 free cores; 150 s when the machine was loaded 7×), with
+a hard deadline; skipped when the `serve` extra is not
 installed. Concurrent requests through the HTTP client get what the same requests get in
 process, batches stay within the maximum, and a bad request is one sentence.
 """
@@ -45,7 +46,7 @@ def backend(tiny_paths):
 
 
 def test_concurrent_requests_equal_the_same_in_process(backend, tiny_gpt2):
-    opts = ExplainOptions(faithfulness=True, k=5)
+    opts = ExplainOptions(faithfulness=False, k=5)  # its batching: tests/test_batch.py
     asks = [
         (t, target, foil) for t in TEXTS for target, foil in ((None, None), (2, None), (None, 1))
     ]

@@ -300,6 +300,11 @@ def main(argv: list[str] | None = None) -> None:
     print("|---|---|---|---|---|---|---|---|---|---|")
     for n in (int(x) for x in args.students.split(",")):
         r = run(n, args)
+        print(  # the run's numbers before the (slow) alone check
+            f"   N = {n}: {r['per_min']:.1f} req/min, p50 {r['p50']:.2f} s, p95 {r['p95']:.2f} s, "
+            f"max {r['max']:.2f} s, {r['failures']} failures",
+            flush=True,
+        )
         check = "skipped"
         if not args.no_check and r["answers"]:
             checked, equal, seconds = reference(r["answers"], args.methods, args.model or "default")

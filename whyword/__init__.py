@@ -3,6 +3,7 @@
 from whyword._version import __version__
 from whyword.attr import METHODS, Problem, register_method
 from whyword.attribute import Output, attribute
+from whyword.batch import ExplainRequest, explain_many
 from whyword.errors import InputError, ModelLoadError, TargetError, WhyWordError
 from whyword.explain import explain
 from whyword.explanation import Attribution, Candidate, Explanation, Prediction
@@ -16,6 +17,8 @@ from whyword.predict import predict
 from whyword.tokens import Token
 
 __all__ = [
+    "ExplainRequest",
+    "explain_many",
     "DEFAULT_METHODS",
     "METHODS",
     "OBJECTIVES",

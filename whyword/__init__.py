@@ -3,6 +3,7 @@
 from whyword._version import __version__
 from whyword.attr import METHODS, Problem, register_method
 from whyword.attribute import Output, attribute
+from whyword.batch import ExplainRequest, explain_many
 from whyword.errors import InputError, ModelLoadError, TargetError, WhyWordError
 from whyword.evidence import EvidenceResult, explain_with_evidence
 from whyword.explain import explain
@@ -17,6 +18,8 @@ from whyword.predict import predict
 from whyword.tokens import Token, TokenGroup, byte_groups
 
 __all__ = [
+    "ExplainRequest",
+    "explain_many",
     "DEFAULT_METHODS",
     "PAGE_METHODS",
     "METHODS",

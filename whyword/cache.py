@@ -52,6 +52,24 @@ class ResultCache:
         self.put(key, result, size_of(result), entries, limit)
         return result
 
+    def lookup(self, key: Hashable) -> Any | None:
+        """The cached result for `key`, or None (a batch looks up its members one by one)."""
+        if bounds()[0] == 0:
+            return None
+        with self._lock:
+            found = self._items.get(key)
+            if found is None:
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return found[0]
+
+    def store(self, key: Hashable, result: Any) -> None:
+        """Keep a result computed outside `get_or_compute` (a batch's members)."""
+        entries, limit = bounds()
+        if entries:
+            self.put(key, result, size_of(result), entries, limit)
+
     def put(self, key: Hashable, result: Any, size: int, entries: int, limit: int) -> None:
         if size > limit:
             return  # one result larger than the whole budget is not kept

@@ -322,6 +322,9 @@ def _parser() -> argparse.ArgumentParser:
     from whyword.cli_evidence import add_command as add_evidence
 
     add_evidence(sub, base)
+    from whyword.serve.command import add_command  # `whyword serve` (Ray Serve, issue 14)
+
+    add_command(sub)
     a = sub.add_parser(
         "app",
         aliases=["ui"],

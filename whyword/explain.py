@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 
 import torch
 
@@ -54,7 +54,44 @@ def explain(
     return RESULTS.get_or_compute(key, compute)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """One explain request up to its attribution: encoded, predicted, its row resolved."""
+
+    text: str
+    enc: Encoded
+    preds: tuple[Prediction, ...]
+    tgt: targets.Target
+    fl: targets.Target | None
+    row: RowSpec
+    seconds: float  # the predictions' time
+    value_objective: str
+    notes: tuple[str, ...]
+    # From the one-pass route (whyword/onepass.py): F(x) and dF/dx of the row, or None.
+    primal: tuple[torch.Tensor, torch.Tensor] | None = None  # (1,), (1, T, H)
+
+
 def _explain(lm, text, target, foil, methods, predictions, opts: ExplainOptions) -> Explanation:
+    p = prepare(lm, text, target, foil, predictions, opts, methods=methods)
+    matrix = run_matrix(
+        lm,
+        p.row.target.ids,
+        [p.row],
+        [p.tgt.label],
+        methods,
+        opts,
+        p.value_objective,
+        list(p.notes),
+        p.primal,
+    )
+    return finish(lm, p, matrix, opts)
+
+
+def prepare(
+    lm, text, target, foil, predictions, opts: ExplainOptions, seconds=None, methods=()
+) -> Prepared:
+    """Encode, predict (unless `predictions` are given) and resolve the row to attribute.
+    With `methods` that allow it, predictions and the row's gradient come from one pass."""
     enc = encode(lm, text, opts.max_tokens)
     if not opts.mask_index < enc.slots:
         raise InputError(
@@ -68,7 +105,7 @@ def _explain(lm, text, target, foil, methods, predictions, opts: ExplainOptions)
         preds = tuple(predictions)
     else:
         preds = compute_predictions(lm, enc, opts.k, opts.infill_candidates)
-    seconds = time.perf_counter() - clock
+    seconds = time.perf_counter() - clock if seconds is None else seconds
     slot = preds[opts.mask_index if enc.mode == "masked" else 0]
     top1 = slot.candidates[0].token_id
     tgt = targets.resolve(lm, enc, target, top1, "target", opts.mask_index)
@@ -79,14 +116,17 @@ def _explain(lm, text, target, foil, methods, predictions, opts: ExplainOptions)
     )
     row = row_for(lm, enc, tgt.ids, fl.ids if fl else None, opts.mask_index, slot)
     value_objective = "infill_posterior" if enc.mode == "infill" else "log_prob"
-    notes = [p.note for p in preds if p.note]
+    notes = tuple(p.note for p in preds if p.note)
     primal = None if first is None else gradient(lm, first, row)  # (1,), (1, T, H)
-    matrix = run_matrix(
-        lm, row.target.ids, [row], [tgt.label], methods, opts, value_objective, notes, primal
-    )
-    words = segmentations(lm, enc.text, row.target.ids, ("word", "sentence"))
+    return Prepared(text, enc, preds, tgt, fl, row, seconds, value_objective, notes, primal)
+
+
+def finish(lm, p: Prepared, matrix: AttributionMatrix, opts: ExplainOptions) -> Explanation:
+    """The Explanation of a prepared request from its one-row matrix."""
+    words = segmentations(lm, p.enc.text, p.row.target.ids, ("word", "sentence"))
     return replace(
-        _explanation(text, enc, preds, tgt, fl, matrix, opts, seconds), segmentations=words
+        _explanation(p.text, p.enc, p.preds, p.tgt, p.fl, matrix, opts, p.seconds),
+        segmentations=words,
     )
 
 

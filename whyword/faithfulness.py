@@ -54,16 +54,20 @@ def random_baseline(
     f_full: torch.Tensor,
     orders: int = RANDOM_ORDERS,
     seed: int = 0,
+    restart: frozenset[int] = frozenset(),
 ) -> RandomBaseline:
     """F(all removed) per row, and the mean area of `orders` seeded random deletion orders.
 
     Inserting in order π passes through the inputs of deleting in reversed π, with the
     area mirrored onto the same value; so one set of curves estimates the random deletion and
-    insertion areas alike (their expectations over all orders are equal)."""
+    insertion areas alike (their expectations over all orders are equal). `restart`: rows
+    where the seeded orders start afresh (the first row of each request batched together)."""
     r, t = removable_cells.shape
     gen = torch.Generator(device="cpu").manual_seed(seed)
     at_ref, plan = [], []  # one (T,) "at the reference" mask per forward; (row, order, k)
     for row in range(r):
+        if row in restart:
+            gen.manual_seed(seed)
         cells = removable_cells[row].nonzero().flatten().cpu()  # (n,)
         at_ref.append(removable_cells[row])  # F(all removed)
         plan.append((row, -1, len(cells)))

@@ -134,13 +134,18 @@ class HeldPrefix:
 
 
 def matrix_scorer(
-    lm: LoadedModel, rows: Sequence[RowSpec], prefix: HeldPrefix | None = None
+    lm: LoadedModel,
+    rows: Sequence[RowSpec],
+    prefix: HeldPrefix | None = None,
+    padded: bool = False,
 ) -> ScoreFn:
     """F(embeds, mask, row) = objective of row[b] on example b; all rows share the input ids.
 
-    With `prefix`, F takes only the embeddings after the held prefix (and their mask)."""
+    With `prefix`, F takes only the embeddings after the held prefix (and their mask). With
+    `padded`, rows may read different inputs, each right-padded to the batch's length with
+    mask 0 (whyword/batch.py): a padded key gets no attention weight and no position moves."""
     rows = tuple(rows)
-    assert len({r.target.ids for r in rows}) == 1, "rows must share the attributed input"
+    assert padded or len({r.target.ids for r in rows}) == 1, "rows must share the input"
     takes_keep = "logits_to_keep" in inspect.signature(lm.model.forward).parameters
 
     def score(embeds: torch.Tensor, attention_mask: torch.Tensor, row: torch.Tensor):

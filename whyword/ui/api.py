@@ -69,13 +69,10 @@ def api_predict(text: str, model: str = "default", k: int = 10) -> list[dict]:
     query = Query(text=text, model=model or "default", k=whole("k", k))
     name = session.check(query)  # the page's checks: limits, empty text, k
     try:
-        from whyword.encoding import encode
-        from whyword.models import load_model
-        from whyword.predict import predictions
+        from whyword.scheduler import backend
 
-        lm = load_model(name)
-        with lm.lock:
-            preds = predictions(lm, encode(lm, query.text, current_limits().max_tokens), query.k)
+        # through the scheduler: concurrent users' predictions share calls
+        preds = backend().predictions(name, query.text, query.k, current_limits().max_tokens)
     except WhyWordError:
         raise
     except Exception:

@@ -23,12 +23,11 @@ from whyword.ui.views.explain import EXAMPLES_FILE, load_examples
 
 __all__ = ["CONCURRENCY", "EXAMPLES_FILE", "QUEUE_SIZE", "THEME", "build_demo", "load_examples"]
 
-# Concurrency, on purpose: the core holds one lock per model, so two explanations of the same
-# model run one after the other anyway; a second slot lets a request on another model (or a
-# cheap predict call) go ahead instead of queueing behind a long IG run. More slots would only
-# split the CPU between runs (a Space has 2 cores). Cheap events (mode note, re-render) are
-# never limited. The queue is bounded so a crowded classroom gets "queue full", not a stall.
-CONCURRENCY = 2
+# Concurrency: up to 16 events wait inside the scheduler (whyword/scheduler.py), which runs
+# the model work in two lanes (light, batched across users; heavy, one at a time) — so
+# concurrent requests can share calls. Beyond that, gradio's queue shows each student their
+# position and an estimate; it is bounded so a crowded classroom gets "queue full", not a stall.
+CONCURRENCY = 16
 QUEUE_SIZE = 64
 SIDEBAR_PX = 310  # static/sidebar_head.html keeps the page clear of a sidebar this wide
 

@@ -13,10 +13,10 @@ import time
 
 from whyword.devices import on_gpu_space
 from whyword.errors import InputError, WhyWordError
-from whyword.explain import explain as _explain_on_device
 from whyword.explanation import Explanation, Prediction
 from whyword.limits import current_limits
 from whyword.options import ExplainOptions
+from whyword.scheduler import scheduled_explain
 from whyword.ui.choices import effective_query
 from whyword.ui.outcome import Outcome, Progress, State
 from whyword.ui.share import (
@@ -37,7 +37,7 @@ GENERIC_ERROR = (
     "try again, or try a shorter text or another model."
 )
 
-explain = on_gpu_space(_explain_on_device)  # on a ZeroGPU Space the GPU work runs in @spaces.GPU
+explain = on_gpu_space(scheduled_explain)  # on a ZeroGPU Space the GPU work runs in @spaces.GPU
 
 
 # --- the one route every event takes -------------------------------------------------------

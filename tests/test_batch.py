@@ -1,0 +1,70 @@
+"""Batching across users: several inputs right-padded into one Problem give each request
+exactly the result it gets alone (whyword/batch.py)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from whyword.batch import ExplainRequest, explain_many, next_token_predictions
+from whyword.cache import RESULTS
+from whyword.encoding import encode
+from whyword.explain import explain
+from whyword.options import ExplainOptions
+from whyword.predict import predictions
+
+METHODS = ("saliency", "input_x_gradient")
+TEXTS = {
+    "gpt2": ["The capital of France is", "The keys to the cabinet are on the", "I plan to go"],
+    "bert": ["The capital of [MASK] is Paris.", "The keys to the [MASK] are here.", "go [MASK]"],
+}
+
+
+def close(a: float | None, b: float | None, tol: float = 1e-5) -> bool:
+    if a is None or b is None:
+        return a is b
+    return math.isclose(a, b, rel_tol=tol, abs_tol=tol)
+
+
+@pytest.mark.parametrize("kind", ["gpt2", "bert"])
+def test_each_request_in_a_batch_equals_it_alone(kind, request):
+    lm = request.getfixturevalue(f"tiny_{kind}")
+    opts = ExplainOptions(faithfulness=True, k=5)
+    texts = TEXTS[kind]
+    reqs = [
+        ExplainRequest(texts[0]),
+        ExplainRequest(texts[1], target=2),
+        ExplainRequest(texts[2], foil=1),
+    ]
+    together = explain_many(lm, reqs, METHODS, opts)
+    for req, got in zip(reqs, together, strict=True):
+        RESULTS.clear()
+        alone = explain(req.text, req.target, req.foil, METHODS, model=lm, options=opts)
+        assert (got.target, got.foil, got.tokens) == (alone.target, alone.foil, alone.tokens)
+        assert close(got.value, alone.value)
+        want = [c.token_id for c in alone.predictions[0].candidates]
+        assert [c.token_id for c in got.predictions[0].candidates] == want
+        for a, b in zip(alone.attributions, got.attributions, strict=True):
+            assert len(a.scores) == len(b.scores) == len(alone.tokens)
+            assert all(close(x, y) for x, y in zip(a.scores, b.scores, strict=True)), a.method
+            assert close(a.deletion, b.deletion) and close(a.insertion, b.insertion)
+            assert close(a.random_deletion, b.random_deletion)
+
+
+def test_padded_predictions_equal_one_prompt_at_a_time(tiny_gpt2):
+    encs = [encode(tiny_gpt2, t) for t in TEXTS["gpt2"]]
+    together = next_token_predictions(tiny_gpt2, encs, 5)
+    for enc, got in zip(encs, together, strict=True):
+        (alone,) = predictions(tiny_gpt2, enc, 5)
+        assert [c.token_id for c in got[0].candidates] == [c.token_id for c in alone.candidates]
+        for a, b in zip(alone.candidates, got[0].candidates, strict=True):
+            assert close(a.log_prob, b.log_prob)
+
+
+def test_a_bad_request_fails_alone(tiny_gpt2):
+    opts = ExplainOptions(faithfulness=False)
+    reqs = [ExplainRequest("The capital of France is"), ExplainRequest("", target=1)]
+    good, bad = explain_many(tiny_gpt2, reqs, METHODS, opts)
+    assert good.attributions[0].method == "saliency"
+    assert isinstance(bad, Exception) and str(bad)

@@ -1,0 +1,76 @@
+"""The scheduler in front of the models: concurrent users share calls, get what they get
+alone, a heavy request takes its own lane, and a full heavy lane answers with a sentence."""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from whyword.cache import RESULTS
+from whyword.errors import InputError
+from whyword.explain import explain
+from whyword.options import ExplainOptions
+from whyword.scheduler import Scheduler, cost
+
+METHODS = ("saliency", "input_x_gradient")
+TEXTS = ["The capital of France is", "The keys to the cabinet are on the", "I plan to go"] * 4
+
+
+def test_concurrent_requests_share_calls_and_equal_alone(tiny_gpt2):
+    opts = ExplainOptions(faithfulness=True, k=5)
+    sched = Scheduler()
+    RESULTS.clear()
+    with ThreadPoolExecutor(12) as pool:
+        got = list(
+            pool.map(
+                lambda t: sched.explain(t + " ", methods=METHODS, model=tiny_gpt2, options=opts),
+                TEXTS,
+            )
+        )
+    assert max(sched.batch_sizes) <= 16 and sum(sched.batch_sizes) <= len(TEXTS)
+    for text, e in zip(TEXTS, got, strict=True):
+        RESULTS.clear()
+        alone = explain(text + " ", methods=METHODS, model=tiny_gpt2, options=opts)
+        for a, b in zip(alone.attributions, e.attributions, strict=True):
+            assert all(
+                math.isclose(x, y, abs_tol=1e-5) for x, y in zip(a.scores, b.scores, strict=True)
+            )
+    preds = list(ThreadPoolExecutor(6).map(lambda t: sched.predictions(tiny_gpt2, t, 3), TEXTS))
+    assert all(len(p[0].candidates) == 3 for p in preds)
+
+
+def test_heavy_requests_take_their_own_lane(tiny_gpt2):
+    opts = ExplainOptions(n_steps=8, adaptive=False, faithfulness=False)
+    sched = Scheduler(heavy_cost=1)  # every IG request counts as heavy here
+    RESULTS.clear()
+    got = sched.explain(
+        "The capital of France is", methods="integrated_gradients", model=tiny_gpt2, options=opts
+    )
+    RESULTS.clear()
+    alone = explain(
+        "The capital of France is", methods="integrated_gradients", model=tiny_gpt2, options=opts
+    )
+    assert got.attributions[0].scores == pytest.approx(alone.attributions[0].scores, abs=1e-6)
+    assert sched._copies.get(tiny_gpt2.model) is not None  # ran on the heavy lane's copy
+
+
+def test_a_full_heavy_lane_is_one_sentence(tiny_gpt2):
+    sched = Scheduler(heavy_cost=1, heavy_waiting=0)
+    RESULTS.clear()
+    with pytest.raises(InputError, match="long explanations"):
+        sched.explain("The capital", methods="integrated_gradients", model=tiny_gpt2)
+
+
+def test_cost_counts_the_ig_cap():
+    opts = ExplainOptions(n_steps=32, adaptive=True, max_steps=128)
+    assert cost(10, ("saliency", "integrated_gradients"), opts) == 10 * (1 + 128)
+
+
+def test_buckets_limit_padding_and_size():
+    from whyword.scheduler import _Job, buckets
+
+    jobs = [_Job("explain", None, "g", (), tokens=t) for t in (30, 5, 6, 8, 12, 40, 7)]
+    got = [[j.tokens for j in b] for b in buckets(jobs, 3)]
+    assert got == [[5, 6, 7], [8, 12], [30, 40]]

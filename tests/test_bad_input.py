@@ -384,6 +384,9 @@ ALLOWED_TAGS = {
     "td",
     "ul",
     "li",
+    "details",  # the heatmap's "Technical details", one click away
+    "summary",
+    "sup",
 }
 
 

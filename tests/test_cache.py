@@ -68,6 +68,7 @@ def test_every_option_and_argument_changes_the_key(tiny_gpt2, tiny_bert):
         "infill_candidates": 5,
         "faithfulness": True,  # the default is False
         "max_tokens": 50,
+        "precision": "bf16",
     }
     names = {f.name for f in fields(ExplainOptions)} - {"progress"}
     assert set(changed) == names, "a new option needs a line here"

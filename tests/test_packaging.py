@@ -212,7 +212,7 @@ def test_every_data_file_of_the_package_goes_into_the_wheel():
         for p in package.rglob("*")
         if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts
     }
-    assert {"ui/bridge.js", "assets/examples.json"} <= data
+    assert {"ui/static/bridge.js", "assets/examples.json"} <= data
     patterns = PYPROJECT["tool"]["setuptools"]["package-data"]["whyword"]
     shipped = {p.relative_to(package).as_posix() for g in patterns for p in package.glob(g)}
     assert data <= shipped, f"not in the wheel: {sorted(data - shipped)}"

@@ -8,66 +8,33 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import time
-from pathlib import Path
 
 import pytest
 
+from tests.browser_kit import ARTIFACTS, CHROMIUM, ROOT, TIMEOUT, chromium, page_server
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None:
     pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
 
-ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "tests" / "artifacts"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 FAST = "?steps=8&max_steps=0&k=8"  # settings only (no text): nothing runs on load
-TIMEOUT = 240_000  # ms: a loaded 2-core machine can take a while for the first model load
 XSS = "<img src=x onerror=alert(1)>"
 TEXT_BOX = "#ww-text textarea, #ww-text input"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server(monkeypatch_module):
-    from whyword.ui import build_demo
-
-    demo = build_demo()
-    port = free_port()
-    demo.launch(prevent_thread_lock=True, server_port=port, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    patch = pytest.MonkeyPatch()
-    patch.delenv("WHYWORD_HOSTED", raising=False)
-    patch.delenv("SPACE_ID", raising=False)
-    yield patch
-    patch.undo()
+def server():
+    with page_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture(scope="module")

@@ -10,39 +10,26 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from tests.test_browser import ARGS, ARTIFACTS, CHROMIUM, ROOT, free_port
+from tests.browser_kit import ARTIFACTS, ROOT, chromium, page_server, require_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-if CHROMIUM is None:
-    pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
+require_chromium()
 TIMEOUT = 600_000  # ms: retrieval, six reader passes and their attributions on a shared CPU
 
 
 @pytest.fixture(scope="module")
 def server():
-    patch = pytest.MonkeyPatch()
-    patch.delenv("WHYWORD_HOSTED", raising=False)
-    patch.delenv("SPACE_ID", raising=False)
-    from whyword.ui import build_demo
-
-    demo = build_demo()
-    port = free_port()
-    demo.launch(prevent_thread_lock=True, server_port=port, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
-    patch.undo()
+    with page_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def page(server):
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 1400})
         page.set_default_timeout(TIMEOUT)
         page.goto(server)
         yield page
-        browser.close()
 
 
 def test_eiffel_example_ranks_the_eiffel_passage_and_shows_both_paths(page):

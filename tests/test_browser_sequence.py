@@ -11,10 +11,18 @@ import shutil
 
 import pytest
 
-from tests.test_browser import ARGS, ARTIFACTS, CHROMIUM, ROOT, TIMEOUT, free_port
+from tests.browser_kit import (
+    ARTIFACTS,
+    CHROMIUM,
+    ROOT,
+    TIMEOUT,
+    chromium,
+    page_server,
+    require_chromium,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
+require_chromium()
 
 BARS = "#ww-seq-next .bars .point path"
 SO_FAR = "#ww-seq-so-far .ww-seq-text"
@@ -22,29 +30,18 @@ SO_FAR = "#ww-seq-so-far .ww-seq-text"
 
 @pytest.fixture(scope="module")
 def server():
-    patch = pytest.MonkeyPatch()
-    patch.delenv("WHYWORD_HOSTED", raising=False)
-    patch.delenv("SPACE_ID", raising=False)
-    from whyword.ui import build_demo
-
-    demo = build_demo()
-    port = free_port()
-    demo.launch(prevent_thread_lock=True, server_port=port, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
-    patch.undo()
+    with page_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def page(server):
     assert CHROMIUM is not None
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(server + "?tab=sequence")
         page.wait_for_selector("#ww-seq-start", state="visible", timeout=TIMEOUT)
         yield page
-        browser.close()
 
 
 def text_so_far(page) -> str:

@@ -12,17 +12,10 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.test_browser import (
-    ARGS,
-    ARTIFACTS,
-    CHROMIUM,
-    ROOT,
-    TIMEOUT,
-    free_port,
-    sync_api,
-)
+from tests.browser_kit import ARTIFACTS, ROOT, TIMEOUT, chromium, page_server, require_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+require_chromium()
 
 VIEW = "?steps=8&max_steps=0&k=8&methods=saliency,integrated_gradients&text="
 PARIS = VIEW + quote("The capital of France is")
@@ -31,25 +24,14 @@ STATUS_DONE = "() => (document.querySelector('#ww-status')?.innerText || '').inc
 
 @pytest.fixture(scope="module")
 def server():
-    patch = pytest.MonkeyPatch()
-    patch.delenv("WHYWORD_HOSTED", raising=False)
-    patch.delenv("SPACE_ID", raising=False)
-    from whyword.ui import build_demo
-
-    demo = build_demo()
-    port = free_port()
-    demo.launch(prevent_thread_lock=True, server_port=port, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
-    patch.undo()
+    with page_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as b:
+        yield b
 
 
 def open_view(browser, url: str, width: int, height: int, **kwargs):

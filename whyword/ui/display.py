@@ -57,6 +57,12 @@ def status_markdown(outcome: Outcome) -> str:
         if name != "total" and not (outcome.reused and name == "predictions")
     )
     reuse = " (predictions reused)" if outcome.reused else ""
+    if outcome.pending:  # an early result: say what is still coming (and no "Time" yet)
+        running = ", ".join(name.replace("_", " ") for name in outcome.pending)
+        return (
+            f"{what} = {e.value:+.3f} · p(target) = {100 * e.target_probability:.1f} %  \n"
+            f"Still running: {running} … (first heatmap after {outcome.seconds:.1f} s)"
+        )
     return (
         f"{what} = {e.value:+.3f} · p(target) = {100 * e.target_probability:.1f} %  \n"
         f"Time: {outcome.seconds:.1f} s{reuse} ({times})"

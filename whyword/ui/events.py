@@ -9,8 +9,8 @@ written into the page URL afterwards, and the API name (callable, not documented
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import gradio as gr
@@ -23,6 +23,30 @@ PROGRESS = gr.Progress()  # a marker: gradio hands each event its own tracker in
 
 # handler(data, query, state, progress) -> Outcome; `data` maps components to their values
 Handler = Callable[[dict, Query, "State | None", Progress], Outcome]
+
+
+# Methods that cost one forward+backward: shown first when slower methods are also asked for.
+ONE_PASS = ("saliency", "input_x_gradient", "attnlrp")
+
+
+def early_methods(methods: Sequence[str]) -> tuple[str, ...]:
+    """The methods to show first when `methods` mix one-pass and slower ones; () otherwise."""
+    early = tuple(m for m in methods if m in ONE_PASS)
+    return early if early and len(early) < len(methods) else ()
+
+
+def progressive(
+    handler: Handler, data: dict, query: Query, state: State | None, progress: Progress
+) -> Iterator[Outcome]:
+    """The outcomes an event shows in turn: with one-pass and slower methods mixed, first the
+    one-pass heatmap (marked `pending` with what is still running), then the whole result."""
+    early = early_methods(query.methods)
+    if early:
+        outcome = handler(data, replace(query, methods=early), state, progress)
+        yield replace(outcome, pending=tuple(m for m in query.methods if m not in early))
+        if not outcome.ok:  # the same request would fail again: say it once
+            return
+    yield handler(data, query, state, progress)
 
 
 def every_output(updates: dict, outputs: Sequence) -> list:
@@ -63,11 +87,12 @@ class EventFactory:
         all_inputs = {*self.controls.all(), self.state, *inputs}
         all_outputs = [*self.outputs, *outputs]
 
-        def event(data: dict, progress: gr.Progress = PROGRESS) -> dict:
+        def event(data: dict, progress: gr.Progress = PROGRESS) -> Iterator[dict]:
             state = data[self.state]
-            outcome = handler(data, self.controls.query(data), state, tracker(progress))
-            updates = self.present(outcome, state)
-            return {**updates, **(extra(data) if extra else {})}
+            query = self.controls.query(data)
+            more = {**(extra(data) if extra else {})}
+            for outcome in progressive(handler, data, query, state, tracker(progress)):
+                yield {**self.present(outcome, state), **more}
 
         for index, trigger in enumerate(triggers):
             named = api_name is not None and index == 0

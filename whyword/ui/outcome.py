@@ -22,6 +22,7 @@ class Outcome:
     error: str | None = None
     seconds: float = 0.0  # wall-clock time of the whole event (model load included)
     reused: bool = False  # the predictions came from the previous result (a retarget)
+    pending: tuple[str, ...] = ()  # methods still running: this is an early, partial result
 
     @property
     def ok(self) -> bool:

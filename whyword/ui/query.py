@@ -18,7 +18,7 @@ import gradio as gr
 from whyword.attr import METHODS
 from whyword.limits import Limits
 from whyword.options import BASELINES
-from whyword.ui.share import DEFAULT_METHODS, LEVELS, NORMALISATIONS, Bounds, Query, page_bounds
+from whyword.ui.share import LEVELS, NORMALISATIONS, PAGE_METHODS, Bounds, Query, page_bounds
 
 SHORT_LABELS = {
     "saliency": "Saliency",
@@ -85,7 +85,7 @@ def _text(limits: Limits, bounds: Bounds) -> gr.Textbox:
 def _methods(limits: Limits, bounds: Bounds) -> gr.CheckboxGroup:
     return gr.CheckboxGroup(
         choices=[(SHORT_LABELS.get(name, m.label), name) for name, m in METHODS.items()],
-        value=list(DEFAULT_METHODS),
+        value=list(PAGE_METHODS),
         label="Attribution methods",
         elem_id="ww-methods",
     )

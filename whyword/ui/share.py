@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from whyword.attr import METHODS
-from whyword.options import BASELINES, DEFAULT_METHODS, PAGE_MAX_STEPS, ExplainOptions
+from whyword.options import BASELINES, PAGE_MAX_STEPS, PAGE_METHODS, ExplainOptions
 
 NORMALISATIONS = ("per_method", "shared", "none")
 LEVELS = ("token", "word")  # what a heatmap chip is
@@ -33,7 +33,7 @@ class Query:
     model: str = "default"
     target: str = ""  # "" = top-1, "id:<token id>", or a word / token text
     foil: str = ""  # "" = no foil (plain log p(target))
-    methods: tuple[str, ...] = DEFAULT_METHODS
+    methods: tuple[str, ...] = PAGE_METHODS  # options.py says why
     steps: int = _LIBRARY.n_steps  # IG: gradient evaluations of the first pass
     max_steps: int = PAGE_MAX_STEPS  # IG: adaptive refinement budget (≤ steps: no refinement)
     baseline: str = _LIBRARY.baseline
@@ -151,9 +151,9 @@ def decode_with_changes(
         names = [m.strip() for m in str(params["methods"]).split(",") if m.strip()]
         known = tuple(dict.fromkeys(m for m in names if m in METHODS))
         unknown = [m for m in names if m not in METHODS]
-        values["methods"] = known or DEFAULT_METHODS
+        values["methods"] = known or PAGE_METHODS
         if unknown:
-            kept = "" if known else f"; using the default {', '.join(DEFAULT_METHODS)}"
+            kept = "" if known else f"; using the default {', '.join(PAGE_METHODS)}"
             changes.append(
                 f"methods: no method called {', '.join(unknown)} (known: {', '.join(METHODS)})"
                 f"{kept}."

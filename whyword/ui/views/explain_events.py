@@ -42,7 +42,8 @@ def present(outcome: Outcome, state: State | None, c: Controls, r: Any, x: dict)
     e = outcome.explanation
     query = effective_query(outcome)
     masks = mask_choices(e)
-    return {
+    partial = bool(outcome.pending)  # an early result: keep the state, link and exports
+    updates = {
         # elem_classes=[]: no longer faded as a previous result
         r.chart: gr.update(value=display.topk_figure(e), elem_classes=[]),
         r.heatmap: gr.update(value=display.heatmap(e, query), elem_classes=[]),
@@ -61,6 +62,10 @@ def present(outcome: Outcome, state: State | None, c: Controls, r: Any, x: dict)
         ),
         **{x[kind]: gr.update(interactive=True) for kind in EXPORTS},
     }
+    if partial:
+        for later in (r.share_query, r.state, *(x[kind] for kind in EXPORTS)):
+            updates.pop(later)
+    return updates
 
 
 def wire(ctx: ViewContext, c: Controls, r: Any, x: dict[str, Any], examples: list) -> None:

@@ -20,7 +20,8 @@ if CHROMIUM is None:
     pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
 
-FAST = "?steps=8&max_steps=0&k=8"  # settings only (no text): nothing runs on load
+# settings only (no text): nothing runs on load; IG asked for, as the trust panel tests read it
+FAST = "?steps=8&max_steps=0&k=8&methods=saliency,integrated_gradients"
 XSS = "<img src=x onerror=alert(1)>"
 TEXT_BOX = "#ww-text textarea, #ww-text input"
 

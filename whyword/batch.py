@@ -280,7 +280,7 @@ def explain_many(
 
     A request that fails gets its own error; the others go on. The caller holds `lm.lock`."""
     from whyword.encoding import encode
-    from whyword.explain import finish, prepare
+    from whyword.explain import alone, finish, prepare
 
     results: list = [None] * len(requests)
     encs: dict[int, Encoded] = {}
@@ -317,20 +317,7 @@ def explain_many(
         for i, matrix in zip(plain, matrices, strict=True):
             results[i] = finish(lm, prepared[i], matrix, opts)
         for i in pooled:  # infill rows carry their own candidate pools: alone
-            from whyword.attribute import run_matrix
-
-            p = prepared[i]
-            matrix = run_matrix(
-                lm,
-                p.row.target.ids,
-                [p.row],
-                [p.tgt.label],
-                methods,
-                opts,
-                p.value_objective,
-                p.notes,
-            )
-            results[i] = finish(lm, p, matrix, opts)
+            results[i] = finish(lm, prepared[i], alone(lm, prepared[i], methods, opts), opts)
     return results
 
 

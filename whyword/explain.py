@@ -73,7 +73,12 @@ class Prepared:
 
 def _explain(lm, text, target, foil, methods, predictions, opts: ExplainOptions) -> Explanation:
     p = prepare(lm, text, target, foil, predictions, opts, methods=methods)
-    matrix = run_matrix(
+    return finish(lm, p, alone(lm, p, methods, opts), opts)
+
+
+def alone(lm, p: Prepared, methods, opts: ExplainOptions) -> AttributionMatrix:
+    """The prepared request's one-row matrix, computed on its own (not batched)."""
+    return run_matrix(
         lm,
         p.row.target.ids,
         [p.row],
@@ -84,7 +89,6 @@ def _explain(lm, text, target, foil, methods, predictions, opts: ExplainOptions)
         list(p.notes),
         p.primal,
     )
-    return finish(lm, p, matrix, opts)
 
 
 def prepare(

@@ -60,6 +60,22 @@ class Step:
     def raw_probability(self) -> float:
         return math.exp(self.raw_log_prob)
 
+    def row(self) -> dict[str, Any]:
+        """The step as one row of the transition table (warped columns, then raw)."""
+        return {
+            "step": self.step,
+            "token_id": self.token.id,
+            "token": self.token.label,
+            "log_prob": self.log_prob,
+            "probability": self.probability,
+            "rank": self.rank,
+            "entropy": self.entropy,
+            "raw_log_prob": self.raw_log_prob,
+            "raw_probability": self.raw_probability,
+            "raw_rank": self.raw_rank,
+            "raw_entropy": self.raw_entropy,
+        }
+
 
 @dataclass(frozen=True)
 class Generation:
@@ -101,22 +117,7 @@ class Generation:
         return attribute_steps(prompt, self.token_ids, self.model, methods, model, **options)
 
     def rows(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "step": s.step,
-                "token_id": s.token.id,
-                "token": s.token.label,
-                "log_prob": s.log_prob,
-                "probability": s.probability,
-                "rank": s.rank,
-                "entropy": s.entropy,
-                "raw_log_prob": s.raw_log_prob,
-                "raw_probability": s.raw_probability,
-                "raw_rank": s.raw_rank,
-                "raw_entropy": s.raw_entropy,
-            }
-            for s in self.steps
-        ]
+        return [s.row() for s in self.steps]
 
     def to_dataframe(self):
         import pandas as pd

@@ -215,22 +215,7 @@ RAW = ("raw_log_prob", "raw_probability", "raw_rank", "raw_entropy")
 
 
 def transition_rows(steps: Sequence[Step]) -> list[dict[str, float | int | str]]:
-    return [
-        {
-            "step": s.step,
-            "token_id": s.token.id,
-            "token": s.token.label,
-            "log_prob": s.log_prob,
-            "probability": s.probability,
-            "rank": s.rank,
-            "entropy": s.entropy,
-            "raw_log_prob": s.raw_log_prob,
-            "raw_probability": s.raw_probability,
-            "raw_rank": s.raw_rank,
-            "raw_entropy": s.raw_entropy,
-        }
-        for s in steps
-    ]
+    return [s.row() for s in steps]
 
 
 def transition_table_html(steps: Sequence[Step]) -> str:

@@ -26,6 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from whyword.options import PAGE_METHODS  # noqa: E402 — the page's default methods
+
 TEACHER = "The capital of France is"
 OWN = [  # students' own prompts, 5 to 30 tokens
     "My favourite animal at the zoo is the",
@@ -282,7 +285,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--students", default="1,10,30", help="comma-separated N")
     parser.add_argument("--backend", default=None, help="a Ray Serve address (default: in process)")
     parser.add_argument("--model", default=None, help="model the app loads (default: embedded)")
-    parser.add_argument("--methods", default="saliency,input_x_gradient", help="explain's methods")
+    parser.add_argument(
+        "--methods", default=",".join(PAGE_METHODS), help="explain's methods (the page's)"
+    )
     parser.add_argument("--deadline", type=float, default=210, help="seconds per run at most")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the app")
     parser.add_argument("--heavy", type=int, default=0, help="students with a ~200-token IG")

@@ -14,7 +14,7 @@ from whyword.explain import explain
 from whyword.options import ExplainOptions
 from whyword.predict import predictions
 
-METHODS = ("saliency", "input_x_gradient")
+METHODS = ("saliency", "input_x_gradient", "occlusion")
 TEXTS = {
     "gpt2": ["The capital of France is", "The keys to the cabinet are on the", "I plan to go"],
     "bert": ["The capital of [MASK] is Paris.", "The keys to the [MASK] are here.", "go [MASK]"],
@@ -47,6 +47,7 @@ def test_each_request_in_a_batch_equals_it_alone(kind, request):
         assert [c.token_id for c in got.predictions[0].candidates] == want
         for a, b in zip(alone.attributions, got.attributions, strict=True):
             assert len(a.scores) == len(b.scores) == len(alone.tokens)
+            assert a.steps == b.steps, a.method
             assert all(close(x, y) for x, y in zip(a.scores, b.scores, strict=True)), a.method
             assert close(a.deletion, b.deletion) and close(a.insertion, b.insertion)
             assert close(a.random_deletion, b.random_deletion)

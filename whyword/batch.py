@@ -5,9 +5,10 @@ call (the weights stream through the cores once) plus a cost per row. Here sever
 rows go into the same calls: every input is right-padded to the longest with attention mask 0,
 which leaves each real position's logits unchanged (a padded key gets no attention weight, no
 position moves), so each request gets the scores it gets alone, to float rounding (the tests
-check 1e-5). Shared: the next-token predictions, F, saliency and input × gradient, and their
-deletion / insertion curves. Not shared: IG, SmoothGrad, occlusion and AttnLRP (they refine or
-perturb per input, or change the model) — those run alone (whyword/scheduler.py).
+check 1e-5). Shared: the next-token predictions, F, saliency, input × gradient and occlusion (each
+token at the reference in turn: a padded position set to the reference changes nothing, and
+its cell is dropped), and their deletion / insertion curves. Not shared: IG, SmoothGrad and
+AttnLRP (they refine per input or change the model) — those run alone (whyword/scheduler.py).
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from whyword.objectives import get_objective
 from whyword.options import ExplainOptions
 from whyword.tokens import make_tokens, special_ids
 
-BATCHABLE = frozenset({"saliency", "input_x_gradient"})  # one forward + backward, no model edit
+# one forward + backward, or one batched no-grad pass of perturbed rows; no model edit
+BATCHABLE = frozenset({"saliency", "input_x_gradient", "occlusion"})
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ def run_matrices(
                     scores=rows,
                     params=method.params(opts),
                     seconds=timings[name],
-                    steps=out.steps,
+                    steps=t if name == "occlusion" else out.steps,  # its own tokens, not W
                     faithfulness=faith[name][span] if faith else None,
                 )
             )

@@ -30,6 +30,12 @@ sys.path.insert(0, str(ROOT))
 from whyword.options import PAGE_METHODS  # noqa: E402 — the page's default methods
 
 TEACHER = "The capital of France is"
+TEACHERS = [  # `--rounds`: the teacher's next examples (round r uses TEACHERS[r - 1])
+    "The Eiffel Tower is located in the city of",
+    "The chemical symbol for gold is",
+    "A baby dog is called a",
+    "The planet closest to the sun is",
+]
 OWN = [  # students' own prompts, 5 to 30 tokens
     "My favourite animal at the zoo is the",
     "After school we usually walk to the park and play",
@@ -98,13 +104,27 @@ def launch(model: str | None, env: dict[str, str], backend: str | None, root: Pa
     raise SystemExit("the app did not start within 120 s")
 
 
+def prompt(i: int, round_: int = 0) -> str:
+    """Student i's text in a round: half on the teacher's example, half their own."""
+    if i % 2 == 0:
+        return TEACHER if round_ == 0 else TEACHERS[(round_ - 1) % len(TEACHERS)]
+    return OWN[(i // 2 + round_) % len(OWN)]
+
+
 def student(
-    i: int, url: str, model: str, methods: str, log: Log, start: threading.Event, stop: float
+    i: int,
+    url: str,
+    model: str,
+    methods: str,
+    log: Log,
+    start: threading.Event,
+    stop: float,
+    round_: int = 0,
 ):
     from gradio_client import Client
 
     client = Client(url, verbose=False)
-    text = TEACHER if i % 2 == 0 else OWN[(i // 2) % len(OWN)]  # half on the teacher's example
+    text = prompt(i, round_)
     start.wait()
 
     def call(request: tuple):
@@ -219,51 +239,60 @@ def _same(want: dict, got: dict) -> bool:
     )
 
 
-def run(n: int, args) -> dict:
+def run(n: int, args) -> list[dict]:
+    """One app; `args.rounds` classes in turn against it (a new teacher's example and other
+    own prompts each round, so the cache does not answer them): one result per round."""
     env = dict(e.split("=", 1) for e in args.env)
     proc, url = launch(args.model, env, args.backend, Path(args.app_root))
     try:
-        log, start = Log(), threading.Event()
-        stop = time.time() + args.deadline
-        threads = [
-            threading.Thread(
-                target=student,
-                args=(i, url, args.model or "default", args.methods, log, start, stop),
-            )
-            for i in range(n)
-        ]
-        heavy = Log()
-        threads += [
-            threading.Thread(
-                target=heavy_student,
-                args=(url, args.model or "default", heavy, start, args.heavy_steps),
-            )
-            for _ in range(args.heavy)
-        ]
-        rss_start = rss_mb(proc.pid)
-        clock = time.perf_counter()
-        if args.one_at_a_time:  # the baseline: the same mix, one request after another
-            start.set()
-            for t in threads:
-                t.start()
-                t.join(args.deadline + 60)
-        else:
-            for t in threads:
-                t.start()
-            time.sleep(1.0)  # every client connected
-            clock = time.perf_counter()
-            start.set()
-            for t in threads:
-                t.join(args.deadline + 60)
-        wall = time.perf_counter() - clock
-        rss_end = rss_mb(proc.pid)
+        rss = rss_mb(proc.pid)
+        out = []
+        for r in range(args.rounds):
+            result = _round(n, r, url, args)
+            result["rss"] = f"{rss:.0f}→{rss_mb(proc.pid):.0f}"
+            rss = rss_mb(proc.pid)
+            out.append(result)
+        return out
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def _round(n: int, round_: int, url: str, args) -> dict:
+    log, start = Log(), threading.Event()
+    stop = time.time() + args.deadline
+    model = args.model or "default"
+    threads = [
+        threading.Thread(
+            target=student, args=(i, url, model, args.methods, log, start, stop, round_)
+        )
+        for i in range(n)
+    ]
+    heavy = Log()
+    threads += [
+        threading.Thread(target=heavy_student, args=(url, model, heavy, start, args.heavy_steps))
+        for _ in range(args.heavy if round_ == 0 else 0)
+    ]
+    clock = time.perf_counter()
+    if args.one_at_a_time:  # the baseline: the same mix, one request after another
+        start.set()
+        for t in threads:
+            t.start()
+            t.join(args.deadline + 60)
+    else:
+        for t in threads:
+            t.start()
+        time.sleep(1.0)  # every client connected
+        clock = time.perf_counter()
+        start.set()
+        for t in threads:
+            t.join(args.deadline + 60)
+    wall = time.perf_counter() - clock
     lat = sorted(log.latencies)
     done = len(lat)
     return {
         "students": n,
+        "round": round_,
         "requests": done,
         "per_min": 60 * done / wall,
         "wall": wall,
@@ -274,7 +303,6 @@ def run(n: int, args) -> dict:
         "queue_full": log.queue_full,
         "answers": log.answers,
         "failure_examples": log.failures[:3],
-        "rss": f"{rss_start:.0f}→{rss_end:.0f}",
         "heavy": heavy.latencies,
         "heavy_failures": heavy.failures,
     }
@@ -296,6 +324,9 @@ def main(argv: list[str] | None = None) -> None:
         "--one-at-a-time", action="store_true", help="students one after another (baseline)"
     )
     parser.add_argument("--app-root", default=str(ROOT), help="checkout whose app to launch")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="classes in turn against one app (memory)"
+    )
     parser.add_argument("--no-check", action="store_true", help="skip the alone comparison")
     args = parser.parse_args(argv)
     print(
@@ -304,27 +335,32 @@ def main(argv: list[str] | None = None) -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for n in (int(x) for x in args.students.split(",")):
-        r = run(n, args)
-        print(  # the run's numbers before the (slow) alone check
-            f"   N = {n}: {r['per_min']:.1f} req/min, p50 {r['p50']:.2f} s, p95 {r['p95']:.2f} s, "
-            f"max {r['max']:.2f} s, {r['failures']} failures",
-            flush=True,
-        )
-        check = "skipped"
-        if not args.no_check and r["answers"]:
-            checked, equal, seconds = reference(r["answers"], args.methods, args.model or "default")
-            check = f"{equal}/{checked}; one at a time: {60 * r['requests'] / seconds:.1f} req/min"
-        print(
-            f"| {n} | {r['requests']} | {r['per_min']:.1f} | {r['p50']:.2f} | {r['p95']:.2f} | "
-            f"{r['max']:.2f} | {r['failures']} | {r['queue_full']} | {check} | {r['rss']} |",
-            flush=True,
-        )
-        if args.heavy:
-            print(
-                f"   heavy IG requests: {r['heavy']} s, failures {r['heavy_failures']}", flush=True
-            )
-        for example in r["failure_examples"]:
-            print("   failure:", example, flush=True)
+        for r in run(n, args):
+            report(r, args)
+
+
+def report(r: dict, args) -> None:
+    """One table row (after the alone check), with the run's numbers printed first."""
+    n = r["students"]
+    print(  # the run's numbers before the (slow) alone check
+        f"   N = {n}, round {r['round'] + 1}: {r['per_min']:.1f} req/min, p50 {r['p50']:.2f} s, "
+        f"p95 {r['p95']:.2f} s, max {r['max']:.2f} s, {r['failures']} failures",
+        flush=True,
+    )
+    check = "skipped"
+    if not args.no_check and r["answers"]:
+        checked, equal, seconds = reference(r["answers"], args.methods, args.model or "default")
+        check = f"{equal}/{checked}; one at a time: {60 * r['requests'] / seconds:.1f} req/min"
+    label = f"{n} (round {r['round'] + 1})" if args.rounds > 1 else str(n)
+    print(
+        f"| {label} | {r['requests']} | {r['per_min']:.1f} | {r['p50']:.2f} | {r['p95']:.2f} | "
+        f"{r['max']:.2f} | {r['failures']} | {r['queue_full']} | {check} | {r['rss']} |",
+        flush=True,
+    )
+    if args.heavy:
+        print(f"   heavy IG requests: {r['heavy']} s, failures {r['heavy_failures']}", flush=True)
+    for example in r["failure_examples"]:
+        print("   failure:", example, flush=True)
 
 
 if __name__ == "__main__":

@@ -52,7 +52,9 @@ def test_batched_curves_equal_a_loop_of_single_forwards(which, request):
     else:
         ids = tuple(lm.tokenizer("the capital of france is [MASK] .")["input_ids"])
         outputs = [ww.Output()]
-    m = ww.attribute(lm, ids, outputs, ("saliency", "occlusion"), faithfulness=True)
+    m = ww.attribute(
+        lm, ids, outputs, ("saliency", "occlusion"), faithfulness=True, precision="fp32"
+    )
     rows, _ = _rows(lm, ids, outputs)
     problem = build_problem(lm, ids, rows, ExplainOptions())
     held = set(problem.anchors.nonzero().flatten().tolist()) | (
@@ -219,3 +221,22 @@ def test_trust_panel_csv_and_cli_show_it(tiny_gpt2):
     assert list(frame["random insertion"].unique()) == [a.random_insertion]
     table = _explanation_table(e)
     assert f"occlusion: deletion {a.deletion:.3f}, insertion {a.insertion:.3f}" in table
+
+
+def test_all_curves_in_one_pass_equal_the_step_by_step_route_and_share_points():
+    weights = [5.0, -1.0, 4.0, 0.5, 3.0, 2.0, 0.0, 1.0]
+    forward = Recorder(weights)
+    problem = _problem(forward, len(weights), rows=2)
+    cells = faith.removable(problem, torch.ones(2, len(weights), dtype=torch.bool))  # (R, T)
+    a = torch.tensor([weights, weights], dtype=torch.double)  # (R, T)
+    b = a.clone()  # (R, T): the same first token, then another order
+    b[:, 4] = 10.0
+    base = faith.random_baseline(problem, cells)  # F(real input) in the same pass
+    want = {"a": faith.method_faithfulness(problem, a, base)}
+    want["b"] = faith.method_faithfulness(problem, b, base)
+    before, seen = forward.calls, len(forward.seen)
+    got = faith.all_curves(problem, cells, {"a": a, "b": b})
+    assert forward.calls - before == 1  # the baseline and both methods: one call
+    assert got == want
+    planned = 2 * (2 + 2 * 7 + 2 * 2 * 7)  # per row: ends, 2 random orders, 2 methods × 2 curves
+    assert sum(x.shape[0] for x in forward.seen[seen:]) < planned  # shared points once

@@ -1,4 +1,5 @@
-"""Precision: fp32 by default, bf16 autocast close to fp32, part of the result-cache key."""
+"""Precision: auto by default (heatmaps fp32, curves bf16 where native), bf16 autocast close
+to fp32, part of the result-cache key."""
 
 from __future__ import annotations
 
@@ -16,14 +17,23 @@ native = pytest.mark.skipif(
 )
 
 
-def test_fp32_is_the_default_everywhere():
+def test_auto_is_the_default_and_keeps_the_heatmaps_in_fp32():
     from whyword.cli import _parser
 
-    assert ww.ExplainOptions().precision == "fp32"
+    assert ww.ExplainOptions().precision == "auto"
     args = _parser().parse_args(["explain", "x"])
-    assert args.precision == "fp32"
+    assert args.precision == "auto"
     if not precision.AUTO_BF16:
         assert precision.resolve("auto", torch.device("cpu")) == "fp32"
+
+
+@pytest.mark.parametrize("native_bf16", [True, False])
+def test_the_curves_run_in_bf16_only_where_native_and_never_under_fp32(monkeypatch, native_bf16):
+    monkeypatch.setattr(precision, "bf16_native", lambda device: native_bf16)
+    cpu = torch.device("cpu")
+    want = "bf16" if native_bf16 and precision.AUTO_CURVES_BF16 else "fp32"
+    assert precision.curves("auto", cpu) == want
+    assert precision.curves("fp32", cpu) == "fp32"  # --precision fp32: everything fp32
 
 
 def test_unknown_or_unsupported_precision_is_one_clear_error(monkeypatch):
@@ -65,3 +75,26 @@ def test_bf16_scores_are_close_to_fp32(tiny_gpt2, method):
     ig = b16.attributions[0].relative_error
     if ig is not None:  # completeness measured on the bf16 F itself
         assert ig <= b16.params["ig_tolerance"]
+
+
+@native
+def test_bf16_curves_are_close_to_fp32_and_say_so(tiny_gpt2):
+    text = "The capital of France is Paris. The capital of Italy is"
+    runs = {  # the same heatmaps, curves in two precisions
+        p: ww.explain(
+            text,
+            3,
+            methods=("saliency", "occlusion"),
+            model=tiny_gpt2,
+            precision=p,
+            faithfulness=True,
+        )
+        for p in ("fp32", "auto")
+    }
+    for a, b in zip(runs["fp32"].attributions, runs["auto"].attributions, strict=True):
+        assert a.scores == b.scores  # auto keeps the heatmaps in fp32
+        assert (a.curve_precision, b.curve_precision) == ("fp32", "bf16")
+        assert a.deletion_curve != b.deletion_curve  # bf16 really ran
+        assert b.deletion_curve[0] == 1.0 and b.deletion_curve[-1] == 0.0  # ends: one function
+        assert abs(a.deletion - b.deletion) <= precision.CURVE_BOUND
+        assert abs(a.insertion - b.insertion) <= precision.CURVE_BOUND

@@ -22,7 +22,7 @@ from whyword.matrix import AttributionMatrix, MethodScores, OutputRow
 from whyword.models import LoadedModel, load_model
 from whyword.objectives import get_objective
 from whyword.options import DEFAULT_METHODS, ExplainOptions
-from whyword.precision import autocast
+from whyword.precision import autocast, curves
 from whyword.tokens import make_tokens, special_ids, token_text
 
 HELD_NOTE = (
@@ -131,7 +131,7 @@ def run_matrix(
     target_lp = _target_log_probs(lm, rows, problem, value_objective, values)  # (R,)
     timings["setup"] += time.perf_counter() - clock_values
     if opts.faithfulness:
-        scored = _with_faithfulness(problem, context, values, scored, timings)
+        scored = _with_faithfulness(problem, context, opts, scored, timings)
     timings["total"] = time.perf_counter() - clock
     held = tuple(int(i) for i in problem.anchors.nonzero().flatten().tolist())
     outputs = tuple(
@@ -237,19 +237,16 @@ def _host(scores) -> torch.Tensor:
     return torch.tensor(scores, dtype=torch.double, device="cpu")  # (R, T) for ranking only
 
 
-def _with_faithfulness(problem: Problem, context, values, scored, timings) -> list[MethodScores]:
+def _with_faithfulness(problem: Problem, context, opts, scored, timings) -> list[MethodScores]:
     """Each method's deletion / insertion curves per row (whyword/faithfulness.py)."""
     from whyword import faithfulness as faith
 
     clock = time.perf_counter()
     device = problem.inputs.device
     cells = faith.removable(problem, torch.tensor(context, device=device))  # (R, T)
-    f_full = torch.tensor(values, dtype=torch.double, device="cpu")  # (R,) host bookkeeping
-    base = faith.random_baseline(problem, cells, f_full)
-    out = [
-        replace(m, faithfulness=faith.method_faithfulness(problem, _host(m.scores), base))
-        for m in scored
-    ]
+    scores = {m.method: _host(m.scores) for m in scored}  # (R, T) each
+    found = faith.all_curves(problem, cells, scores, precision=curves(opts.precision, device))
+    out = [replace(m, faithfulness=found[m.method]) for m in scored]
     timings["faithfulness"] = time.perf_counter() - clock
     return out
 

@@ -35,6 +35,7 @@ from whyword.matrix import AttributionMatrix, MethodScores
 from whyword.models import LoadedModel
 from whyword.objectives import get_objective
 from whyword.options import ExplainOptions
+from whyword.precision import curves
 from whyword.tokens import make_tokens, special_ids
 
 # one forward + backward, or one batched no-grad pass of perturbed rows; no model edit
@@ -110,7 +111,7 @@ def run_matrices(
         cells = out.scores.detach().double().cpu()  # (R, Tmax)
         cells[~torch.tensor(padded_context)] = float("nan")  # out of context or padding
         scores[name] = (cells, out)
-    faith = _faithfulness(lm, problem, jobs, spans, padded_context, values, scores, opts)
+    faith = _faithfulness(lm, problem, jobs, spans, padded_context, scores, opts)
     if faith:
         timings["faithfulness"] = faith.pop("seconds")
     timings["total"] = time.perf_counter() - clock
@@ -206,7 +207,7 @@ def _target_log_probs(lm, jobs, problem: Problem, values: list[float]) -> list[f
         return _batched(matrix_scorer(lm, plain, padded=True), problem)
 
 
-def _faithfulness(lm, problem, jobs, spans, padded_context, values, scores, opts) -> dict:
+def _faithfulness(lm, problem, jobs, spans, padded_context, scores, opts) -> dict:
     """Each method's deletion / insertion curves, all requests in the same passes; each
     request's random orders start from the seed as they do alone."""
     if not opts.faithfulness:
@@ -223,13 +224,10 @@ def _faithfulness(lm, problem, jobs, spans, padded_context, values, scores, opts
     device = problem.inputs.device
     context = torch.tensor(padded_context, device=device) & ~torch.tensor(held, device=device)
     cells = faith.removable(problem, context)  # (R, W): the first token held on causal models
-    f_full = torch.tensor(values, dtype=torch.double, device="cpu")  # (R,)
     restart = frozenset(span.start for span in spans)
-    base = faith.random_baseline(problem, cells, f_full, restart=restart)
-    out: dict = {
-        name: faith.method_faithfulness(problem, cells_, base)
-        for name, (cells_, _) in scores.items()
-    }
+    chosen = curves(opts.precision, device)
+    by_method = {name: cells_ for name, (cells_, _) in scores.items()}  # (R, W) each
+    out: dict = faith.all_curves(problem, cells, by_method, restart=restart, precision=chosen)
     out["seconds"] = time.perf_counter() - clock
     return out
 

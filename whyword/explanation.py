@@ -81,6 +81,7 @@ class Attribution:
     insertion_curve: tuple[float, ...] | None = None  # F over k = 0..n inserted, 0 → 1
     random_deletion: float | None = None  # a random order's area (the same baseline both ways)
     random_insertion: float | None = None
+    curve_precision: str | None = None  # "fp32" | "bf16": the curves' arithmetic
 
     def __post_init__(self) -> None:
         assert all(math.isfinite(s) for s in self.scores), f"{self.method}: non-finite score"

@@ -44,8 +44,10 @@ class Faithfulness:
     insertion_curve: tuple[float, ...]
     random_deletion: float  # the mean area of seeded random orders (faithfulness.RANDOM_ORDERS)
     random_insertion: float
+    curve_precision: str = "fp32"  # the curves' arithmetic (whyword.precision.curves)
 
     def __post_init__(self) -> None:
+        assert self.curve_precision in ("fp32", "bf16"), self.curve_precision
         n = len(self.deletion_curve)
         assert n >= 2 and len(self.insertion_curve) == n, "curves over 0..n tokens, n ≥ 1"
         values = (self.deletion, self.insertion, self.random_deletion, self.random_insertion)

@@ -11,6 +11,9 @@ from whyword.errors import InputError
 
 BASELINES = ("zero", "pad", "mask")
 PRECISIONS = ("fp32", "bf16", "auto")  # whyword/precision.py
+# The largest |area_bf16 − area_fp32| of a deletion / insertion curve (0–1 scale) that lets
+# "auto" run the curves in bf16: measured in benchmarks/curve_precision.py (README)
+CURVE_BOUND = 0.05  # half the page's ±0.1 margin for "no better than random" (render/trust.py)
 DEFAULT_METHODS = ("saliency", "integrated_gradients")  # the library, the CLI and the API
 # The page's default (issue 12, benchmarks/faithfulness.py, 14 prompts): occlusion beat IG on
 # deletion and insertion (paired 95 % intervals exclude 0) at 1.7× one forward+backward
@@ -45,9 +48,10 @@ class ExplainOptions:
     # R times), on in the page, its API and `whyword explain --faithfulness`
     faithfulness: bool = False
     max_tokens: int | None = None  # refuse longer input (None: the model's own limit)
-    # fp32, bf16 (torch.autocast; only where the device has native bf16) or auto (bf16 only
-    # where native and the measured error is within whyword.precision.ERROR_BOUND)
-    precision: str = "fp32"
+    # fp32, bf16 (torch.autocast; only where the device has native bf16) or auto: per stage,
+    # bf16 only where native and its measured error is within the stage's bound
+    # (whyword/precision.py: the heatmaps stay fp32, the faithfulness curves run in bf16)
+    precision: str = "auto"
     progress: Callable[[float, str], None] | None = None  # called as IG refines (UI progress)
 
     def __post_init__(self) -> None:

@@ -19,7 +19,9 @@ from collections.abc import Iterator
 import torch
 
 from whyword.errors import InputError
-from whyword.options import PRECISIONS
+from whyword.options import CURVE_BOUND, PRECISIONS
+
+__all__ = ["CURVE_BOUND", "ERROR_BOUND", "autocast", "bf16_native", "curves", "resolve", "stage"]
 
 # The bound "auto" is held to: the mean, over prompts, of each method's relative L2 error
 # ‖s_bf16 − s_fp32‖ / ‖s_fp32‖ per row; measured in benchmarks/precision.py (README)
@@ -60,3 +62,25 @@ def autocast(precision: str, device: torch.device) -> Iterator[str]:
         return
     with torch.autocast(device_type=device.type, dtype=torch.bfloat16):
         yield chosen
+
+
+# The deletion / insertion curves (whyword/faithfulness.py) are forward-only rows, most of a
+# page request's work; bf16 moves each area by at most `CURVE_BOUND` against fp32 on the
+# prompts of benchmarks/curve_precision.py (README, Performance), so "auto" runs them in bf16
+# where it is native, while the heatmaps keep fp32 (their error is above ERROR_BOUND).
+AUTO_CURVES_BF16 = True  # set from the measurement: see README, Performance
+
+
+def curves(precision: str, device: torch.device) -> str:
+    """The curves' precision for a request asking for `precision`: "fp32" or "bf16"."""
+    if precision == "auto":
+        return "bf16" if AUTO_CURVES_BF16 and bf16_native(device) else resolve("auto", device)
+    return resolve(precision, device)
+
+
+@contextlib.contextmanager
+def stage(chosen: str, device: torch.device) -> Iterator[None]:
+    """Run a block in an already resolved precision, whatever the surrounding one is."""
+    assert chosen in ("fp32", "bf16"), chosen
+    with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=chosen == "bf16"):
+        yield

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from whyword.explanation import Attribution, Explanation
+from whyword.options import CURVE_BOUND
 from whyword.params import IGParams
 from whyword.render.agreement import comparable_positions, rank_agreement
 from whyword.render.text import esc, fmt_number, method_label
@@ -151,7 +152,19 @@ def faithfulness_html(explanation: Explanation) -> str:
         + _table(rows, ("method", "deletion ↓", "insertion ↑", ""))
         + '<div style="font-size:15px;opacity:0.8;">Tokens are removed (or put back) in the '
         "order of the heatmap's scores: a faithful heatmap makes the prediction fall fast "
-        "(deletion well below the random order) and come back fast (insertion well above it).</div>"
+        "(deletion well below the random order) and come back fast (insertion well above it)."
+        + _precision_note(rated)
+        + "</div>"
+    )
+
+
+def _precision_note(rated: list[Attribution]) -> str:
+    """One sentence when the curves ran in bf16 (faster; each area within the measured bound)."""
+    if not any(a.curve_precision == "bf16" for a in rated):
+        return ""
+    return (
+        f" The curves were computed in bf16, which moves each area by at most {CURVE_BOUND} on "
+        "our test prompts; precision fp32 computes them exactly."
     )
 
 

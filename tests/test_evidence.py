@@ -252,3 +252,21 @@ def test_cached_infill_equals_the_core_infill_scores(tiny_gpt2, monkeypatch):
         torch.testing.assert_close(
             scores.log_probs[row], torch.log_softmax(core, -1), atol=1e-4, rtol=1e-4
         )
+
+
+def test_the_reader_path_runs_through_the_given_explainer(tiny_gpt2, retriever):
+    """The page passes its scheduler's explain: the same explanations, through the lanes."""
+    from whyword.scheduler import Scheduler
+
+    lanes, calls = Scheduler(), []
+
+    def scheduled(*args, **kwargs):
+        calls.append(args[0])
+        return lanes.explain(*args, **kwargs)
+
+    direct = run(tiny_gpt2, retriever, k=2, methods=("saliency",))
+    via = run(tiny_gpt2, retriever, k=2, methods=("saliency",), explainer=scheduled)
+    assert len(calls) == 3  # two passages + the query alone
+    for a, b in zip(direct.token_attributions, via.token_attributions, strict=True):
+        assert (a.path, a.passage, a.tokens) == (b.path, b.passage, b.tokens)
+        assert a.scores == pytest.approx(b.scores, abs=1e-6)

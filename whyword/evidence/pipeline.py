@@ -9,7 +9,7 @@ query ─► retriever (cached block embeddings, top-k by q·b) ─► p(z | x) 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 
@@ -27,6 +27,7 @@ from whyword.evidence.reader import (
 )
 from whyword.evidence.result import Answer, EvidenceResult, RetrievedPassage, TokenAttribution
 from whyword.evidence.retriever import block_embeddings, load_retriever, retrieval_query
+from whyword.explanation import Explanation
 from whyword.models import LoadedModel, load_model
 from whyword.tokens import make_tokens, token_text, visible
 
@@ -53,12 +54,16 @@ def explain_with_evidence(
     *,
     ablations: int = SURROGATE_ABLATIONS,
     seed: int = 0,
+    explainer: Callable[..., Explanation] | None = None,
 ) -> EvidenceResult:
     """REALM's p(y | x) for `query` over the top-k of `passages` (text, one per paragraph, or a
     list) or a named `corpus` ("example"), with attributions to passages and to tokens.
 
     `target`: the answer explained (a token or token id; default the marginal's top-1).
-    `methods`: the core's methods for the reader path ("" or () to skip it)."""
+    `methods`: the core's methods for the reader path ("" or () to skip it).
+    `explainer`: what computes each reader-path explanation, `whyword.explain` by default; a
+    server passes its scheduler's (whyword.scheduler.scheduled_explain), so a long evidence
+    request takes the heavy lane instead of holding the model other users wait for."""
     from whyword.attribute import _method_names
 
     _check(k, temperature, ablations)
@@ -108,7 +113,7 @@ def explain_with_evidence(
     retr_attr = _retriever_path(retr, retrieval_query(query), texts, log_py_z, temperature)
     timings["retriever_path"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    reader_expl, reader_attr = _reader_path(lm, query, texts, scores, y, methods)
+    reader_expl, reader_attr = _reader_path(lm, query, texts, scores, y, methods, explainer)
     timings["reader_path"] = time.perf_counter() - clock
     timings["total"] = sum(timings.values())
 
@@ -195,10 +200,11 @@ def _encoder_row(retr, ids, mask, scores, passage, part) -> TokenAttribution:
     )
 
 
-def _reader_path(lm, query, texts, scores: ReaderScores, y: int, methods):
+def _reader_path(lm, query, texts, scores: ReaderScores, y: int, methods, explainer=None):
     """The core's explanation of log p(y | x, z) on each reader input (and the query alone)."""
     from whyword.explain import explain
 
+    explain = explainer or explain
     if not methods:
         return (), []
     explanations, rows = [], []

@@ -44,6 +44,7 @@ def run(req: Request, model: str | None) -> Shown:
     from whyword.limits import current_limits
     from whyword.render import evidence as draw
     from whyword.render.text import esc
+    from whyword.scheduler import scheduled_explain
 
     try:
         limits = current_limits()
@@ -57,6 +58,7 @@ def run(req: Request, model: str | None) -> Shown:
             target=req.target,
             model=name,
             temperature=float(req.temperature),
+            explainer=scheduled_explain,  # the lanes: a long one never holds the class's model
         )
     except WhyWordError as error:
         return Shown("", None, None, "", f"⚠️ {esc(str(error))}", share_link(req), req.target)

@@ -74,3 +74,17 @@ def test_buckets_limit_padding_and_size():
     jobs = [_Job("explain", None, "g", (), tokens=t) for t in (30, 5, 6, 8, 12, 40, 7)]
     got = [[j.tokens for j in b] for b in buckets(jobs, 3)]
     assert got == [[5, 6, 7], [8, 12], [30, 40]]
+
+
+def test_a_call_runs_in_the_lane_its_work_picks_and_passes_errors_on(tiny_gpt2):
+    sched = Scheduler(heavy_cost=100)
+    assert sched.call(tiny_gpt2, 100, lambda lm: lm.model) is tiny_gpt2.model  # light: itself
+    copy = sched.call(tiny_gpt2, 101, lambda lm: lm)  # heavy: the lane's own copy
+    assert copy.model is not tiny_gpt2.model and copy.name == tiny_gpt2.name
+
+    def fails(lm):
+        raise InputError("One clear sentence.")
+
+    with pytest.raises(InputError, match="One clear sentence"):
+        sched.call(tiny_gpt2, 1, fails)
+    assert sched.call(tiny_gpt2, 1, lambda lm: 7) == 7  # the lane keeps serving

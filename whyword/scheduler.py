@@ -22,7 +22,7 @@ import os
 import queue
 import threading
 import weakref
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,7 +46,7 @@ BUSY = (
 
 @dataclass
 class _Job:
-    kind: str  # "explain" | "predict"
+    kind: str  # "explain" | "predict" | "call"
     lm: LoadedModel
     group: Hashable  # jobs with equal groups share calls
     args: tuple
@@ -136,6 +136,14 @@ class Scheduler:
         key = ("predict", model_key(lm), text, k, max_tokens)
         return self._once(key, lambda: _Job("predict", lm, group, (text, k, max_tokens)), False)
 
+    def call(self, lm: LoadedModel, work: int, fn: Callable[[LoadedModel], Any]) -> Any:
+        """`fn(model)` in the lane its `work` (tokens × gradient evaluations, all rows) picks,
+        alone: for work that is not one explanation (a Sequence tab's steps matrix). In the
+        heavy lane `fn` gets the lane's own copy of the model; it must use that one."""
+        heavy = self.lanes and work > self.heavy_cost
+        key = ("call", next(self._singles))
+        return self._once(key, lambda: _Job("call", lm, None, (fn,)), heavy)
+
     def _once(self, key: Hashable, job, heavy: bool):
         """Run the job (made by `job()`) unless the same request is already in flight."""
         with self._lock:
@@ -190,6 +198,8 @@ class Scheduler:
         lm = self._heavy_copy(jobs[0].lm) if heavy else jobs[0].lm
         self.batch_sizes.append(len(jobs))
         with lm.lock, torch.enable_grad():
+            if jobs[0].kind == "call":
+                return [jobs[0].args[0](lm)]
             if jobs[0].kind == "predict":
                 encs = [encode(lm, j.args[0], j.args[2]) for j in jobs]
                 k = jobs[0].args[1]

@@ -237,13 +237,19 @@ def pick_position(state: SeqState, position: str) -> SeqView:
 @guarded
 def explain_steps(state: SeqState, method: str) -> SeqView:
     """The generated-steps × source-tokens matrix (one teacher-forced forward per batch)."""
+    from whyword.options import ExplainOptions
+    from whyword.scheduler import cost, scheduler
     from whyword.steps import attribute_steps
 
     s = _need_session(state)
     if not s.appended:
         raise WhyWordError("Append or auto-complete some tokens first: there are no steps yet.")
     lm = _lm(s.model)
-    matrix = attribute_steps(s.prompt, s.appended, lm.name, [method], lm)
+    # through the scheduler's lanes: a long IG matrix takes the heavy lane's own model copy
+    work = cost(len(s.ids), [method], ExplainOptions()) * len(s.appended)  # all rows
+    matrix = scheduler().call(
+        lm, work, lambda m: attribute_steps(s.prompt, s.appended, lm.name, [method], m)
+    )
     new = replace(state, matrix=matrix, matrix_ids=s.ids)
     return SeqView(
         new,

@@ -2,9 +2,9 @@
 
     HF_HUB_OFFLINE=1 python benchmarks/batching.py          # default model, K = 1, 4, 8, 16
 
-Same methods and options as the page's API (saliency + input × gradient, faithfulness on) and
-without faithfulness; prompts of 6–12 tokens (one length bucket). Medians of 3 interleaved
-rounds; the machine may be shared: compare the ratios, not the seconds.
+Same methods and options as the page's API (its default methods, faithfulness on) and without
+faithfulness; prompts of 5–13 tokens, in the scheduler's length buckets. Medians of 3
+interleaved rounds; the machine may be shared: compare the ratios, not the seconds.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ import time
 
 import torch
 
-from whyword.batch import ExplainRequest, explain_many
+from whyword.batch import ExplainRequest, explain_many, length_buckets
 from whyword.cache import RESULTS
 from whyword.explain import explain
 from whyword.models import load_model
-from whyword.options import ExplainOptions
+from whyword.options import PAGE_METHODS, ExplainOptions
+from whyword.scheduler import MAX_BATCH
 
 PROMPTS = [
     "The capital of France is",
@@ -39,7 +40,7 @@ PROMPTS = [
     "The tallest mountain in the world is Mount",
     "Bees make honey and cows give us",
 ]
-METHODS = ("saliency", "input_x_gradient")
+METHODS = PAGE_METHODS
 
 
 def one_by_one(lm, texts, opts) -> float:
@@ -51,9 +52,12 @@ def one_by_one(lm, texts, opts) -> float:
 
 
 def together(lm, texts, opts) -> float:
+    """As the scheduler's light lane runs them: length buckets, one shared call each."""
+    lengths = [len(lm.tokenizer(t)["input_ids"]) for t in texts]
     clock = time.perf_counter()
     with lm.lock:
-        explain_many(lm, [ExplainRequest(t) for t in texts], METHODS, opts)
+        for bucket in length_buckets(lengths, MAX_BATCH):
+            explain_many(lm, [ExplainRequest(texts[i]) for i in bucket], METHODS, opts)
     return time.perf_counter() - clock
 
 

@@ -291,14 +291,14 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument(
         "--faithfulness",
         action="store_true",
-        help="also score each heatmap by deletion / insertion curves (one more pass per method)",
+        help="also score each heatmap by deletion / insertion curves (one more batched pass)",
     )
     e.add_argument(
         "--precision",
         default=ExplainOptions.precision,
         choices=list(PRECISIONS),
-        help="fp32, or bf16 autocast where the CPU/GPU has it natively (auto: bf16 only where "
-        "measured close to fp32)",
+        help="fp32 everywhere, or bf16 autocast where the CPU/GPU has it natively (auto: per "
+        "stage, bf16 only where measured close to fp32: the faithfulness curves)",
     )
     e.add_argument(
         "--tolerance",

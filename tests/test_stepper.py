@@ -130,6 +130,26 @@ def test_store_is_bounded(tiny_gpt2) -> None:
     assert len(store) == 3
 
 
+def test_store_is_bounded_in_bytes_too(tiny_gpt2) -> None:
+    from whyword.stepper import cache_bytes
+
+    ids = prompt_ids(tiny_gpt2, PROMPT, 1)
+    with tiny_gpt2.lock:
+        last_logits(tiny_gpt2, ids, probe := KVStore())
+    past, logits = probe.get(tiny_gpt2.name, ids)
+    one = cache_bytes(past, logits)
+    assert one > logits.nbytes  # the keys and values are counted
+    store = KVStore(size=100, max_bytes=int(2.5 * one))
+    for token in range(6):
+        with tiny_gpt2.lock:
+            last_logits(tiny_gpt2, (*ids, token), store)
+    assert 1 <= len(store) <= 2 and store.nbytes <= store.max_bytes
+    tiny = KVStore(max_bytes=one // 2)  # one prefix larger than the whole store: not kept
+    with tiny_gpt2.lock:
+        last_logits(tiny_gpt2, ids, tiny)
+    assert len(tiny) == 0
+
+
 @pytest.mark.parametrize("warp", [Warp(), Warp(0.8, 50, 0.9)])
 def test_auto_complete_equals_generate(tiny_gpt2, tiny_paths, warp) -> None:
     ids = prompt_ids(tiny_gpt2, PROMPT, 8)

@@ -28,6 +28,7 @@ from whyword.tokens import Token, make_tokens, token_text, visible
 
 LN2 = math.log(2.0)
 STORE_SIZE = 12  # cached (model, ids) prefixes across all sessions; each ≤ a few MB at 200 tokens
+STORE_BYTES = 256 * 2**20  # and their keys/values at most this much (≈ 47 MB at 1,024 tokens)
 
 
 @dataclass(frozen=True)
@@ -94,15 +95,27 @@ class NextStep:
         assert all(a.raw_rank < b.raw_rank for a, b in itertools.pairwise(self.choices))
 
 
+def cache_bytes(past, logits: torch.Tensor) -> int:
+    """Bytes held by a KV cache (transformers' DynamicCache layers, or nested tuples)."""
+    layers = getattr(past, "layers", None)
+    if layers is not None:
+        parts = [t for layer in layers for t in (layer.keys, layer.values) if t is not None]
+    else:
+        parts = [t for layer in past or () for t in layer]
+    return logits.nbytes + sum(t.nbytes for t in parts if isinstance(t, torch.Tensor))
+
+
 class KVStore:
     """A bounded LRU of (model name, ids) → (past_key_values, last logits (V,)) shared by all
-    sessions; entries are copied out so a caller extending one never changes what is stored."""
+    sessions, at most `size` entries and `max_bytes` of tensors; entries are copied out so a
+    caller extending one never changes what is stored."""
 
-    def __init__(self, size: int = STORE_SIZE) -> None:
-        self.size = size
+    def __init__(self, size: int = STORE_SIZE, max_bytes: int = STORE_BYTES) -> None:
+        self.size, self.max_bytes = size, max_bytes
         self._items: OrderedDict[tuple[str, tuple[int, ...]], tuple[object, torch.Tensor]] = (
             OrderedDict()
         )
+        self._bytes: dict[tuple[str, tuple[int, ...]], int] = {}
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -115,15 +128,25 @@ class KVStore:
             return item
 
     def put(self, model: str, ids: tuple[int, ...], past, logits: torch.Tensor) -> None:
+        size = cache_bytes(past, logits)
+        if size > self.max_bytes:
+            return  # one prefix larger than the whole store: recomputed when asked again
         with self._lock:
             self._items[(model, ids)] = (past, logits)
+            self._bytes[(model, ids)] = size
             self._items.move_to_end((model, ids))
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            while len(self._items) > self.size or self.nbytes > self.max_bytes:
+                key, _ = self._items.popitem(last=False)
+                del self._bytes[key]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(self._bytes.values())
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._bytes.clear()
 
     def __len__(self) -> int:
         return len(self._items)

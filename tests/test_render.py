@@ -689,3 +689,23 @@ def test_agreement_over_few_tokens_says_how_little_it_means():
     many = simple({"occlusion": scores, "input_x_gradient": scores})
     assert "by chance" not in trust_html(many)
     assert "overflow-x:auto" in trust_html(many)  # scrolls in a narrow column, never clipped
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_trust_says_when_the_curves_ran_in_bf16(precision):
+    from whyword.options import CURVE_BOUND
+
+    curves = dict(
+        deletion=0.3,
+        insertion=0.7,
+        deletion_curve=(1.0, 0.2, 0.0),
+        insertion_curve=(0.0, 0.8, 1.0),
+        random_deletion=0.5,
+        random_insertion=0.5,
+        curve_precision=precision,
+    )
+    a = Attribution("occlusion", (0.0, 1.0, 0.5), True, **curves)
+    markup = trust_html(explanation((tok(0, "a"), tok(1, " b"), tok(2, " c")), (a,)))
+    assert "Faithfulness" in markup
+    said = f"computed in bf16, which moves each area by at most {CURVE_BOUND}" in markup
+    assert said == (precision == "bf16")

@@ -202,9 +202,14 @@ def _sequence_scores(lm, embeds, attention_mask, seqs, takes_keep, prefix):
     for b, layout in seqs:
         at = layout.insert_at - held
         fixed = lm.embed(torch.tensor(layout.inserted, dtype=torch.long, device=device))  # (I, H)
-        fulls.append(torch.cat([embeds[b, :at], fixed.to(embeds.dtype), embeds[b, at:]]))
+        f = torch.cat([embeds[b, :at], fixed.to(embeds.dtype), embeds[b, at:]])  # (L_b, H)
         ones = attention_mask.new_ones(len(layout.inserted))  # (I,)
-        masks.append(torch.cat([attention_mask[b, :at], ones, attention_mask[b, at:]]))
+        m = torch.cat([attention_mask[b, :at], ones, attention_mask[b, at:]])  # (L_b,)
+        if layout.causal:  # nothing after its last scored position reaches a causal score
+            end = max(p for p, _ in layout.scored) - held + 1
+            f, m = f[:end], m[:end]  # (end, H), (end,)
+        fulls.append(f)
+        masks.append(m)
         scored.append(layout.scored)
     length = max(f.shape[0] for f in fulls)
     full = embeds.new_zeros(len(seqs), length, embeds.shape[-1])  # (S, L, H) right-padded

@@ -114,6 +114,7 @@ def test_phone_layout(browser, server, mode):
               return {scrolls: getComputedStyle(m).overflowX, target: !!mark,
                       cut: right === null || right > svg.right + 1, right, svg: svg.right,
                       page: document.scrollingElement.scrollWidth,
+                      text: document.querySelector('#ww-text').getBoundingClientRect().width,
                       rows: document.querySelectorAll('#ww-results input').length};
             }"""
         )
@@ -123,6 +124,7 @@ def test_phone_layout(browser, server, mode):
         # The phone's own width, not the browser's (a phone browser widens itself to the page).
         assert layout["page"] <= PHONE, f"the page is wider than a phone: {layout}"
         assert page.evaluate(STICKING_OUT, PHONE) == []
+        assert layout["text"] >= PHONE - 40, layout  # the text box: the phone's whole width
         boxes = page.evaluate(BOXES)  # the settings handle: a thumb-sized target, off the tabs
         assert not overlap(boxes["handle"], boxes["tab"]), boxes
         assert boxes["handle"]["width"] >= 40 and boxes["handle"]["height"] >= 40, boxes
@@ -139,15 +141,29 @@ def test_phone_layout(browser, server, mode):
 
 
 PRESENTER_SIZES = """() => {
+  // Every visible text of the Explain tab smaller than `least`, but for the method × token
+  // matrix below the fold (plotly draws it at its own sizes; larger ones get cut).
+  const smaller = least => {
+    const out = [], tab = document.querySelector('#ww-tab-explain');
+    const walk = document.createTreeWalker(tab, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+      const e = n.parentElement, size = parseFloat(getComputedStyle(e).fontSize);
+      if (n.textContent.trim() && e.getBoundingClientRect().width > 0 && size < least
+          && !e.closest('#ww-matrix')) out.push(`${size}px: ${n.textContent.trim().slice(0, 30)}`);
+    }
+    return out;
+  };
+  const least = parseFloat(getComputedStyle(document.body).getPropertyValue('--ww-presenter-text'));
   const sizes = s => Array.from(document.querySelectorAll(s))
     .filter(e => e.getBoundingClientRect().width > 0 && e.textContent.trim())
     .map(e => parseFloat(getComputedStyle(e).fontSize));
   return {
-    least: parseFloat(getComputedStyle(document.body).getPropertyValue('--ww-presenter-text')),
+    least,
     label: sizes('#ww-topk .ytick text'), status: sizes('#ww-status .prose *'),
     trust: sizes('#ww-trust td, #ww-trust th, #ww-trust .prose div'),
     legend: sizes('#ww-heatmap .prose > div > div:first-child'),
     chips: sizes('#ww-heatmap span[title]'), labels: sizes('label span'),
+    smaller: smaller(least),
     heatmap_top: document.querySelector('#ww-heatmap').getBoundingClientRect().top,
     chart_bottom: document.querySelector('#ww-topk').getBoundingClientRect().bottom,
   };
@@ -165,6 +181,7 @@ def test_presenter_mode(browser, server):
         for part in ("label", "status", "trust", "legend", "chips", "labels"):
             assert sizes[part], f"no {part} on the page"
             assert min(sizes[part]) >= least, (part, sizes[part])
+        assert sizes["smaller"] == [], sizes["smaller"]  # nor any other text of the view
         assert sizes["heatmap_top"] < 1080 and sizes["chart_bottom"] <= 1080, sizes
         assert page.is_checked("#ww-presenter input")
         screenshot(page, "screenshot-presenter.png")

@@ -71,8 +71,37 @@ def test_light_and_dark_screenshots(browser, server):
             page.close()
 
 
-def test_phone_layout(browser, server):
-    page = open_view(browser, server + PARIS, 390, 844, is_mobile=True, has_touch=True)
+PHONE = 390  # px: the phone's width (390 × 844)
+# Every element's right edge that sticks out past the phone's width, unless a scrolling box
+# that fits holds it (the charts and tables scroll sideways inside the page, by design).
+STICKING_OUT = """(width) => {
+  const held = el => { for (let a = el.parentElement; a; a = a.parentElement)
+    if (getComputedStyle(a).overflowX !== 'visible' && a.getBoundingClientRect().right <= width + 0.5)
+      return true;
+    return false; };
+  return Array.from(document.querySelectorAll('body *')).filter(el => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.right > width + 0.5 && !held(el);
+  }).map(el => `${el.tagName}#${el.id} ${Math.round(el.getBoundingClientRect().right)}`);
+}"""
+BOXES = """() => Object.fromEntries(Object.entries({
+  handle: '#ww-sidebar button.toggle-button', tab: '#ww-tab-explain-button'
+}).map(([k, s]) => { const r = document.querySelector(s).getBoundingClientRect();
+  return [k, {left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width, height: r.height}]; }))"""
+
+
+def overlap(a: dict, b: dict) -> bool:
+    return (
+        a["left"] < b["right"]
+        and b["left"] < a["right"]
+        and a["top"] < b["bottom"]
+        and (b["top"] < a["bottom"])
+    )
+
+
+@pytest.mark.parametrize("mode", ["", "&presenter=1"])
+def test_phone_layout(browser, server, mode):
+    page = open_view(browser, server + PARIS + mode, PHONE, 844, is_mobile=True, has_touch=True)
     try:
         assert not sidebar_open(page), "the settings cover the page on a phone"
         layout = page.evaluate(
@@ -84,15 +113,61 @@ def test_phone_layout(browser, server):
               const right = mark ? mark.getBoundingClientRect().right : null;
               return {scrolls: getComputedStyle(m).overflowX, target: !!mark,
                       cut: right === null || right > svg.right + 1, right, svg: svg.right,
-                      page: document.documentElement.scrollWidth, screen: window.innerWidth};
+                      page: document.scrollingElement.scrollWidth,
+                      text: document.querySelector('#ww-text').getBoundingClientRect().width,
+                      rows: document.querySelectorAll('#ww-results input').length};
             }"""
         )
         assert layout["scrolls"] == "auto" and layout["target"], layout
+        assert layout["rows"] >= 2, layout  # the result's target / foil rows are on the page
         assert not layout["cut"], f"a bar label is cut off on a phone: {layout}"
-        assert layout["page"] <= layout["screen"] + 1, f"the page is wider than a phone: {layout}"
-        screenshot(page, "screenshot-phone.png")
+        # The phone's own width, not the browser's (a phone browser widens itself to the page).
+        assert layout["page"] <= PHONE, f"the page is wider than a phone: {layout}"
+        assert page.evaluate(STICKING_OUT, PHONE) == []
+        assert layout["text"] >= PHONE - 40, layout  # the text box: the phone's whole width
+        boxes = page.evaluate(BOXES)  # the settings handle: a thumb-sized target, off the tabs
+        assert not overlap(boxes["handle"], boxes["tab"]), boxes
+        assert boxes["handle"]["width"] >= 40 and boxes["handle"]["height"] >= 40, boxes
+        page.click("#ww-sidebar button.toggle-button")
+        page.wait_for_function(
+            "() => document.querySelector('#ww-sidebar').classList.contains('open')"
+        )
+        if not mode:
+            page.click("#ww-sidebar button.toggle-button")  # closed again for the screenshot
+            page.wait_for_timeout(600)
+            screenshot(page, "screenshot-phone.png")
     finally:
         page.close()
+
+
+PRESENTER_SIZES = """() => {
+  // Every visible text of the Explain tab smaller than `least`, but for the method × token
+  // matrix below the fold (plotly draws it at its own sizes; larger ones get cut).
+  const smaller = least => {
+    const out = [], tab = document.querySelector('#ww-tab-explain');
+    const walk = document.createTreeWalker(tab, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+      const e = n.parentElement, size = parseFloat(getComputedStyle(e).fontSize);
+      if (n.textContent.trim() && e.getBoundingClientRect().width > 0 && size < least
+          && !e.closest('#ww-matrix')) out.push(`${size}px: ${n.textContent.trim().slice(0, 30)}`);
+    }
+    return out;
+  };
+  const least = parseFloat(getComputedStyle(document.body).getPropertyValue('--ww-presenter-text'));
+  const sizes = s => Array.from(document.querySelectorAll(s))
+    .filter(e => e.getBoundingClientRect().width > 0 && e.textContent.trim())
+    .map(e => parseFloat(getComputedStyle(e).fontSize));
+  return {
+    least,
+    label: sizes('#ww-topk .ytick text'), status: sizes('#ww-status .prose *'),
+    trust: sizes('#ww-trust td, #ww-trust th, #ww-trust .prose div'),
+    legend: sizes('#ww-heatmap .prose > div > div:first-child'),
+    chips: sizes('#ww-heatmap span[title]'), labels: sizes('label span'),
+    smaller: smaller(least),
+    heatmap_top: document.querySelector('#ww-heatmap').getBoundingClientRect().top,
+    chart_bottom: document.querySelector('#ww-topk').getBoundingClientRect().bottom,
+  };
+}"""
 
 
 def test_presenter_mode(browser, server):
@@ -100,15 +175,13 @@ def test_presenter_mode(browser, server):
     try:
         assert page.evaluate("document.body.classList.contains('ww-presenter')")
         assert not sidebar_open(page)
-        sizes = page.evaluate(
-            """() => ({
-              label: parseFloat(getComputedStyle(document.querySelector('#ww-topk .ytick text')).fontSize),
-              chip: parseFloat(getComputedStyle(document.querySelector('#ww-heatmap span[title]')).fontSize),
-              heatmap_top: document.querySelector('#ww-heatmap').getBoundingClientRect().top,
-              chart_bottom: document.querySelector('#ww-topk').getBoundingClientRect().bottom,
-            })"""
-        )
-        assert sizes["label"] >= 22 and sizes["chip"] >= 22, sizes
+        sizes = page.evaluate(PRESENTER_SIZES)
+        least = sizes["least"]
+        assert least >= 22, sizes  # presenter mode's smallest text: its labels' size
+        for part in ("label", "status", "trust", "legend", "chips", "labels"):
+            assert sizes[part], f"no {part} on the page"
+            assert min(sizes[part]) >= least, (part, sizes[part])
+        assert sizes["smaller"] == [], sizes["smaller"]  # nor any other text of the view
         assert sizes["heatmap_top"] < 1080 and sizes["chart_bottom"] <= 1080, sizes
         assert page.is_checked("#ww-presenter input")
         screenshot(page, "screenshot-presenter.png")

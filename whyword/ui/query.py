@@ -1,223 +1,246 @@
-"""One definition per control of the Explain view: its `Query` field (which is also its URL name
-in a share link), where it sits, its widget and how the widget's value is read back.
+"""The page's settings, defined once: each field of `Query` is a control, declared with its
+default, its kind of value (how a share link reads and writes it and how its widget's value is
+read back; params.py), its range, where the view puts it and its widget (widgets.py). Its URL
+name in a share link is the field's name.
 
-The defaults are `Query()`'s (share.py, which takes them from the library's options) and the
-ranges the page's `Bounds` (share.py, which also fits a link's values to them), so adding a
-control is a `Query` field plus one `Control` here; `tests/test_ui_query.py` checks the two
-stay in step.
+Adding a control is one field here: share.py (the links), the sidebar (app.py), the views and
+`Controls` all follow `CONTROLS`. No gradio at import (widgets import it when built), so
+share.py and the handlers stay gradio-free.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-import gradio as gr
-
-from whyword.attr import METHODS
 from whyword.limits import Limits
-from whyword.options import BASELINES
-from whyword.ui.share import LEVELS, NORMALISATIONS, PAGE_METHODS, Bounds, Query, page_bounds
+from whyword.options import BASELINES, PAGE_MAX_STEPS, PAGE_METHODS, ExplainOptions
+from whyword.ui import params, widgets
+from whyword.ui.params import Kind, Span
 
-SHORT_LABELS = {
-    "saliency": "Saliency",
-    "input_x_gradient": "Input × gradient",
-    "integrated_gradients": "Integrated gradients",
-    "smoothgrad": "SmoothGrad",
-    "occlusion": "Occlusion",
-    "attnlrp": "AttnLRP",
-}
-DEFAULT = Query()
-
-
-def bounds_for(limits: Limits) -> Bounds:
-    """The sliders' ranges under this server's limits (a share link is fitted to them)."""
-    return page_bounds(limits.max_k, limits.max_steps, limits.max_samples)
+NORMALISATIONS = ("per_method", "shared", "none")
+LEVELS = ("token", "word")  # what a heatmap chip is
+_LIBRARY = ExplainOptions()  # every default the page shares with the library, defined there
 
 
 @dataclass(frozen=True)
 class Control:
-    """One control: `key` is the Query field and URL name; `place` is where the view puts it
-    ("text": beside the text, "sidebar", "advanced": the sidebar's accordion, "pickers": by
-    the chart, "heatmap": over the heatmap); `make` builds the widget; `read` turns its value into the Query's."""
+    """One setting. `key`: its Query field and URL name; `kind`: how a link and its widget are
+    read (params.py); `place`: where the view puts it ("text": beside the text, "sidebar",
+    "advanced": the sidebar's accordion, "pickers": by the chart, "heatmap": over the heatmap);
+    `make`: its widget; `span`: a number's range, its top capped by the server's `limit`
+    (a Limits field); `always`: in every share link (the view's identity), else only when not
+    the default; `from_link`: a link sets its widget (target, foil, mask come with the result)."""
 
     key: str
+    default: Any
+    kind: Kind
     place: str
-    make: Callable[[Limits, Bounds], gr.components.Component]
-    read: Callable[[Any], Any]
-    from_link: bool = True  # a share link sets it (target, foil, mask come with the result)
+    make: widgets.Make
+    span: Span | None = None
+    limit: str | None = None
+    always: bool = False
+    from_link: bool = True
 
 
-def _model(limits: Limits, bounds: Bounds) -> gr.Dropdown:
-    return gr.Dropdown(
-        choices=[("SmolLM2-135M (default)", "default")]
-        + [(m, m) for m in limits.models if m != "default"],
-        value=limits.models[0],  # the first listed (`whyword app --model`); "default" otherwise
-        label="Model" + (" (or type a Hub id / folder)" if limits.any_model else ""),
-        allow_custom_value=limits.any_model,
-        elem_id="ww-model",
+def control(default: Any, kind: Kind, place: str, make: widgets.Make, **more: Any) -> Any:
+    """A `Query` field that is a control (see `Control`; its key is the field's name)."""
+    spec = {"kind": kind, "place": place, "make": make, **more}
+    return field(default=default, metadata={"control": spec})
+
+
+@dataclass(frozen=True)
+class Query:
+    """Everything the page needs to reproduce one view: one field per control, in the order a
+    share link writes them."""
+
+    text: str = control("", params.TEXT, "text", widgets.text_box, always=True)
+    model: str = control("default", params.NAME, "sidebar", widgets.model_menu, always=True)
+    # "" = top-1, "id:<token id>", or a word / token text
+    target: str = control(
+        "", params.TEXT, "pickers", widgets.target_menu, always=True, from_link=False
     )
-
-
-def _slider(key: str, step: float, label: str, elem_id: str | None = None):
-    def make(limits: Limits, bounds: Bounds) -> gr.Slider:
-        low, high = getattr(bounds, key)
-        return gr.Slider(
-            low, high, value=getattr(DEFAULT, key), step=step, label=label, elem_id=elem_id
-        )
-
-    return make
-
-
-def _text(limits: Limits, bounds: Bounds) -> gr.Textbox:
-    return gr.Textbox(
-        label="Text (press Enter to explain)",
-        placeholder="The capital of France is",
-        lines=1,
-        max_lines=1,
-        elem_id="ww-text",
-        autofocus=True,
-        scale=6,
+    # "" = no foil (plain log p(target))
+    foil: str = control("", params.TEXT, "pickers", widgets.foil_menu, always=True, from_link=False)
+    methods: tuple[str, ...] = control(  # options.py says why these
+        PAGE_METHODS, params.METHOD_LIST, "sidebar", widgets.method_boxes, always=True
     )
-
-
-def _methods(limits: Limits, bounds: Bounds) -> gr.CheckboxGroup:
-    return gr.CheckboxGroup(
-        choices=[(SHORT_LABELS.get(name, m.label), name) for name, m in METHODS.items()],
-        value=list(PAGE_METHODS),
-        label="Attribution methods",
-        elem_id="ww-methods",
-    )
-
-
-def _target(limits: Limits, bounds: Bounds) -> gr.Dropdown:
-    return gr.Dropdown(
-        choices=[], value=None, label="Target", allow_custom_value=True, elem_id="ww-target"
-    )
-
-
-def _foil(limits: Limits, bounds: Bounds) -> gr.Dropdown:
-    return gr.Dropdown(
-        choices=[("— no foil —", "")],
-        value="",
-        label="Foil: compare the target with this word",
-        allow_custom_value=True,
-        elem_id="ww-foil",
-    )
-
-
-def _mask(limits: Limits, bounds: Bounds) -> gr.Dropdown:
-    return gr.Dropdown(
-        choices=[("[MASK] 1", 0)], value=0, label="Which [MASK]", visible=False, elem_id="ww-mask"
-    )
-
-
-def _radio(key: str, choices: Any, label: str, elem_id: str | None = None, info: str | None = None):
-    def make(limits: Limits, bounds: Bounds) -> gr.Radio:
-        value = getattr(DEFAULT, key)
-        return gr.Radio(choices, value=value, label=label, info=info, elem_id=elem_id)
-
-    return make
-
-
-def _checkbox(key: str, label: str, elem_id: str | None = None):
-    def make(limits: Limits, bounds: Bounds) -> gr.Checkbox:
-        return gr.Checkbox(getattr(DEFAULT, key), label=label, elem_id=elem_id)
-
-    return make
-
-
-CONTROLS: tuple[Control, ...] = (
-    Control("text", "text", _text, lambda v: v or ""),
-    Control("model", "sidebar", _model, lambda v: (v or "default").strip() or "default"),
-    Control("k", "sidebar", _slider("k", 1, "Top-k", "ww-k"), int),
-    Control("methods", "sidebar", _methods, lambda v: tuple(v or ())),
-    Control("steps", "sidebar", _slider("steps", 4, "IG steps", "ww-steps"), int),
-    Control(
-        "baseline",
+    steps: int = control(  # IG: gradient evaluations of the first pass
+        _LIBRARY.n_steps,
+        params.WHOLE,
         "sidebar",
-        _radio("baseline", list(BASELINES), "IG / occlusion baseline", "ww-baseline"),
-        lambda v: v or DEFAULT.baseline,
-    ),
-    Control(
-        "max_steps",
+        widgets.slider(4, "IG steps", "ww-steps"),
+        span=(4, 256),
+        limit="max_steps",
+        always=True,
+    )
+    max_steps: int = control(  # IG: adaptive refinement budget (≤ steps: no refinement)
+        PAGE_MAX_STEPS,
+        params.WHOLE,
         "advanced",
-        _slider(
-            "max_steps",
+        widgets.slider(
             16,
             "IG refinement: up to this many steps until the error ≤ 5 % (≤ IG steps: off)",
             "ww-max-steps",
         ),
-        int,
-    ),
-    Control("samples", "advanced", _slider("samples", 1, "SmoothGrad samples"), int),
-    Control(
-        "noise", "advanced", _slider("noise", 0.05, "SmoothGrad noise (× embedding stdev)"), float
-    ),
-    Control(
-        "special",
+        span=(0, 512),
+        limit="max_steps",
+    )
+    baseline: str = control(
+        _LIBRARY.baseline,
+        params.choice(tuple(BASELINES)),
+        "sidebar",
+        widgets.radio(list(BASELINES), "IG / occlusion baseline", "ww-baseline"),
+        always=True,
+    )
+    k: int = control(
+        _LIBRARY.k,
+        params.WHOLE,
+        "sidebar",
+        widgets.slider(1, "Top-k", "ww-k"),
+        span=(1, 30),
+        limit="max_k",
+        always=True,
+    )
+    mask: int = control(  # which [MASK] (0-based) is explained
+        0,
+        params.WHOLE,
+        "pickers",
+        widgets.mask_menu,
+        span=(0, 100_000),
+        always=True,
+        from_link=False,
+    )
+    samples: int = control(
+        _LIBRARY.nt_samples,
+        params.WHOLE,
         "advanced",
-        _checkbox("special", "Include special tokens in the colour scale"),
-        bool,
-    ),
-    Control(
-        "normalise",
+        widgets.slider(1, "SmoothGrad samples"),
+        span=(1, 50),
+        limit="max_samples",
+    )
+    noise: float = control(  # SmoothGrad noise, fraction of the embeddings' stdev
+        _LIBRARY.noise,
+        params.REAL,
         "advanced",
-        _radio("normalise", list(NORMALISATIONS), "Colour scale (normalisation)"),
-        lambda v: v or DEFAULT.normalise,
-    ),
-    Control(
-        "level",
+        widgets.slider(0.05, "SmoothGrad noise (× embedding stdev)"),
+        span=(0.0, 1.0),
+    )
+    special: bool = control(  # special tokens count in the colour scale
+        False,
+        params.FLAG,
         "advanced",
-        _radio(
-            "level",
+        widgets.checkbox("Include special tokens in the colour scale"),
+    )
+    normalise: str = control(
+        "per_method",
+        params.choice(NORMALISATIONS),
+        "advanced",
+        widgets.radio(list(NORMALISATIONS), "Colour scale (normalisation)"),
+    )
+    level: str = control(  # the heatmaps per token or per word (the core's segments)
+        "token",
+        params.choice(LEVELS),
+        "advanced",
+        widgets.radio(
             [("tokens", "token"), ("words", "word")],
             "Heatmap chips: tokens or whole words",
             "ww-level",
             "Words add up their tokens' scores (saliency: the L2 norm).",
         ),
-        lambda v: v if v in LEVELS else DEFAULT.level,
-    ),
-    Control(
-        "numbers",
+    )
+    numbers: bool = control(  # each chip shows its score on it (for a class)
+        False,
+        params.FLAG,
         "heatmap",
-        _checkbox("numbers", "Numbers on the words (each one's score)", "ww-numbers"),
-        bool,
-    ),
-    Control("presenter", "text", _checkbox("presenter", "Presenter mode", "ww-presenter"), bool),
-    Control("target", "pickers", _target, lambda v: v or "", from_link=False),
-    Control("foil", "pickers", _foil, lambda v: v or "", from_link=False),
-    Control("mask", "pickers", _mask, lambda v: int(v or 0), from_link=False),
+        widgets.checkbox("Numbers on the words (each one's score)", "ww-numbers"),
+    )
+    presenter: bool = control(  # large type, results first, settings tucked away (a projector)
+        False, params.FLAG, "text", widgets.checkbox("Presenter mode", "ww-presenter")
+    )
+
+    def with_(self, **changes: Any) -> Query:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Query:
+        values = {c.key: data[c.key] for c in CONTROLS if c.key in data}
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+
+CONTROLS: tuple[Control, ...] = tuple(
+    Control(key=f.name, default=f.default, **f.metadata["control"]) for f in fields(Query)
 )
 BY_KEY = {control.key: control for control in CONTROLS}
+DEFAULT = Query()
+SPANS = {c.key: c.span for c in CONTROLS if c.span is not None}
 
 
-def make(key: str, limits: Limits) -> gr.components.Component:
-    """The widget of control `key`, with its default value (the Query's) set."""
-    return BY_KEY[key].make(limits, bounds_for(limits))
+@dataclass(frozen=True, init=False)
+class Bounds:
+    """The ranges of the page's numeric controls (its sliders' ends), `bounds.<key>`: a link
+    outside them is changed to fit, and the page says so. Unnamed keys keep their `span`."""
+
+    ranges: tuple[tuple[str, Span], ...]
+
+    def __init__(self, **ranges: Span) -> None:
+        unknown = set(ranges) - set(SPANS)
+        if unknown:
+            raise ValueError(f"no numeric control called {', '.join(sorted(unknown))}")
+        object.__setattr__(self, "ranges", tuple({**SPANS, **ranges}.items()))
+
+    def __getattr__(self, key: str) -> Span:
+        for name, span in self.__dict__.get("ranges", ()):
+            if name == key:
+                return span
+        raise AttributeError(key)
+
+
+PAGE_BOUNDS = Bounds()
+
+
+def bounds_for(limits: Limits) -> Bounds:
+    """The sliders' ranges under this server's limits (hosted servers allow less); a share
+    link is fitted to them."""
+    capped = {}
+    for c in CONTROLS:
+        if c.span is not None and c.limit is not None:
+            capped[c.key] = (c.span[0], min(c.span[1], getattr(limits, c.limit)))
+    return Bounds(**capped)
+
+
+def make(key: str, limits: Limits) -> Any:
+    """The widget of control `key` (a gradio component), showing its default."""
+    control = BY_KEY[key]
+    return control.make(control, limits, bounds_for(limits))
 
 
 class Controls:
     """The widgets a `Query` is read from (and written back to from a share link), by key."""
 
-    def __init__(self, widgets: dict[str, gr.components.Component]):
+    def __init__(self, widgets: dict[str, Any]):
         missing = set(BY_KEY) - set(widgets)
         if missing:
             raise ValueError(f"controls without a widget: {', '.join(sorted(missing))}")
         self.widgets = dict(widgets)
 
-    def __getattr__(self, key: str) -> gr.components.Component:
+    def __getattr__(self, key: str) -> Any:
         widgets = self.__dict__.get("widgets", {})
         if key in widgets:
             return widgets[key]
         raise AttributeError(key)
 
-    def all(self) -> list[gr.components.Component]:
+    def all(self) -> list[Any]:
         return [self.widgets[control.key] for control in CONTROLS]
 
     def query(self, data: dict) -> Query:
-        return Query(**{c.key: c.read(data[self.widgets[c.key]]) for c in CONTROLS})
+        """The Query the widgets' values (gradio's `data` of an event) show."""
+        values = {c.key: c.kind.read(data[self.widgets[c.key]], c.default) for c in CONTROLS}
+        return Query(**values)
 
     def values(self, query: Query, keys: Iterable[str] | None = None) -> dict:
         """Updates that show `query` in the controls; only `keys` (a share link's) if given."""

@@ -9,14 +9,10 @@ The KV caches live in `whyword.stepper.STORE`, a bounded LRU shared by all users
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlencode
 
-from whyword import render
 from whyword.errors import WhyWordError
-from whyword.explanation import Attribution, Explanation
 from whyword.generate import Step
 from whyword.limits import current_limits
 from whyword.matrix import AttributionMatrix
@@ -26,10 +22,13 @@ from whyword.render.text import esc
 from whyword.stepper import Session, Warp
 from whyword.steps import WHY_TEACHER_FORCED
 
+# The view reaches the link and the matrix rows through this module (they live beside it).
+from whyword.ui.sequence_link import PREFIX, LinkValues, read_link, share_query  # noqa: F401
+from whyword.ui.sequence_rows import row_explanation, row_heatmap  # noqa: F401
+
 log = logging.getLogger(__name__)
 K = 10  # bars in the next-step chart
 MAX_AUTO = 50  # auto-complete at most this many tokens per click
-PREFIX = "seq_"  # this view's keys in the share link
 GENERIC = "Something went wrong on the server; try again, or a shorter text."
 WHY_NOT_GENERATE = (
     "Why re-run? `model.generate` picks each token with an argmax or a random draw, and neither "
@@ -266,41 +265,6 @@ def pick_step(state: SeqState, row: str) -> SeqView:
     return SeqView(state, row_heatmap=row_heatmap(state.matrix, int(raw)))
 
 
-def row_explanation(matrix: AttributionMatrix, row: int) -> Explanation:
-    """One step of the matrix as an `Explanation` over the tokens it could see, with its own
-    generated token as the target (so the usual heatmap shows it)."""
-    out = matrix.outputs[row]
-    seen = [i for i, c in enumerate(matrix.context[row]) if c]
-    tokens = tuple(matrix.tokens[i] for i in seen)
-    attributions = tuple(
-        Attribution(m.method, tuple(m.scores[row][i] for i in seen), m.signed, m.params)
-        for m in matrix.methods
-    )
-    return Explanation(
-        text="".join(t.text for t in tokens),
-        model=matrix.model,
-        kind=matrix.kind,
-        mode="next_token",
-        tokens=tokens,
-        predictions=(),
-        target=out.target,
-        target_ids=out.target_ids,
-        foil=None,
-        foil_ids=None,
-        objective=out.objective,
-        formula=out.formula,
-        value=out.value,
-        target_log_prob=out.target_log_prob,
-        attributions=attributions,
-    )
-
-
-def row_heatmap(matrix: AttributionMatrix, row: int) -> str:
-    e = row_explanation(matrix, row)
-    head = f"<p>Step {row + 1}: why “{esc(matrix.outputs[row].target)}” came next.</p>"
-    return head + render.heatmap_html(e)
-
-
 def export_files(state: SeqState, folder: str) -> tuple[str, str]:
     """The transition table as CSV and JSON files in `folder` (paths)."""
     from pathlib import Path
@@ -314,54 +278,6 @@ def export_files(state: SeqState, folder: str) -> tuple[str, str]:
     csv_path.write_text(seq.transitions_csv(steps), encoding="utf-8")
     json_path.write_text(seq.transitions_json(steps, s.model, SCORES_FROM), encoding="utf-8")
     return str(csv_path), str(json_path)
-
-
-def share_query(state: SeqState, text: str, model: str, t, k, p, seed) -> str:
-    """The URL query of this view: tab, model, the typed text and the appended ids."""
-    data: dict[str, Any] = {"tab": "sequence", "model": model or "default"}
-    if text:
-        data[PREFIX + "text"] = text
-    s = state.session if state else None
-    if s is not None and s.appended:
-        data[PREFIX + "ids"] = ",".join(map(str, s.appended))
-    data.update({PREFIX + "temperature": t, PREFIX + "top_k": int(k or 0), PREFIX + "top_p": p})
-    data[PREFIX + "seed"] = int(seed or 0)
-    return urlencode(data)
-
-
-@dataclass(frozen=True)
-class LinkValues:
-    text: str
-    ids: tuple[int, ...]
-    temperature: float
-    top_k: int
-    top_p: float
-    seed: int
-
-
-def read_link(params: dict[str, str]) -> LinkValues | None:
-    """This view's values from a share link (None unless `tab=sequence`); bad numbers fall back
-    to the defaults, out-of-range ones are clipped to the sliders' ends."""
-    if params.get("tab") != "sequence":
-        return None
-
-    def number(key: str, default: float, low: float, high: float) -> float:
-        try:
-            value = float(params.get(PREFIX + key, default))
-        except ValueError:
-            return default
-        return min(high, max(low, value)) if math.isfinite(value) else default
-
-    raw_ids = params.get(PREFIX + "ids", "")
-    ids = tuple(int(x) for x in raw_ids.split(",") if x.strip().isdigit())
-    return LinkValues(
-        text=params.get(PREFIX + "text", ""),
-        ids=ids[: MAX_AUTO * 4],
-        temperature=number("temperature", 1.0, 0.05, 3.0),
-        top_k=int(number("top_k", 0, 0, 100)),
-        top_p=number("top_p", 1.0, 0.05, 1.0),
-        seed=int(number("seed", 0, 0, 2**31 - 1)),
-    )
 
 
 def from_link(values: LinkValues, model: str) -> SeqView:

@@ -10,6 +10,7 @@ on the function it attributed (bf16's F under autocast) — and the steps its ad
 
     HF_HUB_OFFLINE=1 python benchmarks/precision.py [--prompts=16] [--threads=1]
         [--methods=saliency,occlusion]   # a subset (a bounded run on a busy machine)
+        [--ig-steps=64]   # IG non-adaptive at this many steps: the same path in both precisions
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ def main() -> None:
     methods = tuple(picked) if picked else METHODS
     threads = next((int(a.split("=")[1]) for a in sys.argv[1:] if a.startswith("--threads=")), 1)
     torch.set_num_threads(threads)
+    fixed = next((int(a.split("=")[1]) for a in sys.argv[1:] if a.startswith("--ig-steps=")), 0)
+    ig_opts = {"adaptive": False, "n_steps": fixed} if fixed else {}
     loads = [os.getloadavg()[0]]
     prompts = json.loads(PROMPTS.read_text())["prompts"][:n]
     lm = whyword.load_model()
@@ -68,7 +71,7 @@ def main() -> None:
                 target = out.get(("fp32", m))
                 t = None if target is None else target.target_ids[0]
                 start = time.perf_counter()
-                e = whyword.explain(text, t, methods=m, model=lm, precision=precision)
+                e = whyword.explain(text, t, methods=m, model=lm, precision=precision, **ig_opts)
                 if not warm:
                     secs[m][precision].append(time.perf_counter() - start)
                 out[(precision, m)] = e
@@ -119,7 +122,9 @@ def main() -> None:
             )
     out_dir = Path(__file__).with_name("results")
     out_dir.mkdir(exist_ok=True)
-    (out_dir / f"precision-{'-'.join(methods)}.json").write_text(json.dumps(result, indent=1))
+    (out_dir / f"precision-{'-'.join(methods)}{f'-{fixed}' if fixed else ''}.json").write_text(
+        json.dumps(result, indent=1)
+    )
 
 
 if __name__ == "__main__":

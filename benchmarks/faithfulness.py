@@ -1,4 +1,4 @@
-"""Faithfulness and faithfulness per second: WhyWord's methods against Captum's LLM wrappers.
+"""Faithfulness and faithfulness per second: WhyWord's methods against Captum's and Inseq's.
 
 Every tool's per-token scores for the same prompt and target (the model's top-1) are scored by
 the same deletion / insertion curves (whyword/faithfulness.py: tokens removed or re-inserted

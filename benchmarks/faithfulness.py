@@ -1,4 +1,4 @@
-"""Faithfulness and faithfulness per second: WhyWord's methods against Captum's LLM wrappers.
+"""Faithfulness and faithfulness per second: WhyWord's methods against Captum's and Inseq's.
 
 Every tool's per-token scores for the same prompt and target (the model's top-1) are scored by
 the same deletion / insertion curves (whyword/faithfulness.py: tokens removed or re-inserted
@@ -7,13 +7,17 @@ between the full and the emptied input; a random order ≈ 0.50 / 0.50). Cost is
 own attribution time over one raw forward+backward of the same prompt (median of 3).
 Faithfulness per second: (insertion − deletion) / seconds — 0 for a random order.
 
-Tools run interleaved per prompt in one process (result cache off). Captum: its
-`LLMGradientAttribution(LayerIntegratedGradients)` on the embedding layer and
-`LLMAttribution(FeatureAblation)`, both with their own defaults (token id 0 as baseline;
-IG 50 steps). Intervals: 95 % bootstrap (2,000 resamples) of the mean over prompts, and of
-the paired difference with WhyWord's default IG.
+Tools run interleaved per prompt in one process (result cache off), in a shuffled order per
+prompt. Captum: its `LLMGradientAttribution(LayerIntegratedGradients)` on the embedding layer
+and `LLMAttribution(FeatureAblation)`, both with their own defaults (token id 0 as baseline;
+IG 50 steps). Inseq (optional: requirements-bench.txt): `saliency`, `integrated_gradients`,
+`attention`, `occlusion`, `lime` on the same model object with their own defaults, attributing
+log p(target), per-token scores by Inseq's default aggregation (what its `show()` draws: the
+L2 norm over the hidden size, so unsigned); a method that cannot run gets its reason in the
+table. Intervals: 95 % bootstrap (2,000 resamples) of the mean over prompts, and of the paired
+difference with WhyWord's default IG (over the prompts both scored).
 
-    HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 python benchmarks/faithfulness.py [--prompts=24]
+    HF_HUB_OFFLINE=1 python benchmarks/faithfulness.py [--prompts=24] [--threads=1]
         [--minutes=M]   # start no new prompt after M minutes (a bounded run on a busy machine)
 """
 
@@ -29,6 +33,7 @@ from pathlib import Path
 
 os.environ.setdefault("WHYWORD_CACHE_ENTRIES", "0")
 
+import inseq_peer  # noqa: E402  (benchmarks/, beside this file)
 import torch  # noqa: E402
 from captum.attr import (  # noqa: E402
     FeatureAblation,
@@ -90,16 +95,24 @@ def boot(values: list[float], n: int = 2000, seed: int = 0) -> tuple[float, floa
     return statistics.mean(values), means[int(0.025 * n)], means[int(0.975 * n) - 1]
 
 
+def arg(name: str, default: float) -> float:
+    return next(
+        (float(a.split("=")[1]) for a in sys.argv[1:] if a.startswith(f"--{name}=")), default
+    )
+
+
 def main() -> None:
-    n = next((int(a.split("=")[1]) for a in sys.argv[1:] if a.startswith("--prompts=")), 24)
-    minutes = next((float(a.split("=")[1]) for a in sys.argv[1:] if a.startswith("--minutes=")), 0)
+    n, minutes = int(arg("prompts", 24)), arg("minutes", 0)
+    torch.set_num_threads(int(arg("threads", 1)))
     stop = time.perf_counter() + 60 * minutes if minutes else float("inf")  # no new prompt after
     prompts = json.loads(PROMPTS.read_text())["prompts"][:n]
     lm = whyword.load_model()
+    peers = inseq_peer.load(lm)
+    failed = {f"inseq_{m}": p.reason for m, p in peers.items() if p.model is None}
     tools = (*METHODS, "captum_layer_ig", "captum_feature_ablation")
-    rows: dict[str, dict[str, list[float]]] = {
-        t: {"del": [], "ins": [], "cost": [], "s": []} for t in tools
-    }
+    tools += tuple(f"inseq_{m}" for m, p in peers.items() if p.model is not None)
+    rows: dict[str, dict[int, tuple[float, float, float, float]]] = {t: {} for t in tools}
+    loads = [os.getloadavg()]
     opts = ExplainOptions()
     for i, text in enumerate([prompts[0], *prompts]):  # the first prompt warms up
         if time.perf_counter() > stop:
@@ -114,12 +127,13 @@ def main() -> None:
             raw = raw_seconds(problem, tgt.ids[0], lm)
         scores: dict[str, tuple[torch.Tensor, float]] = {}
         for tool in random.Random(i).sample(tools, len(tools)):  # interleaved, shuffled
-            if tool.startswith("captum"):
-                scores[tool] = captum_tool(lm, text, tgt.ids[0], tool)
+            if tool in failed:
                 continue
-            e = whyword.explain(text, tgt.ids[0], methods=tool, model=lm, predictions=preds)
-            a = e.attributions[0]
-            scores[tool] = torch.tensor(a.scores, dtype=torch.double), a.seconds
+            try:
+                scores[tool] = run_tool(tool, lm, text, enc.ids, tgt.ids[0], preds, peers)
+            except Exception as error:  # a peer that fails on a prompt: its reason, once
+                failed[tool] = f"{type(error).__name__}: {str(error)[:160]}"
+                print(f"{tool} fails: {failed[tool]}", file=sys.stderr, flush=True)
         if i == 0:
             continue
         context = torch.ones(1, len(enc.ids), dtype=torch.bool)  # (1, T)
@@ -131,46 +145,72 @@ def main() -> None:
                 if s.shape[0] != len(enc.ids):
                     raise SystemExit(f"{tool}: {s.shape[0]} scores for {len(enc.ids)} tokens")
                 (f,) = faith.method_faithfulness(problem, s.view(1, -1), base)
-                if f is None:
-                    continue
-                rows[tool]["del"].append(f.deletion)
-                rows[tool]["ins"].append(f.insertion)
-                rows[tool]["cost"].append(seconds / raw)
-                rows[tool]["s"].append(seconds)
-        print(f"{i}/{len(prompts)} {len(enc.ids)} tokens", file=sys.stderr, flush=True)
-    report(rows, len(prompts))
+                if f is not None:
+                    rows[tool][i] = (f.deletion, f.insertion, seconds / raw, seconds)
+        loads.append(os.getloadavg())
+        print(f"{i}/{len(prompts)} {len(enc.ids)} tokens, load {loads[-1][0]:.1f}", file=sys.stderr)
+    report(rows, failed, len(prompts), loads)
 
 
-def report(rows, n_prompts: int) -> None:
+def run_tool(tool, lm, text, ids, target, preds, peers) -> tuple[torch.Tensor, float]:
+    """One tool's per-token scores (T,) for `target` and its own attribution seconds."""
+    if tool.startswith("captum"):
+        return captum_tool(lm, text, target, tool)
+    if tool.startswith("inseq_"):
+        return inseq_peer.scores(peers[tool.removeprefix("inseq_")], lm, text, ids, target)
+    e = whyword.explain(text, target, methods=tool, model=lm, predictions=preds)
+    a = e.attributions[0]
+    return torch.tensor(a.scores, dtype=torch.double), a.seconds  # (T,)
+
+
+def fmt(t: tuple[float, float, float]) -> str:
+    return f"{t[0]:.3f} [{t[1]:.3f}, {t[2]:.3f}]"
+
+
+def report(rows, failed: dict[str, str], n_prompts: int, loads) -> None:
     ig = rows["integrated_gradients"]
-    print(f"{len(ig['del'])} prompts (of {n_prompts}), target = top-1; mean [95 % bootstrap]")
-    if len(ig["del"]) < 2:
-        return
+    one = [x[0] for x in loads]
     print(
-        "| tool | cost (× fwd+bwd) | s | deletion ↓ | insertion ↑ | Δdel vs IG | Δins vs IG "
+        f"{len(ig)} prompts (of {n_prompts}), target = top-1, {torch.get_num_threads()} thread(s); "
+        f"1-min load average {min(one):.1f}–{max(one):.1f}; mean [95 % bootstrap]"
+    )
+    print(
+        "| tool | prompts | cost (× fwd+bwd) | s | deletion ↓ | insertion ↑ | Δdel vs IG | Δins vs IG "
         "| (ins − del) / s |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     out = {}
     for tool, r in rows.items():
-        d, ins = boot(r["del"]), boot(r["ins"])
-        dd = boot([a - b for a, b in zip(r["del"], ig["del"], strict=True)])
-        di = boot([a - b for a, b in zip(r["ins"], ig["ins"], strict=True)])
-        gain = [b - a for a, b in zip(r["del"], r["ins"], strict=True)]
-        per_s = statistics.mean(gain) / statistics.median(r["s"])
-        cost = statistics.median(r["cost"])
-        out[tool] = {"del": d, "ins": ins, "ddel": dd, "dins": di, "cost": cost, "per_s": per_s}
-
-        def f(t):
-            return f"{t[0]:.3f} [{t[1]:.3f}, {t[2]:.3f}]"
-
+        if len(r) < 2 or len(ig) < 2:
+            why = failed.get(tool, "fewer than 2 prompts scored")
+            print(f"| {tool} | {len(r)} | — | — | — | — | — | — | — |  ({why})")
+            continue
+        dl, ins, cost, s = (list(col) for col in zip(*r.values(), strict=True))
+        both = sorted(set(r) & set(ig))
+        dd = boot([r[p][0] - ig[p][0] for p in both])
+        di = boot([r[p][1] - ig[p][1] for p in both])
+        per_s = statistics.mean(b - a for a, b in zip(dl, ins, strict=True)) / statistics.median(s)
+        d, n = boot(dl), boot(ins)
+        out[tool] = {
+            "del": d,
+            "ins": n,
+            "ddel": dd,
+            "dins": di,
+            "cost": statistics.median(cost),
+            "s": statistics.median(s),
+            "per_s": per_s,
+            "prompts": len(r),
+        }
         print(
-            f"| {tool} | {cost:.1f} | {statistics.median(r['s']):.2f} | {f(d)} | {f(ins)} | "
-            f"{f(dd)} | {f(di)} | {per_s:.2f} |"
+            f"| {tool} | {len(r)} | {statistics.median(cost):.1f} | {statistics.median(s):.2f} "
+            f"| {fmt(d)} | {fmt(n)} | {fmt(dd)} | {fmt(di)} | {per_s:.2f} |"
         )
+    for tool, why in failed.items():
+        print(f"{tool}: {why}")
     out_dir = Path(__file__).with_name("results")
     out_dir.mkdir(exist_ok=True)
-    (out_dir / "faithfulness.json").write_text(json.dumps({"rows": rows, "summary": out}))
+    dump = {"rows": rows, "summary": out, "failed": failed, "loads": loads}
+    (out_dir / "faithfulness.json").write_text(json.dumps(dump, indent=1))
 
 
 if __name__ == "__main__":

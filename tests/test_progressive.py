@@ -148,3 +148,20 @@ def test_an_exception_in_the_refining_request_reaches_the_event():
     next(events)
     with pytest.raises(RuntimeError, match="boom"):
         next(events)
+
+
+@pytest.mark.parametrize("methods", [("saliency", "occlusion"), IG_QUERY.methods])
+def test_the_early_result_leaves_the_faithfulness_curves_to_the_whole_one(methods):
+    from whyword.ui import session
+
+    faithfulness: list[bool] = []
+
+    def handler(data, query, state, progress):
+        faithfulness.append(session.options_for(query, 64, progress).faithfulness)
+        return Outcome(query, explanation=object())
+
+    list(progressive(handler, {}, Query(text="x", methods=methods), None, None))
+    assert faithfulness == [False, True]
+    faithfulness.clear()
+    list(progressive(handler, {}, Query(text="x", methods=("occlusion",)), None, None))
+    assert faithfulness == [True]  # a request shown once computes them

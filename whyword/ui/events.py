@@ -48,13 +48,15 @@ def progressive(
     handler: Handler, data: dict, query: Query, state: State | None, progress: Progress
 ) -> Iterator[Outcome]:
     """The outcomes an event shows in turn: with one-pass and slower methods mixed, first the
-    one-pass heatmap (marked `pending` with what is still running), then IG's scores after its
-    first pass and each round of refinement (`Outcome.stage`), then the whole result."""
+    one-pass heatmap (marked `pending` with what is still running; a preview, without the
+    faithfulness curves the whole result computes), then IG's scores after its first pass and
+    each round of refinement (`Outcome.stage`), then the whole result."""
     early = early_methods(query.methods)
     if not early:
         yield handler(data, query, state, progress)
         return
-    first = handler(data, replace(query, methods=early), state, progress)
+    bar = progress.bar if isinstance(progress, Tracker) else progress
+    first = handler(data, replace(query, methods=early), state, Tracker(bar, preview=True))
     yield replace(first, pending=tuple(m for m in query.methods if m not in early))
     if not first.ok:  # the same request would fail again: say it once
         return
@@ -91,8 +93,7 @@ def _with_stages(
     """Run the handler on its own thread and pass on each stage as it arrives, then the
     outcome. The stages come from numbers the request computes anyway (no extra model call)."""
     arrived: queue.SimpleQueue = queue.SimpleQueue()
-    bar = progress.bar if isinstance(progress, Tracker) else progress
-    reporting = Tracker(bar, arrived.put)
+    reporting = Tracker(progress.bar if isinstance(progress, Tracker) else progress, arrived.put)
 
     def work() -> None:
         try:

@@ -20,6 +20,10 @@ class Tracker:
 
     bar: Callable[[float, str], None] | None = None
     stage: Callable[[Stage], None] | None = None
+    # an early result the whole one replaces: it skips the faithfulness curves, which the
+    # whole result computes for every method (a no-grad pass of ≈ 6(T−1) rows for one method
+    # and its random baseline, against the one forward+backward of the heatmap itself)
+    preview: bool = False
 
     def __call__(self, fraction: float, desc: str) -> None:
         if self.bar is not None:

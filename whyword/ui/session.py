@@ -102,7 +102,8 @@ def options_for(query: Query, max_tokens: int, progress: Progress = None) -> Exp
         nt_samples=query.samples,
         noise=float(query.noise),
         max_tokens=max_tokens,
-        faithfulness=True,  # the trust panel shows it beside every heatmap
+        # the trust panel shows it beside every heatmap of the whole result
+        faithfulness=not (isinstance(progress, Tracker) and progress.preview),
         progress=progress,
         on_stage=progress.stage if isinstance(progress, Tracker) else None,  # IG's refinement
     )

@@ -22,6 +22,7 @@ from whyword.matrix import AttributionMatrix, MethodScores, OutputRow, Stage
 from whyword.models import LoadedModel, load_model
 from whyword.objectives import get_objective
 from whyword.options import DEFAULT_METHODS, ExplainOptions
+from whyword.params import IGParams
 from whyword.precision import autocast
 from whyword.tokens import make_tokens, special_ids, token_text
 
@@ -215,7 +216,8 @@ def _run_method(name, problem: Problem, context, opts: ExplainOptions, held=()):
     method = get_method(name)
     start = time.perf_counter()
     if opts.on_stage is not None:
-        tolerance = opts.ig_tolerance if name == "integrated_gradients" else None
+        params = method.params(opts)
+        tolerance = params.tolerance if isinstance(params, IGParams) else None
 
         def observe(out, final: bool) -> None:
             seconds = time.perf_counter() - start

@@ -55,7 +55,7 @@ K = "9"  # a k the page does not start with: shows that the URL's settings have 
 TIMEOUT = 300_000  # ms
 
 WATCH_JS = """() => {
-  const w = window.__ww = {click: null, first: null, done: null, statuses: []};
+  const w = window.__ww = {click: null, first: null, done: null, statuses: [], times: []};
   document.querySelector('#ww-explain').addEventListener(
     'click', () => { if (w.click === null) w.click = performance.now(); }, {capture: true});
   const check = () => {
@@ -64,7 +64,10 @@ WATCH_JS = """() => {
     const heat = document.querySelector('#ww-heatmap div[dir=ltr]');
     if (w.first === null && heat && heat.innerText.trim()) w.first = now;
     const status = document.querySelector('#ww-status')?.innerText || '';
-    if (status && status !== w.statuses[w.statuses.length - 1]) w.statuses.push(status);
+    if (status && status !== w.statuses[w.statuses.length - 1]) {
+      w.statuses.push(status);
+      w.times.push(now);
+    }
     if (status.includes('Time:') && !status.includes('Still running')) w.done = now;
   };
   new MutationObserver(check).observe(document.body,
@@ -87,12 +90,14 @@ def measure(browser, url: str, text: str, methods: tuple[str, ...]) -> dict:
     finally:
         page.close()
     first_status = next((s for s in w["statuses"] if "first heatmap after" in s), "")
+    refining = [t for s, t in zip(w["statuses"], w["times"], strict=True) if "refining" in s]
     return {
         "first": (w["first"] - w["click"]) / 1000,
         "complete": (w["done"] - w["click"]) / 1000,
         "server_first": _seconds(r"first heatmap after ([\d.]+) s", first_status),
         "server_complete": _seconds(r"Time: ([\d.]+) s", w["statuses"][-1]),
         "statuses": len(w["statuses"]),
+        "ig_first_pass": (refining[0] - w["click"]) / 1000 if refining else None,  # shown
         "final_status": w["statuses"][-1],
     }
 
@@ -169,6 +174,13 @@ def report(runs, reps: int, version: str, load_start, load_end) -> None:
             f"| {name} | {tokens} | {summary([r['first'] for r in rs])} "
             f"| {summary([r['complete'] for r in rs])} | {shown} |"
         )
+    for (name, tokens), rs in runs.items():
+        shown = [r["ig_first_pass"] for r in rs if r["ig_first_pass"] is not None]
+        if shown:
+            print(
+                f"\n{name}, {tokens} tokens: IG's first-pass heatmap ('refining') shown after "
+                f"{summary(shown)} s in {len(shown)} of {len(rs)} clicks"
+            )
     print("\nThe last round's final status lines (the server's own split of the time):")
     for (name, tokens), rs in runs.items():
         print(f"- {name}, {tokens} tokens: {rs[-1]['final_status'].splitlines()[-1]}")

@@ -332,3 +332,37 @@ def test_click_to_heatmap_time_and_screenshot(browser, server):
             shutil.copy(ARTIFACTS / "screenshot.png", ROOT / "assets" / "screenshot.png")
     finally:
         page.close()
+
+
+# Every status the page shows, with the heatmap's text at that moment, recorded as each update
+# lands (a MutationObserver runs before the next server message is handled): no timing window.
+RECORD_JS = """() => {
+  window.__wwSeen = [];
+  const status = document.querySelector('#ww-status');
+  new MutationObserver(() => window.__wwSeen.push({
+    status: status.innerText,
+    heatmap: document.querySelector('#ww-heatmap')?.innerText || '',
+  })).observe(status, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def test_ig_shows_its_refinement_before_the_whole_result(browser, server):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:  # 4 first-pass steps miss the 5 % tolerance on the default model: IG refines
+        page.goto(server + "?steps=4&max_steps=64&k=5&methods=saliency,integrated_gradients")
+        wait_for_settings(page, k="5")
+        page.evaluate(RECORD_JS)
+        submit(page, "The keys to the cabinet are on the")
+        seen = page.evaluate("window.__wwSeen")
+    finally:
+        page.close()
+    statuses = [s["status"] for s in seen]
+    refining = [s for s in seen if "Integrated gradients: refining (error" in s["status"]]
+    assert refining, f"no refining status among {statuses}"
+    first = statuses.index(refining[0]["status"])
+    assert "target ≤ 5 %" in refining[0]["status"] and "Time" not in refining[0]["status"]
+    assert "Integrated gradients" in refining[0]["heatmap"]  # its first-pass heatmap is shown
+    early = [i for i, s in enumerate(statuses) if "Still running" in s and "refining" not in s]
+    assert early and early[0] < first  # the one-pass heatmap came first
+    assert "Time" in statuses[-1] and "refining" not in statuses[-1]
+    print("\n" + "\n".join(dict.fromkeys(line for s in statuses for line in s.splitlines()[1:])))

@@ -70,7 +70,7 @@ def test_every_option_and_argument_changes_the_key(tiny_gpt2, tiny_bert):
         "max_tokens": 50,
         "precision": "bf16",
     }
-    names = {f.name for f in fields(ExplainOptions)} - {"progress"}
+    names = {f.name for f in fields(ExplainOptions)} - {"progress", "on_stage"}
     assert set(changed) == names, "a new option needs a line here"
 
     def key(
@@ -84,6 +84,7 @@ def test_every_option_and_argument_changes_the_key(tiny_gpt2, tiny_bert):
     keys += [key(foil=" Paris"), key(m=("saliency", "occlusion")), key(m=("occlusion",))]
     assert len(set(keys)) == len(keys)
     assert key(opts=base.with_(progress=print)) == keys[0]
+    assert key(opts=base.with_(on_stage=print)) == keys[0]  # the page's IG stages
 
 
 def test_a_changed_option_misses_and_equals_the_uncached_result(

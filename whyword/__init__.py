@@ -6,10 +6,10 @@ from whyword.attribute import Output, attribute
 from whyword.batch import ExplainRequest, explain_many
 from whyword.errors import InputError, ModelLoadError, TargetError, WhyWordError
 from whyword.evidence import EvidenceResult, explain_with_evidence
-from whyword.explain import explain
+from whyword.explain import explain, with_stage
 from whyword.explanation import Attribution, Candidate, Explanation, Prediction
 from whyword.generate import Generation, Step, generate
-from whyword.matrix import AttributionMatrix, Completeness, MethodScores, OutputRow
+from whyword.matrix import AttributionMatrix, Completeness, MethodScores, OutputRow, Stage
 from whyword.models import LoadedModel, load_model
 from whyword.objectives import OBJECTIVES, Scores, register_objective
 from whyword.options import DEFAULT_METHODS, PAGE_METHODS, ExplainOptions, GenerateOptions
@@ -44,6 +44,7 @@ __all__ = [
     "Prediction",
     "Problem",
     "Scores",
+    "Stage",
     "Step",
     "TargetError",
     "Token",
@@ -60,4 +61,5 @@ __all__ = [
     "predict",
     "register_method",
     "register_objective",
+    "with_stage",
 ]

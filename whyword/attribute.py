@@ -18,10 +18,11 @@ from whyword.attr import METHODS, Problem, get_method
 from whyword.cache import RESULTS, request_key
 from whyword.errors import InputError
 from whyword.forward import RowSpec, held_prefix_scorer, matrix_scorer
-from whyword.matrix import AttributionMatrix, MethodScores, OutputRow
+from whyword.matrix import AttributionMatrix, MethodScores, OutputRow, Stage
 from whyword.models import LoadedModel, load_model
 from whyword.objectives import get_objective
 from whyword.options import DEFAULT_METHODS, ExplainOptions
+from whyword.params import IGParams
 from whyword.precision import autocast, curves
 from whyword.tokens import make_tokens, special_ids, token_text
 
@@ -120,9 +121,10 @@ def run_matrix(
     problem = build_problem(lm, ids, rows, opts, uses_ig=uses_ig, primal=primal)
     context = tuple(r.in_context() for r in rows)
     timings = {"setup": time.perf_counter() - clock}
+    held = tuple(int(i) for i in problem.anchors.nonzero().flatten().tolist())
     scored, found = [], None
     for name in methods:
-        method_scores, method_values = _run_method(name, problem, context, opts)
+        method_scores, method_values = _run_method(name, problem, context, opts, held)
         scored.append(method_scores)
         timings[name] = method_scores.seconds
         found = method_values if found is None else found
@@ -133,7 +135,6 @@ def run_matrix(
     if opts.faithfulness:
         scored = _with_faithfulness(problem, context, opts, scored, timings)
     timings["total"] = time.perf_counter() - clock
-    held = tuple(int(i) for i in problem.anchors.nonzero().flatten().tolist())
     outputs = tuple(
         _output_row(lm, row, label, v, lp)
         for row, label, v, lp in zip(rows, labels, values, target_lp, strict=True)
@@ -209,18 +210,34 @@ def reference_embeddings(lm: LoadedModel, length: int, baseline: str) -> torch.T
     return vector.view(1, 1, hidden).expand(1, length, hidden).clone()  # (1, T, H)
 
 
-def _run_method(name, problem: Problem, context, opts: ExplainOptions):
-    """A method's scores, and F at the real inputs (R,) if the method evaluated it."""
+def _run_method(name, problem: Problem, context, opts: ExplainOptions, held=()):
+    """A method's scores, and F at the real inputs (R,) if the method evaluated it. With
+    `opts.on_stage`, a refining method's scores so far go to it as `Stage`s."""
     method = get_method(name)
     start = time.perf_counter()
+    if opts.on_stage is not None:
+        params = method.params(opts)
+        tolerance = params.tolerance if isinstance(params, IGParams) else None
+
+        def observe(out, final: bool) -> None:
+            seconds = time.perf_counter() - start
+            scores = _method_scores(name, method, out, context, opts, seconds)
+            opts.on_stage(Stage(scores, tuple(context), final, tolerance, tuple(held)))
+
+        problem = replace(problem, observe=observe)
     out = method.run(problem, method.params(opts))
     seconds = time.perf_counter() - start
+    values = None if out.values is None else out.values.detach().cpu().tolist()  # (R,)
+    return _method_scores(name, method, out, context, opts, seconds), values
+
+
+def _method_scores(name, method, out, context, opts: ExplainOptions, seconds) -> MethodScores:
+    """A MethodOutput on the host, NaN where a row cannot depend on the token."""
     scores = out.scores.detach().double().cpu()  # (R, T)
     cells = tuple(
         tuple(float(s) if c else math.nan for s, c in zip(row.tolist(), ctx, strict=True))
         for row, ctx in zip(scores, context, strict=True)
     )
-    values = None if out.values is None else out.values.detach().cpu().tolist()  # (R,)
     return MethodScores(
         method=name,
         signed=method.signed,
@@ -230,7 +247,7 @@ def _run_method(name, problem: Problem, context, opts: ExplainOptions):
         steps=out.steps,
         completeness=out.completeness,
         stdev=out.stdev,
-    ), values
+    )
 
 
 def _host(scores) -> torch.Tensor:

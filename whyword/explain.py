@@ -15,7 +15,7 @@ from whyword.encoding import Encoded, encode
 from whyword.errors import InputError, TargetError
 from whyword.explanation import Attribution, Explanation, Prediction
 from whyword.forward import RowSpec, layout_for
-from whyword.matrix import AttributionMatrix
+from whyword.matrix import AttributionMatrix, Stage
 from whyword.method_info import METHOD_INFO
 from whyword.models import load_model
 from whyword.objectives import get_objective
@@ -132,6 +132,17 @@ def finish(lm, p: Prepared, matrix: AttributionMatrix, opts: ExplainOptions) -> 
         _explanation(p.text, p.enc, p.preds, p.tgt, p.fl, matrix, opts, p.seconds),
         segmentations=words,
     )
+
+
+def with_stage(explanation: Explanation, stage: Stage, order: Sequence[str] = ()) -> Explanation:
+    """`explanation` (an earlier result of the same text, model and target, e.g. its one-pass
+    methods) with a refining method's scores so far (`ExplainOptions.on_stage`) in place of or
+    beside its own; attributions in `order` (method names) where given."""
+    new = _attribution(stage.scores, stage.context[0])
+    shown = [a for a in explanation.attributions if a.method != new.method] + [new]
+    rank = {name: i for i, name in enumerate(order)}
+    shown.sort(key=lambda a: rank.get(a.method, len(rank)))
+    return replace(explanation, attributions=tuple(shown), held=stage.held or explanation.held)
 
 
 def row_for(lm, enc: Encoded, target, foil, mask_index: int, slot: Prediction) -> RowSpec:

@@ -111,6 +111,36 @@ class MethodScores:
 
 
 @dataclass(frozen=True)
+class Stage:
+    """A refining method's scores so far (IG after its first pass and after each round of
+    halving), handed to `ExplainOptions.on_stage` while the request still runs. The last stage
+    (`final`) holds the method's final scores; the others will still change."""
+
+    scores: MethodScores  # rows × tokens so far; completeness per row; steps and time so far
+    context: tuple[tuple[bool, ...], ...]  # (R, T): can the row depend on the token?
+    final: bool  # no further refinement: these are the method's scores in the result
+    tolerance: float | None = None  # the relative completeness error it refines towards
+    held: tuple[int, ...] = ()  # tokens held at their real embedding (IG score 0)
+
+    def __post_init__(self) -> None:
+        assert len(self.context) == len(self.scores.scores), "one context row per score row"
+        for row, ctx in zip(self.scores.scores, self.context, strict=True):
+            assert len(row) == len(ctx), f"{self.scores.method}: a score per token"
+            assert all(math.isnan(s) != c for s, c in zip(row, ctx, strict=True))
+
+    @property
+    def method(self) -> str:
+        return self.scores.method
+
+    @property
+    def relative_error(self) -> float | None:
+        """The largest relative completeness error over the rows (None when undefined)."""
+        errors = [c.relative_error for c in self.scores.completeness or ()]
+        known = [e for e in errors if e is not None]
+        return max(known) if known else None
+
+
+@dataclass(frozen=True)
 class AttributionMatrix:
     """Every method's scores for every explained output over one input."""
 

@@ -53,6 +53,10 @@ class ExplainOptions:
     # (whyword/precision.py: the heatmaps stay fp32, the faithfulness curves run in bf16)
     precision: str = "auto"
     progress: Callable[[float, str], None] | None = None  # called as IG refines (UI progress)
+    # called with a refining method's scores so far (a whyword.matrix.Stage: IG after its
+    # first pass, each round of halving, and at its end), on the computing thread with the
+    # model's lock held: keep it short (e.g. put the stage in a queue). Not part of the request
+    on_stage: Callable[[Any], None] | None = None
 
     def __post_init__(self) -> None:
         _check_int("k", self.k, 1, 1000)
@@ -97,8 +101,9 @@ class ExplainOptions:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = asdict(replace(self, progress=None, on_stage=None))  # callbacks: not copied
         data.pop("progress")
+        data.pop("on_stage")
         return data
 
 

@@ -18,6 +18,9 @@ Captum computes the gradients (Gauss–Legendre nodes on each interval). F at th
 edges is needed only when the first pass misses the tolerance; it is then computed once per
 edge and cached. The returned convergence delta does not use that cache: it is the total of
 the scores against the two independent end-point forwards F(x) and F(x').
+
+A caller that shows results early gets the scores so far (`Problem.report`): after the first
+pass and after each round of halving, from numbers already computed (no extra model call).
 """
 
 from __future__ import annotations
@@ -60,6 +63,8 @@ def integrated_gradients(problem: Problem, params: IGParams) -> MethodOutput:
         ]
         if not todo:
             break
+        if problem.observe is not None:  # the scores so far, before this round refines them
+            problem.report(_output(totals, held, f_x, f_0, {}, steps, items), final=False)
         halves: list[Item] = []
         drop: set[int] = set()
         _fill(problem, [it for it in items if it[0] in set(todo)], grading, edges)  # one call
@@ -80,7 +85,14 @@ def integrated_gradients(problem: Problem, params: IGParams) -> MethodOutput:
     for r in checks:  # refined rows: the checks of their final intervals
         mine = [i for i, (row, _) in enumerate(items) if row == r]
         checks[r] = _checks(problem, [items[i] for i in mine], grading, scores[mine], edges)
-    totals = _row_totals(items, scores, n)  # (R, T)
+    result = _output(_row_totals(items, scores, n), held, f_x, f_0, checks, steps, items)
+    problem.report(result, final=True)
+    return result
+
+
+def _output(totals, held: int, f_x, f_0, checks: dict, steps, items) -> MethodOutput:
+    """The rows' scores with the held tokens' zeros in front, and each row's completeness."""
+    n = totals.shape[0]
     out = torch.cat([totals.new_zeros(n, held), totals], dim=1)  # (R, T+held): held score 0
     report = tuple(
         _completeness(out[r], f_x[r], f_0[r], checks.get(r), steps[r], _count(items, r))

@@ -32,6 +32,8 @@ class Problem:
     # F at the real inputs and ∂F/∂inputs, when the pass that read the predictions already
     # computed them (explain's one-pass route): (R,) values, (R, T, H) gradients
     primal: tuple[torch.Tensor, torch.Tensor] | None = None
+    # Called by a method that refines (IG) with its output so far: (MethodOutput, final)
+    observe: Callable[[Any, bool], None] | None = None
 
     def __post_init__(self) -> None:
         r, t, _ = self.inputs.shape
@@ -53,6 +55,11 @@ class Problem:
     def baseline(self) -> torch.Tensor:
         """IG's start point: the reference, except anchors keep their real embedding."""
         return torch.where(self.anchors.view(1, -1, 1), self.inputs, self.reference)  # (R, T, H)
+
+    def report(self, output: Any, final: bool) -> None:
+        """Hand a refining method's output so far (a MethodOutput) to the observer, if any."""
+        if self.observe is not None:
+            self.observe(output, final)
 
     def args(self, index: torch.Tensor | slice = slice(None)) -> tuple[torch.Tensor, torch.Tensor]:
         """F's additional arguments for the selected copies: (mask, rows)."""

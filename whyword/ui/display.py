@@ -61,12 +61,32 @@ def status_markdown(outcome: Outcome) -> str:
         running = ", ".join(name.replace("_", " ") for name in outcome.pending)
         return (
             f"{what} = {e.value:+.3f} · p(target) = {100 * e.target_probability:.1f} %  \n"
-            f"Still running: {running} … (first heatmap after {outcome.seconds:.1f} s)"
+            + refining_sentence(outcome)
+            + f"Still running: {running} … (first heatmap after {outcome.seconds:.1f} s)"
         )
     return (
         f"{what} = {e.value:+.3f} · p(target) = {100 * e.target_probability:.1f} %  \n"
         f"Time: {outcome.seconds:.1f} s{reuse} ({times})"
     )
+
+
+def refining_sentence(outcome: Outcome) -> str:
+    """E.g. "Integrated gradients: refining (error 7 % → target ≤ 5 %)…" with a line break,
+    while an early result shows a refining method's scores so far ("" otherwise)."""
+    stage = outcome.stage
+    if stage is None or stage.final or stage.method not in outcome.pending:
+        return ""
+    name = stage.method.replace("_", " ").capitalize()
+    error, target = stage.relative_error, stage.tolerance
+    if error is None or target is None:
+        return f"{name}: refining…  \n"
+    return f"{name}: refining (error {percent(error)} → target ≤ {percent(target)})…  \n"
+
+
+def percent(fraction: float) -> str:
+    """A share as a plain percentage: 7 %, 0.35 %, 0.0001 %."""
+    value = 100 * fraction
+    return f"{value:.0f} %" if value >= 1 else f"{value:.2g} %"
 
 
 def slot_label(text: str) -> str:

@@ -9,12 +9,18 @@ written into the page URL afterwards, and the API name (callable, not documented
 
 from __future__ import annotations
 
+import contextvars
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import gradio as gr
 
+from whyword.explain import with_stage
+from whyword.matrix import Stage
+from whyword.ui.outcome import Tracker
 from whyword.ui.query import Controls
 from whyword.ui.session import Outcome, Progress, State
 from whyword.ui.share import Query
@@ -27,6 +33,9 @@ Handler = Callable[[dict, Query, "State | None", Progress], Outcome]
 
 # Methods that cost one forward+backward: shown first when slower methods are also asked for.
 ONE_PASS = ("saliency", "input_x_gradient", "attnlrp")
+# Methods that refine their own scores: shown after each round (their `Stage`s) when the
+# request also has a one-pass method (whose early result brings the predictions and target).
+REFINING = ("integrated_gradients",)
 
 
 def early_methods(methods: Sequence[str]) -> tuple[str, ...]:
@@ -39,14 +48,68 @@ def progressive(
     handler: Handler, data: dict, query: Query, state: State | None, progress: Progress
 ) -> Iterator[Outcome]:
     """The outcomes an event shows in turn: with one-pass and slower methods mixed, first the
-    one-pass heatmap (marked `pending` with what is still running), then the whole result."""
+    one-pass heatmap (marked `pending` with what is still running; a preview, without the
+    faithfulness curves the whole result computes), then IG's scores after its first pass and
+    each round of refinement (`Outcome.stage`), then the whole result."""
     early = early_methods(query.methods)
-    if early:
-        outcome = handler(data, replace(query, methods=early), state, progress)
-        yield replace(outcome, pending=tuple(m for m in query.methods if m not in early))
-        if not outcome.ok:  # the same request would fail again: say it once
+    if not early:
+        yield handler(data, query, state, progress)
+        return
+    bar = progress.bar if isinstance(progress, Tracker) else progress
+    first = handler(data, replace(query, methods=early), state, Tracker(bar, preview=True))
+    yield replace(first, pending=tuple(m for m in query.methods if m not in early))
+    if not first.ok:  # the same request would fail again: say it once
+        return
+    if not set(REFINING) & set(query.methods):
+        yield handler(data, query, state, progress)
+        return
+    for item in _with_stages(handler, data, query, state, progress):
+        outcome = item if isinstance(item, Outcome) else staged(first, item, query)
+        if outcome.ok and not outcome.pending and outcome.stage is not None:
+            continue  # the method's last stage and nothing else left: the whole result is next
+        yield outcome
+
+
+def staged(first: Outcome, stage: Stage, query: Query) -> Outcome:
+    """The early outcome with a refining method's scores so far beside the one-pass ones."""
+    explanation = with_stage(first.explanation, stage, query.methods)
+    shown = {a.method for a in explanation.attributions}
+    pending = tuple(
+        m for m in query.methods if m not in shown or (m == stage.method and not stage.final)
+    )
+    methods = tuple(m for m in query.methods if m in shown)
+    return replace(
+        first,
+        query=replace(first.query, methods=methods),
+        explanation=explanation,
+        pending=pending,
+        stage=stage,
+    )
+
+
+def _with_stages(
+    handler: Handler, data: dict, query: Query, state: State | None, progress: Progress
+) -> Iterator[Stage | Outcome]:
+    """Run the handler on its own thread and pass on each stage as it arrives, then the
+    outcome. The stages come from numbers the request computes anyway (no extra model call)."""
+    arrived: queue.SimpleQueue = queue.SimpleQueue()
+    reporting = Tracker(progress.bar if isinstance(progress, Tracker) else progress, arrived.put)
+
+    def work() -> None:
+        try:
+            arrived.put(handler(data, query, state, reporting))
+        except BaseException as error:  # noqa: BLE001 — raised again on the event's thread
+            arrived.put(error)
+
+    context = contextvars.copy_context()  # gradio's per-event context, for the progress bar
+    threading.Thread(target=context.run, args=(work,), daemon=True).start()
+    while True:
+        item = arrived.get()
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+        if isinstance(item, Outcome):
             return
-    yield handler(data, query, state, progress)
 
 
 def every_output(updates: dict, outputs: Sequence) -> list:

@@ -18,7 +18,7 @@ from whyword.limits import current_limits
 from whyword.options import ExplainOptions
 from whyword.scheduler import scheduled_explain
 from whyword.ui.choices import effective_query
-from whyword.ui.outcome import Outcome, Progress, State
+from whyword.ui.outcome import Outcome, Progress, State, Tracker
 from whyword.ui.share import (
     PAGE_BOUNDS,
     Bounds,
@@ -102,8 +102,10 @@ def options_for(query: Query, max_tokens: int, progress: Progress = None) -> Exp
         nt_samples=query.samples,
         noise=float(query.noise),
         max_tokens=max_tokens,
-        faithfulness=True,  # the trust panel shows it beside every heatmap
+        # the trust panel shows it beside every heatmap of the whole result
+        faithfulness=not (isinstance(progress, Tracker) and progress.preview),
         progress=progress,
+        on_stage=progress.stage if isinstance(progress, Tracker) else None,  # IG's refinement
     )
 
 

@@ -65,6 +65,8 @@ def present(outcome: Outcome, state: State | None, c: Controls, r: Any, x: dict)
     if partial:
         for later in (r.share_query, r.state, *(x[kind] for kind in EXPORTS)):
             updates.pop(later)
+    if outcome.stage is not None and not outcome.stage.final:
+        updates.pop(r.trust)  # its completeness check warns until refined: the status says it
     return updates
 
 

@@ -104,11 +104,17 @@ def launch(model: str | None, env: dict[str, str], backend: str | None, root: Pa
     raise SystemExit("the app did not start within 120 s")
 
 
+OPENINGS = ["", "In class today we learned that ", "My friend told me: ", "Fun fact: "]
+
+
 def prompt(i: int, round_: int = 0) -> str:
-    """Student i's text in a round: half on the teacher's example, half their own."""
+    """Student i's text in a round: half on the teacher's example, half their own (each round
+    opens differently, so no round's text is one the cache already holds)."""
     if i % 2 == 0:
         return TEACHER if round_ == 0 else TEACHERS[(round_ - 1) % len(TEACHERS)]
-    return OWN[(i // 2 + round_) % len(OWN)]
+    own = OWN[(i // 2) % len(OWN)]
+    opening = OPENINGS[round_ % len(OPENINGS)]
+    return opening + own[0].lower() + own[1:] if opening else own
 
 
 def student(

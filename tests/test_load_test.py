@@ -32,4 +32,4 @@ def test_each_round_gives_the_class_new_texts():
     first = {load_test.prompt(i, 0) for i in range(30)}
     second = {load_test.prompt(i, 1) for i in range(30)}
     assert load_test.TEACHER in first and load_test.TEACHER not in second
-    assert len([i for i in range(30) if load_test.prompt(i, 1) == load_test.prompt(i, 0)]) == 0
+    assert not first & second  # nothing the cache holds from round 1

@@ -33,12 +33,12 @@ from captum.attr import (
 import whyword
 from whyword import targets
 from whyword.attr import Problem
-from whyword.attribute import build_problem
 from whyword.budget import rows_per_batch
 from whyword.encoding import encode
 from whyword.explain import row_for
 from whyword.options import ExplainOptions
 from whyword.predict import predictions as top_k_predictions
+from whyword.problems import build_problem
 
 RESULTS = Path(__file__).parent / "results"
 PROMPTS = {  # about 5, 12, 32 and 64 tokens with SmolLM2's tokenizer

@@ -11,8 +11,9 @@ import torch
 import whyword as ww
 from whyword import faithfulness as faith
 from whyword.attr.problem import Problem, fixed_rows
-from whyword.attribute import _rows, build_problem
+from whyword.attribute import _rows
 from whyword.options import ExplainOptions
+from whyword.problems import build_problem
 
 TEXT = "The capital of France is Paris. The capital of Italy is"
 

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 import whyword as ww
-from whyword.attribute import reference_embeddings
 from whyword.encoding import encode
+from whyword.problems import reference_embeddings
 
 PROMPT = "The capital of France is"
 
@@ -190,9 +190,9 @@ def test_ig_first_pass_runs_the_default_steps(tiny_gpt2):
 def _problem(lm, text: str, target: str | None = None):
     """The Problem `explain` builds for `target` (default: the top-1)."""
     from whyword import targets
-    from whyword.attribute import build_problem
     from whyword.explain import row_for
     from whyword.predict import predictions
+    from whyword.problems import build_problem
 
     enc = encode(lm, text)
     (slot,) = predictions(lm, enc, 1)[:1]

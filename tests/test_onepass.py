@@ -68,8 +68,8 @@ def test_one_pass_numbers_match_the_separate_route(tiny_gpt2, foil):
 
 def test_input_gradients_equal_captums_saliency_and_input_x_gradient(tiny_gpt2):
     from whyword.attr.problem import input_gradients
-    from whyword.attribute import build_problem
     from whyword.explain import row_for
+    from whyword.problems import build_problem
 
     enc = encode(tiny_gpt2, TEXT)
     (slot,) = separate_predictions(tiny_gpt2, enc, 3)

@@ -21,12 +21,7 @@ from dataclasses import dataclass
 import torch
 
 from whyword.attr import Problem, get_method
-from whyword.attribute import (
-    _batched,
-    _method_names,
-    _output_row,
-    reference_embeddings,
-)
+from whyword.attribute import _batched, _method_names, _output_row
 from whyword.encoding import Encoded
 from whyword.errors import WhyWordError
 from whyword.explanation import Explanation, Prediction
@@ -36,6 +31,7 @@ from whyword.models import LoadedModel
 from whyword.objectives import get_objective
 from whyword.options import ExplainOptions
 from whyword.precision import curves
+from whyword.problems import reference_embeddings
 from whyword.tokens import make_tokens, special_ids
 
 # one forward + backward, or one batched no-grad pass of perturbed rows; no model edit

@@ -211,37 +211,70 @@ def _sequence_scores(lm, embeds, attention_mask, seqs, takes_keep, prefix):
         fulls.append(f)
         masks.append(m)
         scored.append(layout.scored)
-    length = max(f.shape[0] for f in fulls)
-    full = embeds.new_zeros(len(seqs), length, embeds.shape[-1])  # (S, L, H) right-padded
-    mask = attention_mask.new_zeros(len(seqs), held + length)  # (S, held + L)
-    mask[:, :held] = 1
-    for i, (f, m) in enumerate(zip(fulls, masks, strict=True)):
-        full[i, : f.shape[0]] = f
-        mask[i, held : held + m.shape[0]] = m
-    positions = sorted({p - held for s in scored for p, _ in s})  # union of scored positions
-    where = {p: i for i, p in enumerate(positions)}
-    keep = torch.tensor(positions, dtype=torch.long, device=device)  # (P,)
-    kwargs = {"past_key_values": prefix.for_batch(len(seqs))} if prefix is not None else {}
-    if prefix is None and seqs[0][1].causal:
-        kwargs["use_cache"] = False
-    if seqs[0][1].causal and takes_keep:
-        out = lm.model(inputs_embeds=full, attention_mask=mask, logits_to_keep=keep, **kwargs)
-        logits = out.logits  # (S, P, V)
-    else:
-        logits = lm.model(inputs_embeds=full, attention_mask=mask, **kwargs).logits[:, keep]
-    logits = logits.float()  # (S, P, V)
+    rows = _reused_or_run(lm, seqs, fulls, masks, scored, held, takes_keep, prefix, embeds)
     width = max(len(s) for s in scored)
-    col = torch.zeros(len(seqs), width, dtype=torch.long, device=device)  # (S, W)
-    ids = torch.zeros_like(col)  # (S, W)
+    picked_logits = torch.stack(  # (S, W, V): each scored piece's row of logits
+        [
+            torch.stack(
+                [rows[i][p - held] for p, _ in s] + [rows[i][s[0][0] - held]] * (width - len(s))
+            )
+            for i, s in enumerate(scored)
+        ]
+    )
+    ids = torch.zeros(len(seqs), width, dtype=torch.long, device=device)  # (S, W)
     weight = torch.zeros(len(seqs), width, device=device)  # (S, W) 1 where a piece is scored
     for i, s in enumerate(scored):
-        for j, (p, t) in enumerate(s):
-            col[i, j], ids[i, j], weight[i, j] = where[p - held], t, 1.0
-    rows = torch.arange(len(seqs), device=device).unsqueeze(1)  # (S, 1)
-    picked_logits = logits[rows, col]  # (S, W, V)
+        for j, (_, t) in enumerate(s):
+            ids[i, j], weight[i, j] = t, 1.0
     token_logit = picked_logits.gather(-1, ids.unsqueeze(-1)).squeeze(-1)  # (S, W)
     token_lp = token_logit - torch.logsumexp(picked_logits, dim=-1)  # (S, W)
     return (token_lp * weight).sum(-1), (token_logit * weight).sum(-1)  # (S,), (S,)
+
+
+def _reused_or_run(lm, seqs, fulls, masks, scored, held, takes_keep, prefix, embeds) -> list:
+    """Per sequence, {position: logits (V,)} at its scored positions: from the forward cache
+    (whyword/forward_cache.py) where this very sequence already ran without gradients, the
+    rest in one right-padded call."""
+    from whyword import forward_cache as fc
+
+    device = embeds.device
+    wanted = [sorted({p - held for p, _ in s}) for s in scored]
+    keys: list = [None] * len(seqs)
+    rows: list = [None] * len(seqs)
+    if prefix is None and fc.enabled(embeds):
+        for i, (f, m) in enumerate(zip(fulls, masks, strict=True)):
+            keys[i] = fc.sequence_key(lm, f, m, seqs[i][1], wanted[i])
+            found = fc.LOGITS.get(keys[i])
+            if found is not None:
+                rows[i] = dict(zip(wanted[i], found, strict=True))
+    todo = [i for i in range(len(seqs)) if rows[i] is None]
+    if not todo:
+        return rows
+    length = max(fulls[i].shape[0] for i in todo)
+    full = embeds.new_zeros(len(todo), length, embeds.shape[-1])  # (S', L, H) right-padded
+    mask = masks[0].new_zeros(len(todo), held + length)  # (S', held + L)
+    mask[:, :held] = 1
+    for k, i in enumerate(todo):
+        full[k, : fulls[i].shape[0]] = fulls[i]
+        mask[k, held : held + masks[i].shape[0]] = masks[i]
+    positions = sorted({p for i in todo for p in wanted[i]})  # union of scored positions
+    where = {p: k for k, p in enumerate(positions)}
+    keep = torch.tensor(positions, dtype=torch.long, device=device)  # (P,)
+    kwargs = {"past_key_values": prefix.for_batch(len(todo))} if prefix is not None else {}
+    causal = seqs[0][1].causal
+    if prefix is None and causal:
+        kwargs["use_cache"] = False
+    if causal and takes_keep:
+        out = lm.model(inputs_embeds=full, attention_mask=mask, logits_to_keep=keep, **kwargs)
+        logits = out.logits  # (S', P, V)
+    else:
+        logits = lm.model(inputs_embeds=full, attention_mask=mask, **kwargs).logits[:, keep]
+    logits = logits.float()  # (S', P, V)
+    for k, i in enumerate(todo):
+        rows[i] = {p: logits[k, where[p]] for p in wanted[i]}
+        if keys[i] is not None:
+            fc.LOGITS.put(keys[i], logits[k, [where[p] for p in wanted[i]]].detach().clone())
+    return rows
 
 
 def held_prefix_scorer(

@@ -1,0 +1,72 @@
+"""Forward work a retarget reuses (whyword/forward_cache.py): the same answers, fewer rows."""
+
+from __future__ import annotations
+
+import pytest
+
+import whyword as ww
+from whyword.cache import RESULTS
+from whyword.forward_cache import LOGITS
+
+TEXT = "The capital of France is Paris. The capital of Italy is"
+METHODS = ("saliency", "occlusion")
+
+
+class RowCounter:
+    """Counts the sequences the model runs (a forward pre-hook on the model)."""
+
+    def __init__(self, model) -> None:
+        self.rows = 0
+        self.handle = model.register_forward_pre_hook(self.count, with_kwargs=True)
+
+    def count(self, module, args, kwargs) -> None:
+        x = kwargs.get("inputs_embeds", kwargs.get("input_ids"))
+        self.rows += 0 if x is None else x.shape[0]
+
+
+def _explain(lm, target, foil=None):
+    RESULTS.clear()  # the result cache would answer a repeat whole; here only forwards count
+    return ww.explain(TEXT, target, foil, METHODS, model=lm, faithfulness=True)
+
+
+def test_a_retarget_and_a_foil_reuse_the_first_requests_forward_rows(tiny_gpt2, monkeypatch):
+    monkeypatch.setenv("WHYWORD_CACHE_ENTRIES", "128")  # the tests run with the caches off
+    LOGITS.clear()
+    counter = RowCounter(tiny_gpt2.model)
+    try:
+        first = _explain(tiny_gpt2, 3)
+        rows_first = counter.rows
+        second = _explain(tiny_gpt2, 5)
+        rows_second = counter.rows - rows_first
+        foil = _explain(tiny_gpt2, 3, 5)
+    finally:
+        counter.handle.remove()
+    assert LOGITS.hits > 0 and rows_second < rows_first  # occlusion, random orders: reused
+    monkeypatch.setenv("WHYWORD_CACHE_ENTRIES", "0")  # no cache at all: the plain computation
+    LOGITS.clear()
+    for got, target, foil_id in ((first, 3, None), (second, 5, None), (foil, 3, 5)):
+        want = _explain(tiny_gpt2, target, foil_id)
+        assert got.value == pytest.approx(want.value, abs=1e-5)
+        for a, b in zip(want.attributions, got.attributions, strict=True):
+            assert b.scores == pytest.approx(a.scores, abs=1e-5), a.method
+            assert b.deletion == pytest.approx(a.deletion, abs=1e-5)
+            assert b.insertion == pytest.approx(a.insertion, abs=1e-5)
+            assert b.random_deletion == pytest.approx(a.random_deletion, abs=1e-5)
+    assert len(LOGITS) == 0  # off with the result cache
+
+
+def test_gradient_calls_are_never_cached(tiny_gpt2, monkeypatch):
+    monkeypatch.setenv("WHYWORD_CACHE_ENTRIES", "128")
+    LOGITS.clear()
+    RESULTS.clear()
+    ww.explain(TEXT, 3, methods="saliency", model=tiny_gpt2)
+    assert len(LOGITS) == 0
+
+
+def test_the_cache_is_bounded_in_bytes(tiny_gpt2, monkeypatch):
+    monkeypatch.setenv("WHYWORD_CACHE_ENTRIES", "128")
+    LOGITS.clear()
+    row_bytes = 4 * tiny_gpt2.vocab_size
+    monkeypatch.setenv("WHYWORD_FORWARD_MB", str(3.5 * row_bytes / 2**20))
+    _explain(tiny_gpt2, 3)
+    assert 1 <= len(LOGITS) <= 3

@@ -1,0 +1,122 @@
+"""Forward work a retarget reuses: the logits of sequences already run without gradients.
+
+A student explains the top-1, clicks the 2nd bar, then sets a foil: three requests on one text
+whose occlusion rows (each token at the reference in turn) and random-order curve inputs are
+the very same sequences, read at the same positions — only the token scored there changes.
+Their next-token logits are kept here, keyed by the sequence itself (a digest of its input
+embeddings and mask, the tokens inserted into it and where, the positions it is read at, the
+model's weights object and device, and the arithmetic it ran in), so the second and third
+requests run only the sequences that are new to them. Gradient calls are never cached.
+
+Bounded in bytes (`WHYWORD_FORWARD_MB`, default 128; a row of logits is 4 × vocabulary bytes)
+and off whenever the result cache is (`WHYWORD_CACHE_ENTRIES=0`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Hashable
+
+import torch
+
+DEFAULT_MB = 128.0
+
+
+def _limit() -> int:
+    """`WHYWORD_FORWARD_MB` in bytes; a malformed value falls back to the default."""
+    try:
+        megabytes = float(os.environ.get("WHYWORD_FORWARD_MB", "").strip() or DEFAULT_MB)
+    except ValueError:
+        megabytes = DEFAULT_MB
+    return int(max(megabytes, 0.0) * 1024 * 1024)
+
+
+class LogitsCache:
+    """LRU of sequence key -> (P, V) logits at its scored positions, bounded in bytes."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[Hashable, torch.Tensor] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable) -> torch.Tensor | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return found
+
+    def put(self, key: Hashable, logits: torch.Tensor) -> None:
+        limit = _limit()
+        size = logits.numel() * logits.element_size()
+        if size > limit:
+            return
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = logits
+            self._bytes += size
+            while self._bytes > limit:
+                _, old = self._items.popitem(last=False)
+                self._bytes -= old.numel() * old.element_size()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+LOGITS = LogitsCache()
+_SERIALS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # weights object -> serial
+_NEXT = itertools.count(1)
+_SERIAL_LOCK = threading.Lock()
+
+
+def enabled(embeds: torch.Tensor) -> bool:
+    """Cache this call? Only without gradients and while the result cache is on (its entries,
+    `WHYWORD_CACHE_ENTRIES`, not 0)."""
+    if embeds.requires_grad and torch.is_grad_enabled():
+        return False
+    return os.environ.get("WHYWORD_CACHE_ENTRIES", "").strip() != "0" and _limit() > 0
+
+
+def _model(lm) -> tuple[str, int, str]:
+    """The model's name, a serial for its weights object (never reused) and its device."""
+    with _SERIAL_LOCK:
+        serial = _SERIALS.get(lm.model)
+        if serial is None:
+            serial = _SERIALS[lm.model] = next(_NEXT)
+    return lm.name, serial, str(lm.device)
+
+
+def sequence_key(lm, seq: torch.Tensor, mask: torch.Tensor, layout, positions) -> Hashable:
+    """What makes one sequence's logits: the model, the inputs, the positions read, the
+    arithmetic. `seq`: (L, H) input embeddings; `mask`: (L,)."""
+    digest = hashlib.blake2b(digest_size=20)
+    for t in (seq, mask):
+        digest.update(t.detach().contiguous().view(torch.uint8).cpu().numpy().tobytes())
+    device = seq.device.type
+    autocast = torch.is_autocast_enabled(device) if device in ("cpu", "cuda") else False
+    return (
+        _model(lm),
+        digest.hexdigest(),
+        tuple(seq.shape),
+        str(seq.dtype),
+        layout.inserted,
+        layout.insert_at,
+        tuple(positions),
+        autocast,
+    )

@@ -12,16 +12,13 @@ the length of its JSON. Both are read on every call, so they can change at run t
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any, TypeVar
 
-from whyword.errors import InputError
+from whyword.cache_keys import cache_entries, env_number, model_key
 
-DEFAULT_ENTRIES = 128
 DEFAULT_MB = 64.0
 T = TypeVar("T")
 
@@ -102,44 +99,14 @@ RESULTS = ResultCache()  # the one `explain` and `attribute` share
 
 def bounds() -> tuple[int, int]:
     """(entries, bytes) from the environment; a malformed value is a one-sentence error."""
-    entries = _number("WHYWORD_CACHE_ENTRIES", DEFAULT_ENTRIES, int)
-    megabytes = _number("WHYWORD_CACHE_MB", DEFAULT_MB, float)
-    return int(entries), int(megabytes * 1024 * 1024)
-
-
-def _number(name: str, default, kind):
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise InputError(f"{name} must be a number ≥ 0, got {raw!r}.")
-    return value
+    megabytes = env_number("WHYWORD_CACHE_MB", DEFAULT_MB, float)
+    return cache_entries(), int(megabytes * 1024 * 1024)
 
 
 def size_of(result: Any) -> int:
     """Bytes a result takes, estimated as the length of its JSON."""
     to_json = getattr(result, "to_json", None)
     return len(to_json()) if callable(to_json) else 0
-
-
-_MODEL_IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_NEXT_ID = [0]
-_ID_LOCK = threading.Lock()
-
-
-def model_key(lm) -> tuple[str, int, str]:
-    """The model's name, a serial number for its weights object (never reused, unlike id())
-    and its device."""
-    with _ID_LOCK:
-        serial = _MODEL_IDS.get(lm.model)
-        if serial is None:
-            _NEXT_ID[0] += 1
-            serial = _MODEL_IDS[lm.model] = _NEXT_ID[0]
-    return lm.name, serial, str(lm.device)
 
 
 def request_key(function: str, lm, *parts: Any, options=None, methods=()) -> Hashable:

@@ -15,25 +15,20 @@ and off whenever the result cache is (`WHYWORD_CACHE_ENTRIES=0`).
 from __future__ import annotations
 
 import hashlib
-import itertools
-import os
 import threading
-import weakref
 from collections import OrderedDict
 from collections.abc import Hashable
 
 import torch
 
+from whyword.cache_keys import cache_entries, env_number, model_key
+
 DEFAULT_MB = 128.0
 
 
 def _limit() -> int:
-    """`WHYWORD_FORWARD_MB` in bytes; a malformed value falls back to the default."""
-    try:
-        megabytes = float(os.environ.get("WHYWORD_FORWARD_MB", "").strip() or DEFAULT_MB)
-    except ValueError:
-        megabytes = DEFAULT_MB
-    return int(max(megabytes, 0.0) * 1024 * 1024)
+    """`WHYWORD_FORWARD_MB` in bytes (a malformed value is a one-sentence error)."""
+    return int(env_number("WHYWORD_FORWARD_MB", DEFAULT_MB, float) * 1024 * 1024)
 
 
 class LogitsCache:
@@ -80,9 +75,6 @@ class LogitsCache:
 
 
 LOGITS = LogitsCache()
-_SERIALS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # weights object -> serial
-_NEXT = itertools.count(1)
-_SERIAL_LOCK = threading.Lock()
 
 
 def enabled(embeds: torch.Tensor) -> bool:
@@ -90,16 +82,7 @@ def enabled(embeds: torch.Tensor) -> bool:
     `WHYWORD_CACHE_ENTRIES`, not 0)."""
     if embeds.requires_grad and torch.is_grad_enabled():
         return False
-    return os.environ.get("WHYWORD_CACHE_ENTRIES", "").strip() != "0" and _limit() > 0
-
-
-def _model(lm) -> tuple[str, int, str]:
-    """The model's name, a serial for its weights object (never reused) and its device."""
-    with _SERIAL_LOCK:
-        serial = _SERIALS.get(lm.model)
-        if serial is None:
-            serial = _SERIALS[lm.model] = next(_NEXT)
-    return lm.name, serial, str(lm.device)
+    return cache_entries() > 0 and _limit() > 0
 
 
 def sequence_key(lm, seq: torch.Tensor, mask: torch.Tensor, layout, positions) -> Hashable:
@@ -111,7 +94,7 @@ def sequence_key(lm, seq: torch.Tensor, mask: torch.Tensor, layout, positions) -
     device = seq.device.type
     autocast = torch.is_autocast_enabled(device) if device in ("cpu", "cuda") else False
     return (
-        _model(lm),
+        model_key(lm),
         digest.hexdigest(),
         tuple(seq.shape),
         str(seq.dtype),

@@ -5,23 +5,12 @@ from __future__ import annotations
 import pytest
 
 import whyword as ww
+from tests.tiny import Forwards
 from whyword.cache import RESULTS
 from whyword.forward_cache import LOGITS
 
 TEXT = "The capital of France is Paris. The capital of Italy is"
 METHODS = ("saliency", "occlusion")
-
-
-class RowCounter:
-    """Counts the sequences the model runs (a forward pre-hook on the model)."""
-
-    def __init__(self, model) -> None:
-        self.rows = 0
-        self.handle = model.register_forward_pre_hook(self.count, with_kwargs=True)
-
-    def count(self, module, args, kwargs) -> None:
-        x = kwargs.get("inputs_embeds", kwargs.get("input_ids"))
-        self.rows += 0 if x is None else x.shape[0]
 
 
 def _explain(lm, target, foil=None):
@@ -32,15 +21,12 @@ def _explain(lm, target, foil=None):
 def test_a_retarget_and_a_foil_reuse_the_first_requests_forward_rows(tiny_gpt2, monkeypatch):
     monkeypatch.setenv("WHYWORD_CACHE_ENTRIES", "128")  # the tests run with the caches off
     LOGITS.clear()
-    counter = RowCounter(tiny_gpt2.model)
-    try:
+    with Forwards(tiny_gpt2.model) as counter:
         first = _explain(tiny_gpt2, 3)
         rows_first = counter.rows
         second = _explain(tiny_gpt2, 5)
         rows_second = counter.rows - rows_first
         foil = _explain(tiny_gpt2, 3, 5)
-    finally:
-        counter.handle.remove()
     assert LOGITS.hits > 0 and rows_second < rows_first  # occlusion, random orders: reused
     monkeypatch.setenv("WHYWORD_CACHE_ENTRIES", "0")  # no cache at all: the plain computation
     LOGITS.clear()

@@ -7,6 +7,7 @@ import torch
 from captum.attr import InputXGradient, Saliency
 
 import whyword as ww
+from tests.tiny import count_forwards
 from whyword.cache import RESULTS
 from whyword.encoding import encode
 from whyword.predict import predictions as separate_predictions
@@ -14,20 +15,10 @@ from whyword.predict import predictions as separate_predictions
 TEXT = "The capital of France is"
 
 
-def _count_forwards(lm, run):
-    calls = []
-    hook = lm.model.register_forward_hook(lambda *args: calls.append(1))
-    try:
-        result = run()
-    finally:
-        hook.remove()
-    return result, len(calls)
-
-
 @pytest.mark.parametrize("methods", [("saliency",), ("saliency", "input_x_gradient")])
 def test_a_gradient_explain_runs_the_model_once(tiny_gpt2, methods):
     RESULTS.clear()
-    e, n = _count_forwards(tiny_gpt2, lambda: ww.explain(TEXT, methods=methods, model=tiny_gpt2))
+    e, n = count_forwards(tiny_gpt2, lambda: ww.explain(TEXT, methods=methods, model=tiny_gpt2))
     assert n == 1  # predictions, F(x), log p(target) and ∂F/∂x: one forward (+ its backward)
     assert len(e.attributions) == len(methods)
 
@@ -39,7 +30,7 @@ def test_retargeting_with_given_predictions_runs_the_model_once(tiny_gpt2):
     run = lambda: ww.explain(  # noqa: E731
         TEXT, second, methods="saliency", model=tiny_gpt2, predictions=first.predictions
     )
-    e, n = _count_forwards(tiny_gpt2, run)
+    e, n = count_forwards(tiny_gpt2, run)
     assert n == 1 and e.target_ids == (second,)
 
 
@@ -105,7 +96,7 @@ def test_attnlrp_gives_the_rows_value_from_its_own_forward(tiny_gpt2):
     if not lrp.lxt_installed():
         pytest.skip("lxt is not installed")
     RESULTS.clear()
-    e, n = _count_forwards(tiny_gpt2, lambda: ww.explain(TEXT, methods="attnlrp", model=tiny_gpt2))
+    e, n = count_forwards(tiny_gpt2, lambda: ww.explain(TEXT, methods="attnlrp", model=tiny_gpt2))
     apart = _separate(tiny_gpt2, e.target_ids[0], methods=("saliency",))
     assert n == 2  # the predictions, then AttnLRP's forward (no separate pass for F(x))
     assert e.value == pytest.approx(apart.value, abs=1e-5)

@@ -8,22 +8,13 @@ import math
 import pytest
 
 import whyword as ww
+from tests.tiny import count_forwards
 from whyword.cache import RESULTS
 
 TEXT = "The capital of France is"
 METHODS = ("saliency", "integrated_gradients")
 # A first pass of 2 one-node intervals misses a tolerance of 1e-6 on the tiny model: it refines
 REFINES = {"n_steps": 2, "nodes_per_interval": 1, "ig_tolerance": 1e-6, "max_steps": 16}
-
-
-def _count_forwards(lm, run):
-    calls = []
-    hook = lm.model.register_forward_hook(lambda *args: calls.append(1))
-    try:
-        result = run()
-    finally:
-        hook.remove()
-    return result, len(calls)
 
 
 def _explain(lm, stages=None, options=REFINES):
@@ -72,9 +63,9 @@ def test_each_stage_reports_the_completeness_of_its_own_scores(tiny_gpt2):
 
 @pytest.mark.parametrize("options", [REFINES, {}])  # refining, and the page's first pass
 def test_observing_costs_no_model_call_and_changes_nothing(tiny_gpt2, options):
-    plain, n_plain = _count_forwards(tiny_gpt2, lambda: _explain(tiny_gpt2, options=options))
+    plain, n_plain = count_forwards(tiny_gpt2, lambda: _explain(tiny_gpt2, options=options))
     stages: list[ww.Stage] = []
-    seen, n_seen = _count_forwards(tiny_gpt2, lambda: _explain(tiny_gpt2, stages, options))
+    seen, n_seen = count_forwards(tiny_gpt2, lambda: _explain(tiny_gpt2, stages, options))
     assert stages and n_seen == n_plain
     assert seen.value == plain.value and seen.target_log_prob == plain.target_log_prob
     for a, b in zip(seen.attributions, plain.attributions, strict=True):

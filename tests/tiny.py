@@ -120,3 +120,29 @@ def _save(model, tok, folder: Path) -> Path:
 
 
 BUILDERS = {"gpt2": build_gpt2, "bert": build_bert, "roberta": build_roberta}
+
+
+class Forwards:
+    """Counts a model's forward calls and the sequences they run, while in a `with` block."""
+
+    def __init__(self, model) -> None:
+        self.model, self.calls, self.rows = model, 0, 0
+
+    def __enter__(self) -> Forwards:
+        self._hook = self.model.register_forward_pre_hook(self._count, with_kwargs=True)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._hook.remove()
+
+    def _count(self, module, args, kwargs) -> None:
+        self.calls += 1
+        x = kwargs.get("inputs_embeds", kwargs.get("input_ids", args[0] if args else None))
+        self.rows += 0 if x is None else x.shape[0]
+
+
+def count_forwards(lm, run):
+    """`run()`'s result and how many times it ran the model."""
+    with Forwards(lm.model) as seen:
+        result = run()
+    return result, seen.calls

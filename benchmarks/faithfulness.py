@@ -46,20 +46,14 @@ from captum.attr import (  # noqa: E402
 import whyword  # noqa: E402
 from whyword import faithfulness as faith  # noqa: E402
 from whyword import targets  # noqa: E402
+from whyword.attr import METHODS as REGISTERED  # noqa: E402
 from whyword.encoding import encode  # noqa: E402
 from whyword.explain import row_for  # noqa: E402
 from whyword.options import ExplainOptions  # noqa: E402
 from whyword.predict import predictions as top_k  # noqa: E402
 from whyword.problems import build_problem  # noqa: E402
 
-METHODS = (
-    "saliency",
-    "input_x_gradient",
-    "smoothgrad",
-    "integrated_gradients",
-    "occlusion",
-    "attnlrp",
-)
+METHODS = tuple(REGISTERED)  # every registered method
 PROMPTS = Path(__file__).with_name("prompts_faithfulness.json")
 
 

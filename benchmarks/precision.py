@@ -27,15 +27,9 @@ os.environ.setdefault("WHYWORD_CACHE_ENTRIES", "0")
 import torch  # noqa: E402
 
 import whyword  # noqa: E402
+from whyword.attr import METHODS as REGISTERED  # noqa: E402
 
-METHODS = (
-    "saliency",
-    "input_x_gradient",
-    "smoothgrad",
-    "integrated_gradients",
-    "occlusion",
-    "attnlrp",
-)
+METHODS = tuple(REGISTERED)  # every registered method
 PROMPTS = Path(__file__).with_name("prompts_faithfulness.json")
 
 

@@ -242,9 +242,9 @@ def _reused_or_run(lm, seqs, fulls, masks, scored, held, takes_keep, prefix, emb
     keys: list = [None] * len(seqs)
     rows: list = [None] * len(seqs)
     if prefix is None and fc.enabled(embeds):
-        for i, (f, m) in enumerate(zip(fulls, masks, strict=True)):
-            keys[i] = fc.sequence_key(lm, f, m, seqs[i][1], wanted[i])
-            found = fc.LOGITS.get(keys[i])
+        keys = fc.sequence_keys(lm, fulls, masks, wanted)
+        for i, key in enumerate(keys):
+            found = fc.LOGITS.get(key)
             if found is not None:
                 rows[i] = dict(zip(wanted[i], found, strict=True))
     todo = [i for i in range(len(seqs)) if rows[i] is None]

@@ -4,8 +4,8 @@ A student explains the top-1, clicks the 2nd bar, then sets a foil: three reques
 whose occlusion rows (each token at the reference in turn) and random-order curve inputs are
 the very same sequences, read at the same positions — only the token scored there changes.
 Their next-token logits are kept here, keyed by the sequence itself (a digest of its input
-embeddings and mask, the tokens inserted into it and where, the positions it is read at, the
-model's weights object and device, and the arithmetic it ran in), so the second and third
+embeddings — inserted tokens included — and mask, the positions it is read at, the model's
+weights object and device, and the arithmetic it ran in), so the second and third
 requests run only the sequences that are new to them. Gradient calls are never cached.
 
 Bounded in bytes (`WHYWORD_FORWARD_MB`, default 128; a row of logits is 4 × vocabulary bytes)
@@ -85,21 +85,22 @@ def enabled(embeds: torch.Tensor) -> bool:
     return cache_entries() > 0 and _limit() > 0
 
 
-def sequence_key(lm, seq: torch.Tensor, mask: torch.Tensor, layout, positions) -> Hashable:
-    """What makes one sequence's logits: the model, the inputs, the positions read, the
-    arithmetic. `seq`: (L, H) input embeddings; `mask`: (L,)."""
-    digest = hashlib.blake2b(digest_size=20)
-    for t in (seq, mask):
-        digest.update(t.detach().contiguous().view(torch.uint8).cpu().numpy().tobytes())
-    device = seq.device.type
+def sequence_keys(lm, fulls: list, masks: list, positions: list) -> list[Hashable]:
+    """What makes each sequence's logits: the model, the inputs (inserted tokens included),
+    the positions read, the arithmetic. `fulls`: (L_i, H) input embeddings; `masks`: (L_i,).
+    One copy to the host for all of them (a GPU user pays one transfer, not one per row)."""
+    lengths = [f.shape[0] for f in fulls]
+    seqs = torch.cat([f.detach() for f in fulls]).cpu().split(lengths)  # (L_i, H) each
+    marks = torch.cat(masks).cpu().split(lengths)  # (L_i,) each
+    device = fulls[0].device.type
     autocast = torch.is_autocast_enabled(device) if device in ("cpu", "cuda") else False
-    return (
-        model_key(lm),
-        digest.hexdigest(),
-        tuple(seq.shape),
-        str(seq.dtype),
-        layout.inserted,
-        layout.insert_at,
-        tuple(positions),
-        autocast,
-    )
+    model = model_key(lm)
+    keys = []
+    for seq, mask, where in zip(seqs, marks, positions, strict=True):
+        digest = hashlib.blake2b(digest_size=20)
+        for t in (seq, mask):
+            digest.update(t.contiguous().view(torch.uint8).numpy().tobytes())
+        keys.append(
+            (model, digest.hexdigest(), tuple(seq.shape), str(seq.dtype), tuple(where), autocast)
+        )
+    return keys

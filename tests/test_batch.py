@@ -69,3 +69,20 @@ def test_a_bad_request_fails_alone(tiny_gpt2):
     good, bad = explain_many(tiny_gpt2, reqs, METHODS, opts)
     assert good.attributions[0].method == "saliency"
     assert isinstance(bad, Exception) and str(bad)
+
+
+def test_shared_gradient_methods_give_the_values_without_another_pass(tiny_gpt2):
+    """The rows' values come from saliency's own forward, as alone: one call for the
+    predictions, one forward + backward for saliency and input × gradient, no third."""
+    from tests.tiny import count_forwards
+
+    opts = ExplainOptions(faithfulness=False, k=5)
+    reqs = [ExplainRequest(t) for t in TEXTS["gpt2"]]
+    got, calls = count_forwards(
+        tiny_gpt2, lambda: explain_many(tiny_gpt2, reqs, ("saliency", "input_x_gradient"), opts)
+    )
+    assert calls == 2
+    for req, one in zip(reqs, got, strict=True):
+        RESULTS.clear()
+        alone = explain(req.text, methods=("saliency",), model=tiny_gpt2, options=opts)
+        assert close(one.value, alone.value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import pytest
 import torch
@@ -241,3 +242,17 @@ def test_all_curves_in_one_pass_equal_the_step_by_step_route_and_share_points():
     assert got == want
     planned = 2 * (2 + 2 * 7 + 2 * 2 * 7)  # per row: ends, 2 random orders, 2 methods × 2 curves
     assert sum(x.shape[0] for x in forward.seen[seen:]) < planned  # shared points once
+
+
+@pytest.mark.parametrize(("precision", "calls"), [("bf16", 1), ("fp32", 4)])
+def test_bf16_curves_run_in_wide_calls(precision: str, calls: int) -> None:
+    """The curves' rows go in calls of `call_rows(wide=True)` under bf16 (cheaper per row
+    as a call grows), of the plain budget in fp32."""
+    forward = Recorder([1.0] * 8)
+    problem = replace(
+        _problem(forward, 8),
+        batch_rows=lambda tokens, grad=True, wide=False: 64 if wide else 4,
+    )
+    at_ref = [torch.arange(8) < k for k in range(16)]  # 16 rows, (T,) each
+    out = faith._evaluate(problem, torch.zeros(16, dtype=torch.long), at_ref, precision)
+    assert forward.calls == calls and out.shape == (16,)

@@ -30,6 +30,11 @@ from whyword.models import LoadedModel
 
 ENV = "WHYWORD_MEMORY_BUDGET"
 TOKEN_ROWS = 512  # below the budget: about this many (row × token) per call (16 to 64 rows)
+# bf16 no-grad calls (the faithfulness curves under precision "auto"): bf16 matrix kernels
+# keep getting cheaper per row as a call grows, fp32 ones stop at ~64 rows. SmolLM2-135M,
+# 12 tokens, ms per row: fp32 10.6 / 10.4 / 12.0 at 64 / 128 / 256 rows, bf16 4.4 / 3.4 / 3.0
+# (benchmarks/row_cost.py) — so such calls take up to 8× as many token-rows.
+WIDE_TOKEN_ROWS, WIDE_MAX_ROWS = 4096, 512
 CPU_BUDGET = 2 * 2**30  # bytes a batched call may use on CPU (fixed: results do not vary)
 DEVICE_FRACTION = 0.5  # of a GPU's free memory: the allocator and other requests need room
 # Activation floats kept for backward, per token and layer: GRAD_HIDDEN·H + GRAD_INNER·I.
@@ -188,14 +193,23 @@ def rows_per_batch(
 
 
 def batch_rows(
-    shape: RowShape, tokens: int, *, grad: bool = True, explicit: int | None = None
+    shape: RowShape,
+    tokens: int,
+    *,
+    grad: bool = True,
+    explicit: int | None = None,
+    wide: bool = False,
 ) -> int:
     """Rows per batched call: `explicit` (the user's `internal_batch_size`, capped by nothing)
     when set; else about 512 token-rows (16 to 64 rows: short prompts gain from bigger
     batches, 5 tokens: 64 rows −21 % per row against 16), never more than the memory budget
     allows one row of `shape`: 1 row for a long text, so peak memory does not grow with
-    steps, samples or rows."""
+    steps, samples or rows. `wide` (a no-grad call under bf16 autocast): about 4,096
+    token-rows (16 to 512 rows), still within the budget."""
     if explicit is not None:
         return explicit
+    if wide and not grad:
+        rows = max(16, min(WIDE_MAX_ROWS, WIDE_TOKEN_ROWS // max(1, tokens)))
+        return min(rows, shape.rows(tokens, grad=False))
     rows = max(16, min(64, TOKEN_ROWS // max(1, tokens)))
     return min(rows, shape.rows(tokens, grad=grad))

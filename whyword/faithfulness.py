@@ -234,7 +234,7 @@ def _evaluate(
     """F of copy `copies[i]` with the cells `at_ref[i]` at the reference, in budget chunks."""
     if not at_ref:
         return torch.zeros(0, device=problem.inputs.device)
-    size = problem.call_rows(grad=False)
+    size = problem.call_rows(grad=False, wide=precision == "bf16")
     inputs, reference = problem.inputs.detach(), problem.reference.detach()  # (R, T, H) each
     out = []
     with torch.no_grad(), stage(precision, inputs.device):

@@ -48,7 +48,9 @@ def build_problem(
         attention_mask=torch.ones(r, len(ids), dtype=torch.long, device=device),  # (R, T)
         reference=reference_embeddings(lm, len(ids), opts.baseline).expand(r, -1, -1),
         anchors=anchors,
-        batch_rows=lambda t, grad=True: batch_rows(shape, t, grad=grad, explicit=explicit),
+        batch_rows=lambda t, grad=True, wide=False: batch_rows(
+            shape, t, grad=grad, explicit=explicit, wide=wide
+        ),
         baseline_name=opts.baseline,
         path_forward=path_forward,
         model=lm,

@@ -25,7 +25,7 @@ class Problem:
     attention_mask: torch.Tensor  # (R, T)
     reference: torch.Tensor  # (R, T, H) the reference embedding (zero / pad / mask) per token
     anchors: torch.Tensor  # (T,) bool: held at their real embedding in the IG baseline
-    batch_rows: Callable[..., int]  # (tokens, grad=True) -> rows one call may take (budget)
+    batch_rows: Callable[..., int]  # (tokens, grad=True, wide=False) -> rows per call (budget)
     baseline_name: str = "zero"
     path_forward: ScoreFn | None = None  # F of the tokens after a held first one (IG only)
     model: Any = None  # the LoadedModel, for methods that change how it backpropagates
@@ -65,8 +65,11 @@ class Problem:
         """F's additional arguments for the selected copies: (mask, rows)."""
         return self.attention_mask[index], self.rows[index]  # (n, T), (n,)
 
-    def call_rows(self, grad: bool = True) -> int:
-        """Examples (rows of F, with all their sequences) one call may take: the budget."""
+    def call_rows(self, grad: bool = True, wide: bool = False) -> int:
+        """Examples (rows of F, with all their sequences) one call may take: the budget.
+        `wide`: a no-grad call under bf16 autocast, which gains from larger calls."""
+        if wide:
+            return max(1, self.batch_rows(self.n_tokens, grad=grad, wide=True))
         return max(1, self.batch_rows(self.n_tokens, grad=grad))
 
     def chunks(self, grad: bool = True) -> Iterator[tuple[slice, Problem]]:
@@ -108,7 +111,7 @@ class Problem:
 
 def fixed_rows(rows: int) -> Callable[..., int]:
     """A budget of a fixed number of rows per call, whatever the length (tests, benchmarks)."""
-    return lambda tokens, grad=True: rows
+    return lambda tokens, grad=True, wide=False: rows
 
 
 def input_gradients(problem: Problem) -> tuple[torch.Tensor, torch.Tensor]:

@@ -71,18 +71,23 @@ def test_a_bad_request_fails_alone(tiny_gpt2):
     assert isinstance(bad, Exception) and str(bad)
 
 
-def test_shared_gradient_methods_give_the_values_without_another_pass(tiny_gpt2):
-    """The rows' values come from saliency's own forward, as alone: one call for the
-    predictions, one forward + backward for saliency and input × gradient, no third."""
+def test_the_shared_predictions_pass_gives_the_gradients_too(tiny_gpt2):
+    """Saliency and input × gradient of several users' prompts (a target, a foil) read their
+    gradient off the shared predictions pass, as `explain` does alone: one model call, and
+    one more no-grad pass for the foil's row, whose value is not log p(target) (as alone)."""
     from tests.tiny import count_forwards
 
     opts = ExplainOptions(faithfulness=False, k=5)
-    reqs = [ExplainRequest(t) for t in TEXTS["gpt2"]]
-    got, calls = count_forwards(
-        tiny_gpt2, lambda: explain_many(tiny_gpt2, reqs, ("saliency", "input_x_gradient"), opts)
-    )
+    texts = TEXTS["gpt2"]
+    reqs = [ExplainRequest(texts[0]), ExplainRequest(texts[1], 2), ExplainRequest(texts[2], foil=1)]
+    methods = ("saliency", "input_x_gradient")
+    got, calls = count_forwards(tiny_gpt2, lambda: explain_many(tiny_gpt2, reqs, methods, opts))
     assert calls == 2
+    top = reqs[:2]
+    assert count_forwards(tiny_gpt2, lambda: explain_many(tiny_gpt2, top, methods, opts))[1] == 1
     for req, one in zip(reqs, got, strict=True):
         RESULTS.clear()
-        alone = explain(req.text, methods=("saliency",), model=tiny_gpt2, options=opts)
+        alone = explain(req.text, req.target, req.foil, methods, model=tiny_gpt2, options=opts)
         assert close(one.value, alone.value)
+        for a, b in zip(alone.attributions, one.attributions, strict=True):
+            assert all(close(x, y) for x, y in zip(a.scores, b.scores, strict=True)), a.method

@@ -56,3 +56,39 @@ def test_the_cache_is_bounded_in_bytes(tiny_gpt2, monkeypatch):
     monkeypatch.setenv("WHYWORD_FORWARD_MB", str(3.5 * row_bytes / 2**20))
     _explain(tiny_gpt2, 3)
     assert 1 <= len(LOGITS) <= 3
+
+
+def test_a_shared_call_runs_each_distinct_sequence_once(tiny_gpt2, monkeypatch):
+    """Occluding a padded position of the shorter request leaves its row as it was: with the
+    cache's keys that row runs once, and every answer is the one computed without them."""
+    from whyword.batch import ExplainRequest, explain_many
+    from whyword.options import ExplainOptions
+
+    reqs = [
+        ExplainRequest("The capital of France is Paris. The capital of Italy is"),
+        ExplainRequest("I plan to go"),
+    ]
+    opts = ExplainOptions(faithfulness=False)
+    got = {}
+    for entries in ("128", "0"):
+        monkeypatch.setenv("WHYWORD_CACHE_ENTRIES", entries)
+        LOGITS.clear()
+        with Forwards(tiny_gpt2.model) as counter:
+            got[entries] = explain_many(tiny_gpt2, reqs, ("occlusion",), opts)
+        got[entries + " rows"] = counter.rows
+    assert got["128 rows"] < got["0 rows"]
+    for a, b in zip(got["0"], got["128"], strict=True):
+        assert b.attributions[0].scores == pytest.approx(a.attributions[0].scores, abs=1e-5)
+        assert b.value == pytest.approx(a.value, abs=1e-5)
+
+
+def test_rows_of_very_different_lengths_go_in_separate_calls():
+    from whyword.forward import MIN_SPLIT_ROWS, _length_groups
+
+    n = MIN_SPLIT_ROWS
+    lengths = [20] * n + [10] * n + [19] * 3 + [4] * 2  # long, short, a few near each
+    groups = _length_groups(list(range(len(lengths))), lengths)
+    assert sorted(i for g in groups for i in g) == list(range(len(lengths)))  # each once
+    assert [sorted({lengths[i] for i in g}) for g in groups] == [[19, 20], [4, 10]]
+    assert _length_groups([0, 1, 2], [30, 5, 5]) == [[0, 1, 2]]  # too few rows to split
+    assert _length_groups([], []) == []

@@ -30,7 +30,7 @@ from whyword.forward import RowSpec, matrix_scorer
 from whyword.matrix import AttributionMatrix, MethodScores
 from whyword.models import LoadedModel
 from whyword.objectives import get_objective
-from whyword.onepass import GRADIENT_METHODS
+from whyword.onepass import GRADIENT_METHODS, shared_first_pass, shared_gradients
 from whyword.options import ExplainOptions
 from whyword.precision import curves
 from whyword.problems import reference_embeddings
@@ -86,9 +86,14 @@ def can_batch(methods: Sequence[str]) -> bool:
 
 
 def run_matrices(
-    lm: LoadedModel, jobs: Sequence[MatrixJob], methods: Sequence[str], opts: ExplainOptions
+    lm: LoadedModel,
+    jobs: Sequence[MatrixJob],
+    methods: Sequence[str],
+    opts: ExplainOptions,
+    primal: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> list[AttributionMatrix]:
     """`run_matrix` for many inputs at once, each method one batched pass over all their rows.
+    `primal`: F (R,) and ∂F/∂x (R, W, H) from the shared predictions pass (whyword/onepass.py).
     The caller holds `lm.lock`."""
     methods = _method_names(methods)
     assert can_batch(methods), f"only {sorted(BATCHABLE)} share calls across inputs"
@@ -102,7 +107,8 @@ def run_matrices(
     first_pass = 0.0
     if gradient:  # one forward + backward for saliency and input × gradient alike
         start = time.perf_counter()
-        problem = replace(problem, primal=input_gradients(problem))  # (R,), (R, W, H)
+        primal = primal if primal is not None else input_gradients(problem)  # (R,), (R, W, H)
+        problem = replace(problem, primal=primal)
         first_pass = time.perf_counter() - start
     scores: dict[str, tuple[torch.Tensor, object]] = {}
     found = None  # F at the real inputs, from the first method that evaluated it
@@ -306,7 +312,13 @@ def explain_many(
             results[i] = error
     clock = time.perf_counter()
     nexts = [i for i, e in encs.items() if e.mode == "next_token" and lm.kind == "causal"]
-    preds = next_token_predictions(lm, [encs[i] for i in nexts], opts.k) if nexts else []
+    first = None  # with a gradient method: the predictions' pass gives F and ∂F/∂x too
+    if nexts and GRADIENT_METHODS & set(methods):
+        with torch.enable_grad():
+            first = shared_first_pass(lm, [encs[i] for i in nexts], opts.k)
+        preds = list(first.predictions)
+    else:
+        preds = next_token_predictions(lm, [encs[i] for i in nexts], opts.k) if nexts else []
     shared = dict(zip(nexts, preds, strict=True))
     seconds = time.perf_counter() - clock if nexts else None
     prepared = {}
@@ -328,7 +340,11 @@ def explain_many(
     plain = [i for i in prepared if i not in pooled]
     with torch.enable_grad():
         jobs = [_job(prepared[i]) for i in plain]
-        matrices = run_matrices(lm, jobs, methods, opts) if jobs else []
+        primal = None
+        if first is not None and jobs and set(plain) <= set(nexts):
+            rows = [prepared[i].row for i in plain]
+            primal = shared_gradients(first, [nexts.index(i) for i in plain], rows)
+        matrices = run_matrices(lm, jobs, methods, opts, primal) if jobs else []
         for i, matrix in zip(plain, matrices, strict=True):
             results[i] = finish(lm, prepared[i], matrix, opts)
         for i in pooled:  # infill rows carry their own candidate pools: alone

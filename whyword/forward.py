@@ -231,13 +231,19 @@ def _sequence_scores(lm, embeds, attention_mask, seqs, takes_keep, prefix):
     return (token_lp * weight).sum(-1), (token_logit * weight).sum(-1)  # (S,), (S,)
 
 
+SPLIT = 0.75  # a call's rows differ in length by at most this ratio (if both parts are big)
+MIN_SPLIT_ROWS = 16  # rows a length group needs before a shorter group gets its own call
+
+
 def _reused_or_run(lm, seqs, fulls, masks, scored, held, takes_keep, prefix, embeds) -> list:
     """Per sequence, {position: logits (V,)} at its scored positions: from the forward cache
     (whyword/forward_cache.py) where this very sequence already ran without gradients, the
-    rest in one right-padded call."""
+    rest in right-padded calls. With the cache's keys, identical sequences of one call run
+    once (occluding a padded position of a shorter request leaves its row as it was); rows
+    of very different lengths (several users' requests) go in separate calls, so short rows
+    do not pay for the longest one's padding."""
     from whyword import forward_cache as fc
 
-    device = embeds.device
     wanted = [sorted({p - held for p, _ in s}) for s in scored]
     keys: list = [None] * len(seqs)
     rows: list = [None] * len(seqs)
@@ -247,21 +253,61 @@ def _reused_or_run(lm, seqs, fulls, masks, scored, held, takes_keep, prefix, emb
             found = fc.LOGITS.get(key)
             if found is not None:
                 rows[i] = dict(zip(wanted[i], found, strict=True))
-    todo = [i for i in range(len(seqs)) if rows[i] is None]
-    if not todo:
-        return rows
+    same: dict[int, int] = {}  # a repeated sequence -> the first one like it
+    first: dict = {}
+    todo = []
+    for i in (i for i in range(len(seqs)) if rows[i] is None):
+        if keys[i] is not None and keys[i] in first:
+            same[i] = first[keys[i]]
+            continue
+        if keys[i] is not None:
+            first[keys[i]] = i
+        todo.append(i)
+    causal = seqs[0][1].causal
+    for group in _length_groups(todo, [f.shape[0] for f in fulls]):
+        logits, where = _run(lm, group, fulls, masks, wanted, held, takes_keep, prefix, causal)
+        for k, i in enumerate(group):
+            rows[i] = {p: logits[k, where[p]] for p in wanted[i]}
+            if keys[i] is not None:
+                fc.LOGITS.put(keys[i], logits[k, [where[p] for p in wanted[i]]].detach().clone())
+    for i, j in same.items():
+        rows[i] = rows[j]
+    return rows
+
+
+def _length_groups(todo: list[int], lengths: list[int]) -> list[list[int]]:
+    """`todo` in calls by length, longest first: a new call when a row is under `SPLIT` × the
+    call's longest and the call already has `MIN_SPLIT_ROWS` rows; a short last call of
+    fewer rows joins the one before."""
+    order = sorted(todo, key=lambda i: -lengths[i])
+    groups: list[list[int]] = []
+    for i in order:
+        if groups and not (
+            lengths[i] < SPLIT * lengths[groups[-1][0]] and len(groups[-1]) >= MIN_SPLIT_ROWS
+        ):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    if len(groups) > 1 and len(groups[-1]) < MIN_SPLIT_ROWS:
+        last = groups.pop()
+        groups[-1].extend(last)
+    return groups
+
+
+def _run(lm, todo, fulls, masks, wanted, held, takes_keep, prefix, causal):
+    """One right-padded call over the sequences `todo`: logits (S', P, V) and {position: p}."""
     length = max(fulls[i].shape[0] for i in todo)
-    full = embeds.new_zeros(len(todo), length, embeds.shape[-1])  # (S', L, H) right-padded
-    mask = masks[0].new_zeros(len(todo), held + length)  # (S', held + L)
+    first = fulls[todo[0]]
+    full = first.new_zeros(len(todo), length, first.shape[-1])  # (S', L, H) right-padded
+    mask = masks[todo[0]].new_zeros(len(todo), held + length)  # (S', held + L)
     mask[:, :held] = 1
     for k, i in enumerate(todo):
         full[k, : fulls[i].shape[0]] = fulls[i]
         mask[k, held : held + masks[i].shape[0]] = masks[i]
     positions = sorted({p for i in todo for p in wanted[i]})  # union of scored positions
     where = {p: k for k, p in enumerate(positions)}
-    keep = torch.tensor(positions, dtype=torch.long, device=device)  # (P,)
+    keep = torch.tensor(positions, dtype=torch.long, device=first.device)  # (P,)
     kwargs = {"past_key_values": prefix.for_batch(len(todo))} if prefix is not None else {}
-    causal = seqs[0][1].causal
     if prefix is None and causal:
         kwargs["use_cache"] = False
     if causal and takes_keep:
@@ -269,12 +315,7 @@ def _reused_or_run(lm, seqs, fulls, masks, scored, held, takes_keep, prefix, emb
         logits = out.logits  # (S', P, V)
     else:
         logits = lm.model(inputs_embeds=full, attention_mask=mask, **kwargs).logits[:, keep]
-    logits = logits.float()  # (S', P, V)
-    for k, i in enumerate(todo):
-        rows[i] = {p: logits[k, where[p]] for p in wanted[i]}
-        if keys[i] is not None:
-            fc.LOGITS.put(keys[i], logits[k, [where[p] for p in wanted[i]]].detach().clone())
-    return rows
+    return logits.float(), where  # (S', P, V)
 
 
 def held_prefix_scorer(

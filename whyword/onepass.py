@@ -78,7 +78,13 @@ def gradient(
     match the separate route to float rounding."""
     if not _reads_last_logits(row, first.inputs.shape[1] - 1):
         return None
-    logits = first.logits  # (V,)
+    value = _value(first.logits, row)  # (1,)
+    (grad,) = torch.autograd.grad(value.sum(), first.inputs)  # (1, T, H)
+    return value.detach(), grad
+
+
+def _value(logits: torch.Tensor, row: RowSpec) -> torch.Tensor:
+    """F (1,) of a row that reads only the last position's logits (V,), with their graph."""
     norm = torch.logsumexp(logits, dim=-1)  # ()
     target = row.target.scored[0][1]
     foil = row.foil.scored[0][1] if row.foil is not None else None
@@ -88,6 +94,56 @@ def gradient(
         foil_log_prob=None if foil is None else (logits[foil] - norm).view(1),  # (1,)
         foil_logit=None if foil is None else logits[foil].view(1),  # (1,)
     )
-    value = row.objective.fn(scores).float()  # (1,)
-    (grad,) = torch.autograd.grad(value.sum(), first.inputs)  # (1, T, H)
-    return value.detach(), grad
+    return row.objective.fn(scores).float()  # (1,)
+
+
+@dataclass(frozen=True, eq=False)
+class SharedFirstPass:
+    """`FirstPass` for several prompts right-padded into one call (whyword/batch.py)."""
+
+    inputs: torch.Tensor  # (N, W, H) leaf the graph starts from, right-padded with zeros
+    logits: torch.Tensor  # (N, V) float logits at each prompt's last position (with grad)
+    predictions: tuple[tuple[Prediction, ...], ...]  # per prompt
+
+
+def shared_first_pass(lm: LoadedModel, encs: list[Encoded], k: int) -> SharedFirstPass:
+    """The top-k forward of next-token prompts in one right-padded call with gradients
+    (caller: enable_grad): mask 0 on the padding changes no real position's logits."""
+    width = max(len(e.ids) for e in encs)
+    ids = torch.zeros(len(encs), width, dtype=torch.long, device=lm.device)  # (N, W)
+    mask = torch.zeros_like(ids)  # (N, W)
+    for i, e in enumerate(encs):
+        ids[i, : len(e.ids)] = torch.tensor(e.ids, device=lm.device)
+        mask[i, : len(e.ids)] = 1
+    with torch.no_grad():
+        x = lm.embed(ids) * mask.unsqueeze(-1)  # (N, W, H): zeros on the padding
+    x = x.clone().requires_grad_()  # (N, W, H)
+    last = [len(e.ids) - 1 for e in encs]
+    keep = sorted(set(last))
+    where = torch.tensor([keep.index(p) for p in last], device=lm.device)  # (N,)
+    rows = torch.arange(len(encs), device=lm.device)  # (N,)
+    if takes_keep(lm):
+        keep_t = torch.tensor(keep, device=lm.device)  # (P,)
+        out = lm.model(inputs_embeds=x, attention_mask=mask, use_cache=False, logits_to_keep=keep_t)
+        logits = out.logits[rows, where].float()  # (N, V)
+    else:
+        out = lm.model(inputs_embeds=x, attention_mask=mask, use_cache=False)
+        logits = out.logits[rows, torch.tensor(last, device=lm.device)].float()  # (N, V)
+    log_probs = torch.log_softmax(logits.detach(), -1)  # (N, V)
+    preds = tuple((_top_k(lm, log_probs[i], k, "next_token", None, ""),) for i in range(len(encs)))
+    return SharedFirstPass(x, logits, preds)
+
+
+def shared_gradients(
+    first: SharedFirstPass, picks: list[int], rows: list[RowSpec]
+) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """F(x) (M,) and ∂F/∂x (M, W', H) of prompt `picks[m]`'s row `rows[m]`, W' the longest of
+    them, from the shared pass's logits with one backward; None where a row reads more."""
+    lengths = [len(r.target.ids) for r in rows]
+    if not all(_reads_last_logits(r, n - 1) for r, n in zip(rows, lengths, strict=True)):
+        return None
+    values = [_value(first.logits[m], r) for m, r in zip(picks, rows, strict=True)]
+    value = torch.cat(values)  # (M,)
+    (grad,) = torch.autograd.grad(value.sum(), first.inputs)  # (N, W, H): rows independent
+    index = torch.tensor(picks, device=grad.device)  # (M,)
+    return value.detach(), grad[index, : max(lengths)]  # (M,), (M, W', H)

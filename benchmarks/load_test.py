@@ -73,6 +73,12 @@ def rss_mb(pid: int) -> float:
     return math.nan
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -119,7 +125,7 @@ def prompt(i: int, round_: int = 0) -> str:
 
 def student(
     i: int,
-    url: str,
+    client,
     model: str,
     methods: str,
     log: Log,
@@ -127,9 +133,7 @@ def student(
     stop: float,
     round_: int = 0,
 ):
-    from gradio_client import Client
-
-    client = Client(url, verbose=False)
+    """Student i's four requests through their own, already connected gradio_client."""
     text = prompt(i, round_)
     start.wait()
 
@@ -167,11 +171,8 @@ def student(
 HEAVY_TEXT = " ".join(OWN)  # ≈ 200 tokens: a long integrated-gradients request
 
 
-def heavy_student(url: str, model: str, log: Log, start: threading.Event, steps: int) -> None:
+def heavy_student(client, model: str, log: Log, start: threading.Event, steps: int) -> None:
     """One student's long IG request (the fairness case: it must not starve the others)."""
-    from gradio_client import Client
-
-    client = Client(url, verbose=False)
     start.wait()
     clock = time.perf_counter()
     try:
@@ -254,7 +255,9 @@ def run(n: int, args) -> list[dict]:
         rss = rss_mb(proc.pid)
         out = []
         for r in range(args.rounds):
+            app_cpu = cpu_seconds(proc.pid)
             result = _round(n, r, url, args)
+            result["app_cpu"] = cpu_seconds(proc.pid) - app_cpu
             result["rss"] = f"{rss:.0f}→{rss_mb(proc.pid):.0f}"
             rss = rss_mb(proc.pid)
             out.append(result)
@@ -265,21 +268,25 @@ def run(n: int, args) -> list[dict]:
 
 
 def _round(n: int, round_: int, url: str, args) -> dict:
+    from gradio_client import Client
+
     log, start = Log(), threading.Event()
-    stop = time.time() + args.deadline
     model = args.model or "default"
+    heavies = args.heavy if round_ == 0 else 0
+    clients = [Client(url, verbose=False) for _ in range(n + heavies)]  # before any clock
+    stop = time.time() + args.deadline
     threads = [
         threading.Thread(
-            target=student, args=(i, url, model, args.methods, log, start, stop, round_)
+            target=student, args=(i, clients[i], model, args.methods, log, start, stop, round_)
         )
         for i in range(n)
     ]
     heavy = Log()
     threads += [
-        threading.Thread(target=heavy_student, args=(url, model, heavy, start, args.heavy_steps))
-        for _ in range(args.heavy if round_ == 0 else 0)
+        threading.Thread(target=heavy_student, args=(client, model, heavy, start, args.heavy_steps))
+        for client in clients[n:]
     ]
-    clock = time.perf_counter()
+    clock, own_cpu = time.perf_counter(), time.process_time()
     if args.one_at_a_time:  # the baseline: the same mix, one request after another
         start.set()
         for t in threads:
@@ -288,12 +295,13 @@ def _round(n: int, round_: int, url: str, args) -> dict:
     else:
         for t in threads:
             t.start()
-        time.sleep(1.0)  # every client connected
+        time.sleep(0.2)  # every thread at the start line (the clients connected above)
         clock = time.perf_counter()
         start.set()
         for t in threads:
             t.join(args.deadline + 60)
     wall = time.perf_counter() - clock
+    own_cpu = time.process_time() - own_cpu  # the simulated students' own work
     lat = sorted(log.latencies)
     done = len(lat)
     return {
@@ -302,6 +310,7 @@ def _round(n: int, round_: int, url: str, args) -> dict:
         "requests": done,
         "per_min": 60 * done / wall,
         "wall": wall,
+        "client_cpu": own_cpu,
         "p50": statistics.median(lat) if lat else math.nan,
         "p95": lat[min(done - 1, int(0.95 * done))] if lat else math.nan,
         "max": lat[-1] if lat else math.nan,
@@ -337,9 +346,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     print(
         "| students | requests | req/min | p50 s | p95 s | max s | failures | queue full | equal alone |"
-        " app RSS MB |"
+        " app RSS MB | app CPU s | clients CPU s |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n in (int(x) for x in args.students.split(",")):
         for r in run(n, args):
             report(r, args)
@@ -360,7 +369,8 @@ def report(r: dict, args) -> None:
     label = f"{n} (round {r['round'] + 1})" if args.rounds > 1 else str(n)
     print(
         f"| {label} | {r['requests']} | {r['per_min']:.1f} | {r['p50']:.2f} | {r['p95']:.2f} | "
-        f"{r['max']:.2f} | {r['failures']} | {r['queue_full']} | {check} | {r['rss']} |",
+        f"{r['max']:.2f} | {r['failures']} | {r['queue_full']} | {check} | {r['rss']} | "
+        f"{r['app_cpu']:.1f} | {r['client_cpu']:.1f} |",
         flush=True,
     )
     if args.heavy:

@@ -26,6 +26,8 @@ def test_two_students_in_two_rounds_get_what_they_get_alone(tiny_paths, capsys):
         assert checked.split("/")[0] == checked.split("/")[1]  # every distinct answer equal alone
         before, after = (float(x) for x in row[10].split("→"))  # app RSS, MB
         assert before > 0 and after > 0
+        app_cpu, clients_cpu = float(row[11]), float(row[12])  # CPU seconds of the round
+        assert app_cpu > 0 and clients_cpu > 0
 
 
 def test_each_round_gives_the_class_new_texts():

@@ -93,7 +93,9 @@ def launch(model: str | None, env: dict[str, str], backend: str | None, root: Pa
     full["WHYWORD_HOSTED"] = "0"
     if backend:
         full["WHYWORD_BACKEND"] = backend
-    proc = subprocess.Popen(cmd, env=full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(  # cwd: `python -m` puts it first on sys.path, before PYTHONPATH
+        cmd, env=full, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     url = f"http://127.0.0.1:{port}/"
     from gradio_client import Client
 

@@ -111,14 +111,14 @@ def test_batch_rows_keep_short_prompts_fast_and_bound_long_ones(
 def test_wide_calls_take_more_rows_but_stay_in_the_budget(
     tiny_gpt2, monkeypatch, no_env_budget
 ) -> None:
-    """bf16 no-grad calls (the curves) take up to 4,096 token-rows; gradients never widen."""
+    """bf16 no-grad calls (the curves) take up to 2,048 token-rows; gradients never widen."""
     shape = RowShape(tiny_gpt2)
     wide = [batch_rows(shape, t, grad=False, wide=True) for t in (1, 5, 12, 32, 64)]
-    assert wide == [512, 512, 341, 128, 64]
+    assert wide == [256, 256, 170, 64, 32]
     assert batch_rows(shape, 12, grad=True, wide=True) == batch_rows(shape, 12) == 42
     monkeypatch.setenv(budget.ENV, "8MiB")
     bound = shape.rows(1000, grad=False)
-    assert batch_rows(shape, 1000, grad=False, wide=True) == bound < 512
+    assert batch_rows(shape, 1000, grad=False, wide=True) == bound < 256
 
 
 @pytest.mark.parametrize("method", ["integrated_gradients", "smoothgrad", "occlusion"])

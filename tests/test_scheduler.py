@@ -88,3 +88,18 @@ def test_a_call_runs_in_the_lane_its_work_picks_and_passes_errors_on(tiny_gpt2):
     with pytest.raises(InputError, match="One clear sentence"):
         sched.call(tiny_gpt2, 1, fails)
     assert sched.call(tiny_gpt2, 1, lambda lm: 7) == 7  # the lane keeps serving
+
+
+def test_an_idle_lane_hands_freed_memory_back(tiny_gpt2, monkeypatch):
+    """After a turn with nothing left waiting, the lane trims the heap (glibc malloc_trim);
+    the call itself is safe anywhere (a no-op without glibc)."""
+    import threading
+
+    from whyword import scheduler as sched
+
+    sched.release_freed_memory()
+    trimmed = threading.Event()
+    monkeypatch.setattr(sched, "release_freed_memory", trimmed.set)
+    RESULTS.clear()
+    Scheduler().explain("The capital of France is", methods="saliency", model=tiny_gpt2)
+    assert trimmed.wait(10)

@@ -33,8 +33,9 @@ TOKEN_ROWS = 512  # below the budget: about this many (row × token) per call (1
 # bf16 no-grad calls (the faithfulness curves under precision "auto"): bf16 matrix kernels
 # keep getting cheaper per row as a call grows, fp32 ones stop at ~64 rows. SmolLM2-135M,
 # 12 tokens, ms per row: fp32 10.6 / 10.4 / 12.0 at 64 / 128 / 256 rows, bf16 4.4 / 3.4 / 3.0
-# (benchmarks/row_cost.py) — so such calls take up to 8× as many token-rows.
-WIDE_TOKEN_ROWS, WIDE_MAX_ROWS = 4096, 512
+# (benchmarks/row_cost.py) — so such calls take up to 4× as many token-rows (8× measured
+# no faster under load and held 150 MB more at the peak for 8 requests).
+WIDE_TOKEN_ROWS, WIDE_MAX_ROWS = 2048, 256
 CPU_BUDGET = 2 * 2**30  # bytes a batched call may use on CPU (fixed: results do not vary)
 DEVICE_FRACTION = 0.5  # of a GPU's free memory: the allocator and other requests need room
 # Activation floats kept for backward, per token and layer: GRAD_HIDDEN·H + GRAD_INNER·I.
@@ -204,8 +205,8 @@ def batch_rows(
     when set; else about 512 token-rows (16 to 64 rows: short prompts gain from bigger
     batches, 5 tokens: 64 rows −21 % per row against 16), never more than the memory budget
     allows one row of `shape`: 1 row for a long text, so peak memory does not grow with
-    steps, samples or rows. `wide` (a no-grad call under bf16 autocast): about 4,096
-    token-rows (16 to 512 rows), still within the budget."""
+    steps, samples or rows. `wide` (a no-grad call under bf16 autocast): about 2,048
+    token-rows (16 to 256 rows), still within the budget."""
     if explicit is not None:
         return explicit
     if wide and not grad:

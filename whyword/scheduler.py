@@ -17,6 +17,7 @@ deployment when `WHYWORD_BACKEND` names one (whyword/serve/).
 from __future__ import annotations
 
 import copy
+import ctypes
 import itertools
 import os
 import queue
@@ -177,6 +178,8 @@ class Scheduler:
             for members in groups.values():
                 for bucket in buckets(members, self.max_batch):
                     self._run(bucket, lane is self._heavy)
+            if lane.empty():
+                release_freed_memory()
 
     def _run(self, jobs: list[_Job], heavy: bool) -> None:
         try:
@@ -223,6 +226,24 @@ class Scheduler:
             found = LoadedModel(weights, lm.tokenizer, lm.kind, lm.name, lm.source)
             self._copies[lm.model] = found
         return found
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to do
+        return None
+
+
+_TRIM = _malloc_trim()
+
+
+def release_freed_memory() -> None:
+    """Hand the heap's freed pages back to the system (glibc `malloc_trim`) once a lane has
+    nothing waiting: a class's calls of ever new shapes otherwise leave the process holding
+    every peak it has seen (RSS grew 1.8 → 3.3 GB over five classes without it)."""
+    if _TRIM is not None:
+        _TRIM(0)
 
 
 _SCHEDULER: list[Scheduler] = []

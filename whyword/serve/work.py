@@ -19,6 +19,7 @@ from whyword.cache import RESULTS, freeze, request_key
 from whyword.errors import WhyWordError
 from whyword.models import LoadedModel, load_model
 from whyword.options import ExplainOptions
+from whyword.scheduler import release_freed_memory
 
 log = logging.getLogger("whyword.serve")
 FAILED = "The attribution backend failed on this request; the error was logged on the server."
@@ -55,6 +56,7 @@ class Worker:
                 results = [{"error": FAILED}] * len(members)
             for i, result in zip(members, results, strict=True):
                 answers[i] = result
+        release_freed_memory()  # as the in-process lanes do: RSS stays level over classes
         return answers  # type: ignore[return-value]
 
     def _group(self, i: int, req: dict[str, Any]) -> Hashable:

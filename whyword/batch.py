@@ -13,7 +13,6 @@ AttnLRP (they refine per input or change the model) — those run alone (whyword
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -111,7 +110,6 @@ def run_matrices(
         problem = replace(problem, primal=primal)
         first_pass = time.perf_counter() - start
     scores: dict[str, tuple[torch.Tensor, object]] = {}
-    found = None  # F at the real inputs, from the first method that evaluated it
     for name in methods:
         start = time.perf_counter()
         method = get_method(name)
@@ -120,11 +118,9 @@ def run_matrices(
         cells = out.scores.detach().double().cpu()  # (R, Tmax)
         cells[~torch.tensor(padded_context)] = float("nan")  # out of context or padding
         scores[name] = (cells, out)
-        if found is None and out.values is not None:
-            found = out.values.detach().cpu().tolist()  # (R,)
     clock_values = time.perf_counter()
-    if found is not None:
-        values = [float(v) for v in found]
+    if gradient:  # F at the real inputs came with the gradient
+        values = [float(v) for v in primal[0].detach().cpu().tolist()]  # (R,)
     else:
         with torch.no_grad():
             values = _batched(problem.forward, problem)  # R floats
@@ -257,38 +253,9 @@ def next_token_predictions(
     lm: LoadedModel, encs: Sequence[Encoded], k: int
 ) -> list[tuple[Prediction, ...]]:
     """The top-k next tokens of several prompts in one right-padded forward pass."""
-    from whyword.predict import _top_k
-
     assert all(e.mode == "next_token" for e in encs) and lm.kind == "causal"
-    width = max(len(e.ids) for e in encs)
-    ids = torch.zeros(len(encs), width, dtype=torch.long, device=lm.device)  # (N, W)
-    mask = torch.zeros_like(ids)  # (N, W)
-    for i, e in enumerate(encs):
-        ids[i, : len(e.ids)] = torch.tensor(e.ids, device=lm.device)
-        mask[i, : len(e.ids)] = 1
-    last = sorted({len(e.ids) - 1 for e in encs})
-    where = {p: i for i, p in enumerate(last)}
-    keep = torch.tensor(last, device=lm.device)  # (P,)
     with torch.no_grad():
-        if "logits_to_keep" in inspect.signature(lm.model.forward).parameters:
-            out = lm.model(input_ids=ids, attention_mask=mask, use_cache=False, logits_to_keep=keep)
-            logits = out.logits.float()  # (N, P, V)
-        else:
-            logits = lm.model(input_ids=ids, attention_mask=mask, use_cache=False).logits
-            logits = logits[:, keep].float()  # (N, P, V)
-    return [
-        (
-            _top_k(
-                lm,
-                torch.log_softmax(logits[i, where[len(e.ids) - 1]], -1),
-                k,
-                "next_token",
-                None,
-                "",
-            ),
-        )
-        for i, e in enumerate(encs)
-    ]
+        return list(shared_first_pass(lm, encs, k).predictions)
 
 
 def explain_many(

@@ -256,7 +256,9 @@ def _reused_or_run(lm, seqs, fulls, masks, scored, held, takes_keep, prefix, emb
     same: dict[int, int] = {}  # a repeated sequence -> the first one like it
     first: dict = {}
     todo = []
-    for i in (i for i in range(len(seqs)) if rows[i] is None):
+    for i in range(len(seqs)):
+        if rows[i] is not None:
+            continue
         if keys[i] is not None and keys[i] in first:
             same[i] = first[keys[i]]
             continue

@@ -11,6 +11,7 @@ gradient (saliency, input × gradient) then read it from `Problem.primal`.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -41,17 +42,8 @@ def wants_first_pass(enc: Encoded, methods, predictions) -> bool:
 
 def first_pass(lm: LoadedModel, enc: Encoded, k: int) -> FirstPass:
     """The top-k forward, run on the input embeddings with gradients (caller: enable_grad)."""
-    ids = torch.tensor(enc.ids, device=lm.device)  # (T,)
-    with torch.no_grad():
-        x = lm.embed(ids).unsqueeze(0)  # (1, T, H)
-    x = x.clone().requires_grad_()  # (1, T, H)
-    mask = torch.ones(x.shape[:2], dtype=torch.long, device=lm.device)  # (1, T)
-    kwargs = {"logits_to_keep": 1} if takes_keep(lm) else {}  # the last position only
-    out = lm.model(inputs_embeds=x, attention_mask=mask, use_cache=False, **kwargs)
-    logits = out.logits[0, -1].float()  # (V,)
-    log_probs = torch.log_softmax(logits.detach(), -1)  # (V,)
-    preds = (_top_k(lm, log_probs, k, "next_token", None, ""),)
-    return FirstPass(x, logits, preds)
+    shared = shared_first_pass(lm, [enc], k)
+    return FirstPass(shared.inputs, shared.logits[0], shared.predictions[0])  # (1, T, H), (V,)
 
 
 def takes_keep(lm: LoadedModel) -> bool:
@@ -106,9 +98,10 @@ class SharedFirstPass:
     predictions: tuple[tuple[Prediction, ...], ...]  # per prompt
 
 
-def shared_first_pass(lm: LoadedModel, encs: list[Encoded], k: int) -> SharedFirstPass:
-    """The top-k forward of next-token prompts in one right-padded call with gradients
-    (caller: enable_grad): mask 0 on the padding changes no real position's logits."""
+def shared_first_pass(lm: LoadedModel, encs: Sequence[Encoded], k: int) -> SharedFirstPass:
+    """The top-k forward of next-token prompts in one right-padded call, with gradients under
+    enable_grad (for `shared_gradients`), without under no_grad (the predictions alone): mask
+    0 on the padding changes no real position's logits."""
     width = max(len(e.ids) for e in encs)
     ids = torch.zeros(len(encs), width, dtype=torch.long, device=lm.device)  # (N, W)
     mask = torch.zeros_like(ids)  # (N, W)

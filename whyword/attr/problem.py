@@ -68,9 +68,7 @@ class Problem:
     def call_rows(self, grad: bool = True, wide: bool = False) -> int:
         """Examples (rows of F, with all their sequences) one call may take: the budget.
         `wide`: a no-grad call under bf16 autocast, which gains from larger calls."""
-        if wide:
-            return max(1, self.batch_rows(self.n_tokens, grad=grad, wide=True))
-        return max(1, self.batch_rows(self.n_tokens, grad=grad))
+        return max(1, self.batch_rows(self.n_tokens, grad=grad, wide=wide))
 
     def chunks(self, grad: bool = True) -> Iterator[tuple[slice, Problem]]:
         """The rows in groups one forward(/backward) can take under the memory budget."""

@@ -15,9 +15,9 @@ import time
 
 import torch
 
-from whyword.batch import ExplainRequest, explain_many, length_buckets
 from whyword.cache import RESULTS
-from whyword.explain import explain
+from whyword.dispatch import length_buckets
+from whyword.explain import ExplainRequest, explain, explain_many
 from whyword.models import load_model
 from whyword.options import PAGE_METHODS, ExplainOptions
 from whyword.scheduler import MAX_BATCH

@@ -1,5 +1,5 @@
 """Batching across users: several inputs right-padded into one Problem give each request
-exactly the result it gets alone (whyword/batch.py)."""
+exactly the result it gets alone (whyword/engine.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import math
 
 import pytest
 
-from whyword.batch import ExplainRequest, explain_many, next_token_predictions
 from whyword.cache import RESULTS
+from whyword.dispatch import next_token_predictions
 from whyword.encoding import encode
-from whyword.explain import explain
+from whyword.explain import ExplainRequest, explain, explain_many
 from whyword.options import ExplainOptions
 from whyword.predict import predictions
 

@@ -31,13 +31,13 @@ def counted(monkeypatch):
     """Counts the explanations actually computed."""
     calls = []
     explain_module = importlib.import_module("whyword.explain")
-    real = explain_module._explain
+    real = explain_module.explain_many
 
-    def counting(*args, **kwargs):
-        calls.append(args[1])
-        return real(*args, **kwargs)
+    def counting(lm, requests, *args, **kwargs):
+        calls.extend(r.text for r in requests)
+        return real(lm, requests, *args, **kwargs)
 
-    monkeypatch.setattr(explain_module, "_explain", counting)
+    monkeypatch.setattr(explain_module, "explain_many", counting)
     return calls
 
 
@@ -161,7 +161,7 @@ def test_a_re_registered_method_misses(cache_on, tiny_gpt2):
     try:
         register_method("cache_test", zeros, signed=True)
         a = ww.explain(TEXT, model=tiny_gpt2, methods=("cache_test",))
-        register_method("cache_test", ones, signed=True)
+        register_method("cache_test", ones, signed=True, overwrite=True)  # a new function
         b = ww.explain(TEXT, model=tiny_gpt2, methods=("cache_test",))
         assert set(a.attributions[0].scores) == {0.0} and set(b.attributions[0].scores) == {1.0}
     finally:

@@ -61,7 +61,7 @@ def test_the_cache_is_bounded_in_bytes(tiny_gpt2, monkeypatch):
 def test_a_shared_call_runs_each_distinct_sequence_once(tiny_gpt2, monkeypatch):
     """Occluding a padded position of the shorter request leaves its row as it was: with the
     cache's keys that row runs once, and every answer is the one computed without them."""
-    from whyword.batch import ExplainRequest, explain_many
+    from whyword.explain import ExplainRequest, explain_many
     from whyword.options import ExplainOptions
 
     reqs = [

@@ -119,3 +119,15 @@ def test_the_circle_check_finds_a_circle(tmp_path, monkeypatch):
 
     with pytest.raises(AssertionError, match="import circle"):
         test_no_import_circle_inside_the_package()
+
+
+def test_the_core_never_imports_the_serve_package():
+    """`serve/` imports the core (the dispatcher, the engine), never the reverse; the front
+    ends (the page, the command line) may reach it."""
+    front = {"ui", "serve"}
+    for path in PACKAGE.rglob("*.py"):
+        rel = path.relative_to(PACKAGE)
+        if rel.parts[0] in front or rel.name in FRONT_ENDS or rel.name == "cli_evidence.py":
+            continue
+        bad = {m for m in _whyword_imports(path) if m.startswith("whyword.serve")}
+        assert not bad, f"{rel} imports {bad}"

@@ -71,7 +71,7 @@ def test_cost_counts_the_ig_cap():
 def test_buckets_limit_padding_and_size():
     from whyword.scheduler import _Job, buckets
 
-    jobs = [_Job("explain", None, "g", (), tokens=t) for t in (30, 5, 6, 8, 12, 40, 7)]
+    jobs = [_Job(None, None, "g", tokens=t) for t in (30, 5, 6, 8, 12, 40, 7)]
     got = [[j.tokens for j in b] for b in buckets(jobs, 3)]
     assert got == [[5, 6, 7], [8, 12], [30, 40]]
 

@@ -3,10 +3,9 @@
 from whyword._version import __version__
 from whyword.attr import METHODS, Problem, register_method
 from whyword.attribute import Output, attribute
-from whyword.batch import ExplainRequest, explain_many
 from whyword.errors import InputError, ModelLoadError, TargetError, WhyWordError
 from whyword.evidence import EvidenceResult, explain_with_evidence
-from whyword.explain import explain, with_stage
+from whyword.explain import ExplainRequest, explain, explain_many, with_stage
 from whyword.explanation import Attribution, Candidate, Explanation, Prediction
 from whyword.generate import Generation, Step, generate
 from whyword.matrix import AttributionMatrix, Completeness, MethodScores, OutputRow, Stage

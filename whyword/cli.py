@@ -11,6 +11,7 @@ import sys
 
 from whyword._version import __version__
 from whyword.errors import WhyWordError
+from whyword.method_info import METHODS
 from whyword.options import PRECISIONS, ExplainOptions
 
 
@@ -284,7 +285,7 @@ def _parser() -> argparse.ArgumentParser:
         "--method",
         action="append",
         default=[],
-        help="saliency, input_x_gradient, integrated_gradients, smoothgrad, occlusion (repeat or comma-separate)",
+        help=f"{', '.join(METHODS)} (repeat or comma-separate)",
     )
     e.add_argument("--steps", type=int, default=32, help="IG steps of the first pass")
     e.add_argument("--max-steps", type=int, default=None, help="IG cap for adaptive refinement")
@@ -358,7 +359,7 @@ def _add_sequence_commands(sub, base: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         help="also attribute every generated token to the tokens before it (steps × tokens "
-        "matrix): saliency, integrated_gradients, ... (repeat or comma-separate)",
+        f"matrix): {', '.join(METHODS)} (repeat or comma-separate)",
     )
     g.set_defaults(run=_generate)
 

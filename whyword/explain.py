@@ -1,4 +1,5 @@
-"""`explain`: text -> tokens -> predictions -> a one-row attribution matrix -> Explanation."""
+"""`explain` / `explain_many`: text -> tokens -> predictions -> one-row matrices (the engine,
+whyword/engine.py) -> Explanations. `explain` is `explain_many` of one request."""
 
 from __future__ import annotations
 
@@ -9,20 +10,31 @@ from dataclasses import asdict, dataclass, replace
 import torch
 
 from whyword import targets
-from whyword.attribute import _method_names, run_matrix, segmentations
+from whyword.attribute import segmentations
 from whyword.cache import RESULTS, request_key
 from whyword.encoding import Encoded, encode
-from whyword.errors import InputError, TargetError
+from whyword.engine import MatrixJob, computing, run_matrices
+from whyword.errors import InputError, TargetError, WhyWordError
 from whyword.explanation import Attribution, Explanation, Prediction
 from whyword.forward import RowSpec, layout_for
 from whyword.matrix import AttributionMatrix, Stage
-from whyword.method_info import METHOD_INFO
-from whyword.models import load_model
+from whyword.method_info import METHODS, method_names, reads_gradient
+from whyword.models import LoadedModel, load_model
 from whyword.objectives import get_objective
-from whyword.onepass import first_pass, gradient, wants_first_pass
+from whyword.onepass import shared_first_pass, shared_gradients
 from whyword.options import DEFAULT_METHODS, ExplainOptions
-from whyword.precision import autocast
 from whyword.predict import predictions as compute_predictions
+
+
+@dataclass(frozen=True)
+class ExplainRequest:
+    """What `explain` takes for one user (the methods and options are the batch's).
+    `predictions`: from an earlier call on the same text and model (a retarget reuses them)."""
+
+    text: str
+    target: int | str | None = None
+    foil: int | str | None = None
+    predictions: tuple[Prediction, ...] | None = None
 
 
 def explain(
@@ -39,19 +51,84 @@ def explain(
 
     `foil` makes it contrastive: log p(target) − log p(foil). `predictions` from an earlier
     call on the same text and model are reused, so retargeting skips that forward pass.
-    The result is the one-row case of `attribute`'s matrix. A repeated request returns the
-    same (frozen) object from the result cache (whyword/cache.py).
+    The result is the one-row case of `attribute`'s matrix, and `explain_many` of one
+    request. A repeated request returns the same (frozen) object from the result cache
+    (whyword/cache.py).
     """
     opts = options.pop("options", None) or ExplainOptions.build(**options)
-    methods = _method_names(methods)
+    methods = method_names(methods)
     lm = load_model(model)
+    preds = tuple(predictions) if predictions else None
 
     def compute() -> Explanation:
-        with lm.lock, torch.enable_grad(), autocast(opts.precision, lm.device):
-            return _explain(lm, text, target, foil, methods, predictions, opts)
+        (result,) = explain_many(lm, [ExplainRequest(text, target, foil, preds)], methods, opts)
+        if isinstance(result, WhyWordError):
+            raise result
+        return result
 
     key = request_key("explain", lm, text, target, foil, predictions, options=opts, methods=methods)
     return RESULTS.get_or_compute(key, compute)
+
+
+def explain_many(
+    lm: LoadedModel,
+    requests: Sequence[ExplainRequest],
+    methods: Sequence[str],
+    opts: ExplainOptions,
+) -> list[Explanation | WhyWordError]:
+    """`explain` for several users' texts with the same methods and options, in shared calls
+    where the methods allow it (whyword/engine.py). The next-token predictions of every prompt
+    come from one right-padded pass, which also gives F and ∂F/∂x when a method reads only
+    that gradient. A request that fails gets its own error; the others go on."""
+    methods = method_names(methods)
+    results: list = [None] * len(requests)
+    with computing(lm, opts):
+        encs: dict[int, Encoded] = {}
+        for i, req in enumerate(requests):
+            try:
+                encs[i] = encode(lm, req.text, opts.max_tokens)
+            except WhyWordError as error:
+                results[i] = error
+        clock = time.perf_counter()
+        nexts = [
+            i
+            for i, e in encs.items()
+            if e.mode == "next_token" and lm.kind == "causal" and not requests[i].predictions
+        ]
+        first = None  # with a gradient reader: the predictions' pass gives F and ∂F/∂x too
+        if nexts:
+            grad = reads_gradient(methods)
+            with torch.set_grad_enabled(grad):
+                first = shared_first_pass(lm, [encs[i] for i in nexts], opts.k)
+            shared = dict(zip(nexts, first.predictions, strict=True))
+            first = first if grad else None
+        else:
+            shared = {}
+        seconds = time.perf_counter() - clock
+        prepared: dict[int, Prepared] = {}
+        for i in encs:
+            req = requests[i]
+            given = shared.get(i, req.predictions)
+            try:
+                prepared[i] = prepare(
+                    lm, encs[i], req, given, opts, seconds if i in shared else None
+                )
+            except WhyWordError as error:
+                results[i] = error
+        order = list(prepared)
+        jobs = [_job(prepared[i]) for i in order]
+        primal = None
+        if first is not None and jobs and set(order) <= set(nexts):
+            rows = [prepared[i].row for i in order]
+            primal = shared_gradients(first, [nexts.index(i) for i in order], rows)
+        matrices = run_matrices(lm, jobs, methods, opts, primal) if jobs else []
+        for i, matrix in zip(order, matrices, strict=True):
+            results[i] = finish(lm, prepared[i], matrix, opts)
+    return results
+
+
+def _job(p: Prepared) -> MatrixJob:
+    return MatrixJob(p.row.target.ids, (p.row,), (p.tgt.label,), p.value_objective, p.notes)
 
 
 @dataclass(frozen=True)
@@ -67,62 +144,34 @@ class Prepared:
     seconds: float  # the predictions' time
     value_objective: str
     notes: tuple[str, ...]
-    # From the one-pass route (whyword/onepass.py): F(x) and dF/dx of the row, or None.
-    primal: tuple[torch.Tensor, torch.Tensor] | None = None  # (1,), (1, T, H)
-
-
-def _explain(lm, text, target, foil, methods, predictions, opts: ExplainOptions) -> Explanation:
-    p = prepare(lm, text, target, foil, predictions, opts, methods=methods)
-    return finish(lm, p, alone(lm, p, methods, opts), opts)
-
-
-def alone(lm, p: Prepared, methods, opts: ExplainOptions) -> AttributionMatrix:
-    """The prepared request's one-row matrix, computed on its own (not batched)."""
-    return run_matrix(
-        lm,
-        p.row.target.ids,
-        [p.row],
-        [p.tgt.label],
-        methods,
-        opts,
-        p.value_objective,
-        list(p.notes),
-        p.primal,
-    )
 
 
 def prepare(
-    lm, text, target, foil, predictions, opts: ExplainOptions, seconds=None, methods=()
+    lm, enc: Encoded, req: ExplainRequest, predictions, opts: ExplainOptions, seconds=None
 ) -> Prepared:
-    """Encode, predict (unless `predictions` are given) and resolve the row to attribute.
-    With `methods` that allow it, predictions and the row's gradient come from one pass."""
-    enc = encode(lm, text, opts.max_tokens)
+    """Predict (unless `predictions` are given) and resolve the row to attribute."""
     if not opts.mask_index < enc.slots:
         raise InputError(
             f"There is no mask number {opts.mask_index + 1}: the text has {enc.slots}."
         )
     clock = time.perf_counter()
-    first = first_pass(lm, enc, opts.k) if wants_first_pass(enc, methods, predictions) else None
-    if first is not None:
-        preds = first.predictions
-    elif predictions:
+    if predictions:
         preds = tuple(predictions)
     else:
         preds = compute_predictions(lm, enc, opts.k, opts.infill_candidates)
     seconds = time.perf_counter() - clock if seconds is None else seconds
     slot = preds[opts.mask_index if enc.mode == "masked" else 0]
     top1 = slot.candidates[0].token_id
-    tgt = targets.resolve(lm, enc, target, top1, "target", opts.mask_index)
+    tgt = targets.resolve(lm, enc, req.target, top1, "target", opts.mask_index)
     fl = (
         None
-        if foil is None or foil == ""
-        else targets.resolve(lm, enc, foil, top1, "foil", opts.mask_index)
+        if req.foil is None or req.foil == ""
+        else targets.resolve(lm, enc, req.foil, top1, "foil", opts.mask_index)
     )
     row = row_for(lm, enc, tgt.ids, fl.ids if fl else None, opts.mask_index, slot)
     value_objective = "infill_posterior" if enc.mode == "infill" else "log_prob"
     notes = tuple(p.note for p in preds if p.note)
-    primal = None if first is None else gradient(lm, first, row)  # (1,), (1, T, H)
-    return Prepared(text, enc, preds, tgt, fl, row, seconds, value_objective, notes, primal)
+    return Prepared(req.text, enc, preds, tgt, fl, row, seconds, value_objective, notes)
 
 
 def finish(lm, p: Prepared, matrix: AttributionMatrix, opts: ExplainOptions) -> Explanation:
@@ -222,7 +271,7 @@ def _attribution(m, context) -> Attribution:
         f_input=ig.f_input if ig else None,
         f_baseline=ig.f_baseline if ig else None,
         steps=ig.steps if ig else m.steps,
-        note=METHOD_INFO[m.method].description,
+        note=METHODS[m.method].description,
         error_bound=ig.error_bound if ig else None,
         intervals=ig.intervals if ig else None,
         stdev=m.stdev,

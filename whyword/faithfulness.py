@@ -54,11 +54,11 @@ class RandomBaseline:
 
 def removable(problem: Problem, context: torch.Tensor) -> torch.Tensor:
     """(R, T) bool: in the row's context and not held (anchors; a causal model's first token)."""
-    held = problem.anchors.clone()  # (T,)
+    held = problem.anchors.clone()  # (R, T)
     model = problem.model
     if getattr(model, "kind", None) == "causal":
-        held[0] = True  # the attention sink: removing it measures the sink, not the text
-    return context.to(held.device) & ~held.view(1, -1)  # (R, T)
+        held[:, 0] = True  # the attention sink: removing it measures the sink, not the text
+    return context.to(held.device) & ~held  # (R, T)
 
 
 class _Inputs:

@@ -143,7 +143,7 @@ def matrix_scorer(
 
     With `prefix`, F takes only the embeddings after the held prefix (and their mask). With
     `padded`, rows may read different inputs, each right-padded to the batch's length with
-    mask 0 (whyword/batch.py): a padded key gets no attention weight and no position moves."""
+    mask 0 (whyword/problems.py): a padded key gets no attention weight and no position moves."""
     rows = tuple(rows)
     assert padded or len({r.target.ids for r in rows}) == 1, "rows must share the input"
     takes_keep = "logits_to_keep" in inspect.signature(lm.model.forward).parameters

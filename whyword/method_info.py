@@ -1,70 +1,137 @@
-"""What each attribution method is and how to read it: metadata only, no torch, no Captum.
+"""Attribution methods as registered objects that carry their own traits (torch-free).
 
-Rendering and the UI read these; `whyword.attr` pairs each with its runner.
+Like Captum's `GradientAttribution` / `PerturbationAttribution` (and `has_convergence_delta()`)
+or Inseq's `FeatureAttribution`, a `Method` says what it is — its label, whether its scores are
+signed, whether they add up (completeness), what it costs, which options it reads — so no other
+module keeps a list of method names: the engine asks `shares_calls` / `reads_gradient`, the
+scheduler `evaluations`, the page `one_pass` / `refines`, results `params` to rebuild them.
+`register_method` adds one; `whyword.attr` registers the built-ins (one module each).
+
+Rendering reads the same objects (labels, descriptions) without importing torch.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from whyword.errors import InputError
+
+Runner = Callable[[Any, Any], Any]  # (whyword.attr.Problem, params) -> whyword.attr.MethodOutput
+Evaluations = Callable[[int, Any], int]  # (tokens, ExplainOptions) -> evaluations of F per row
+
+
+def one_evaluation(tokens: int, options: Any) -> int:
+    """The default cost model: one forward + backward per row, whatever the length."""
+    return 1
 
 
 @dataclass(frozen=True)
-class MethodInfo:
+class Method:
+    """An attribution method: `run(problem, params) -> MethodOutput` and its traits."""
+
     name: str
-    label: str
-    signed: bool  # False: magnitudes only, no "against" direction
-    description: str
+    run: Runner
+    label: str  # how results and the docs name it
+    description: str = ""  # how to read its scores (shown under the heatmap)
+    short_label: str = ""  # the page's checkbox (default: the label)
+    signed: bool = True  # False: magnitudes only, no "against" direction
     completeness: bool = False  # scores add up to F(input) − F(baseline): a trust panel applies
+    # its baseline keeps the held tokens (special tokens, a causal model's first token) at
+    # their real embedding: their scores are 0 and the result says which they are (IG)
+    holds_anchors: bool = False
+    # costs about one forward + backward: the page shows it first when slower ones also run
+    one_pass: bool = False
+    # needs only F and ∂F/∂x at the real input (`attr.problem.input_gradients`): the pass that
+    # reads the predictions supplies them, so it adds no model call of its own
+    reads_gradient: bool = False
+    # runs on several requests' inputs right-padded into one Problem (attention mask 0 on the
+    # padding) and gives each the scores it gets alone: a class's requests share calls
+    shares_calls: bool = False
+    refines: bool = False  # reports its scores so far as it refines (`Problem.report`, IG)
+    # its typed parameters: a frozen dataclass with `from_options(ExplainOptions)`; None: none
+    params: type | None = None
+    evaluations: Evaluations = field(default=one_evaluation)  # evaluations of F per row
+    extra: str = ""  # the optional package it needs, e.g. "lxt" (installed separately)
+
+    def __post_init__(self) -> None:
+        if not self.name or not isinstance(self.name, str) or not callable(self.run):
+            raise InputError("A method needs a name and a function (problem, params) -> scores.")
+        if self.params is not None and not callable(getattr(self.params, "from_options", None)):
+            raise InputError(
+                f"The parameters of method '{self.name}' need a from_options(options) classmethod."
+            )
+        if not self.short_label:
+            object.__setattr__(self, "short_label", self.label)
+
+    def params_for(self, options: Any) -> Any:
+        """Its typed parameters from `ExplainOptions` (None for a method without any)."""
+        return None if self.params is None else self.params.from_options(options)
+
+    def params_from_dict(self, data: dict[str, Any]) -> Any:
+        """Its typed parameters rebuilt from JSON (a dict where it has no type)."""
+        if self.params is None:
+            return dict(data)
+        names = {f.name for f in fields(self.params)}
+        return self.params(**{k: v for k, v in data.items() if k in names})
+
+    def cost(self, tokens: int, options: Any) -> int:
+        """Tokens × evaluations of F a row may take, at most (the scheduler's lanes)."""
+        return tokens * max(1, int(self.evaluations(tokens, options)))
 
 
-METHOD_INFO: dict[str, MethodInfo] = {
-    m.name: m
-    for m in (
-        MethodInfo(
-            "saliency",
-            "Saliency (gradient norm)",
-            False,
-            "L2 norm of the gradient of F at each token's embedding. Unsigned: it shows how "
-            "sensitive the prediction is to a token, not in which direction.",
-        ),
-        MethodInfo(
-            "input_x_gradient",
-            "Input × gradient",
-            True,
-            "Embedding · gradient summed over the hidden size: a first-order estimate of what "
-            "the token contributes. Red supports the target, blue speaks against it.",
-        ),
-        MethodInfo(
-            "integrated_gradients",
-            "Integrated gradients",
-            True,
-            "Gradients averaged along a path from a baseline to the real embeddings; the "
-            "scores add up to F(input) − F(baseline) (completeness).",
-            completeness=True,
-        ),
-        MethodInfo(
-            "smoothgrad",
-            "SmoothGrad (input × gradient)",
-            True,
-            "Input × gradient averaged over noisy copies of the embeddings: less jagged.",
-        ),
-        MethodInfo(
-            "occlusion",
-            "Occlusion (leave one out)",
-            True,
-            "Drop in F when one token's embedding is replaced by the baseline embedding; "
-            "no gradients, one forward pass per token.",
-        ),
-        MethodInfo(
-            "attnlrp",
-            "AttnLRP (LXT)",
-            True,
-            "Layer-wise relevance propagation for transformers (Achtibat et al., 2024) through "
-            "LXT's rules: gradient × input on a model whose attention and norms pass relevance "
-            "on, in one forward and one backward pass. It explains the same objective as the "
-            "other methods (log p of the target unless another is chosen; with the logit "
-            "objective its relevances are LRP's shares of the logit); the shares are not "
-            "conserved exactly (on the default model they summed to 0.14–0.47 of the logit).",
-        ),
-    )
-}
+METHODS: dict[str, Method] = {}
+
+
+def add_method(method: Method, *, overwrite: bool = False) -> Method:
+    """Put `method` in the registry; a name that exists is refused unless `overwrite`."""
+    if method.name in METHODS and not overwrite:
+        raise InputError(
+            f"A method named '{method.name}' is already registered: pick another name, or pass "
+            "overwrite=True to replace it."
+        )
+    METHODS[method.name] = method
+    return method
+
+
+def register_method(
+    name: str, run: Runner, *, label: str | None = None, overwrite: bool = False, **traits: Any
+) -> Method:
+    """Register `run(problem, params) -> MethodOutput` under `name` with its traits (see
+    `Method`: signed, completeness, shares_calls, reads_gradient, one_pass, refines,
+    holds_anchors, params, evaluations, description, short_label, extra). The engine, the
+    scheduler, the command line and the page then use it like a built-in."""
+    unknown = sorted(set(traits) - {f.name for f in fields(Method)})
+    if unknown:
+        raise InputError(f"Unknown method trait(s): {', '.join(unknown)}.")
+    method = Method(name, run, label or name, **traits)
+    return add_method(method, overwrite=overwrite)
+
+
+def get_method(name: str) -> Method:
+    try:
+        return METHODS[name]
+    except KeyError:
+        known = ", ".join(METHODS)
+        raise InputError(f"Unknown method '{name}'. Choose from: {known}.") from None
+
+
+def method_names(methods: Any) -> tuple[str, ...]:
+    """`methods` (a name or names) checked against the registry, duplicates dropped."""
+    names = (methods,) if isinstance(methods, str) else tuple(dict.fromkeys(methods))
+    if not names:
+        raise InputError(f"Pick at least one method: {', '.join(METHODS)}.")
+    for name in names:
+        get_method(name)  # unknown names fail before any work
+    return names
+
+
+def shares_calls(methods: Any) -> bool:
+    """Can requests with these methods run in shared, right-padded calls?"""
+    return bool(methods) and all(get_method(m).shares_calls for m in methods)
+
+
+def reads_gradient(methods: Any) -> bool:
+    """Does any of these methods read F and ∂F/∂x at the real input?"""
+    return any(get_method(m).reads_gradient for m in methods)

@@ -1,11 +1,12 @@
-"""One forward+backward for a gradient method's `explain`: predictions, F(x) and ∂F/∂x.
+"""One forward+backward for the predictions, F(x) and ∂F/∂x of next-token prompts.
 
 `explain(text, methods=("saliency",))` used to run the model four times: the top-k forward,
 F(x) for the row's value, F(x) again for log p(target), then saliency's forward+backward. On
 the next-token route the top-k logits at the last position are the very logits F reads, so one
 forward with gradients gives the predictions; once the target is resolved from them, F is a
 function of those logits and one backward gives ∂F/∂x. The methods that only need that
-gradient (saliency, input × gradient) then read it from `Problem.primal`.
+gradient (`Method.reads_gradient`: saliency, input × gradient) then read it from
+`Problem.primal`. Several prompts share the pass, right-padded (whyword/explain.py).
 """
 
 from __future__ import annotations
@@ -23,28 +24,6 @@ from whyword.models import LoadedModel
 from whyword.objectives import Scores
 from whyword.predict import _top_k
 
-GRADIENT_METHODS = frozenset({"saliency", "input_x_gradient"})  # need only ∂F/∂x at x
-
-
-@dataclass(frozen=True, eq=False)
-class FirstPass:
-    """The graph of one forward on the real input, kept until `gradient` backpropagates."""
-
-    inputs: torch.Tensor  # (1, T, H) leaf the graph starts from
-    logits: torch.Tensor  # (V,) float logits at the last position (with grad)
-    predictions: tuple[Prediction, ...]
-
-
-def wants_first_pass(enc: Encoded, methods, predictions) -> bool:
-    """The fold pays off when a gradient method runs and the predictions are not given."""
-    return enc.mode == "next_token" and not predictions and bool(GRADIENT_METHODS & set(methods))
-
-
-def first_pass(lm: LoadedModel, enc: Encoded, k: int) -> FirstPass:
-    """The top-k forward, run on the input embeddings with gradients (caller: enable_grad)."""
-    shared = shared_first_pass(lm, [enc], k)
-    return FirstPass(shared.inputs, shared.logits[0], shared.predictions[0])  # (1, T, H), (V,)
-
 
 def takes_keep(lm: LoadedModel) -> bool:
     return "logits_to_keep" in inspect.signature(lm.model.forward).parameters
@@ -59,20 +38,6 @@ def _reads_last_logits(row: RowSpec, last: int) -> bool:
             not x.inserted and len(x.scored) == 1 and x.scored[0][0] == last for x in row.layouts
         )
     )
-
-
-def gradient(
-    lm: LoadedModel, first: FirstPass, row: RowSpec
-) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """F(x) (1,) and ∂F/∂x (1, T, H) from the first pass's logits, or None where F reads
-    more than those logits (a multi-token target or foil): then the methods run F themselves.
-    F is computed as `forward._sequence_scores` does (logit − logsumexp), so the numbers
-    match the separate route to float rounding."""
-    if not _reads_last_logits(row, first.inputs.shape[1] - 1):
-        return None
-    value = _value(first.logits, row)  # (1,)
-    (grad,) = torch.autograd.grad(value.sum(), first.inputs)  # (1, T, H)
-    return value.detach(), grad
 
 
 def _value(logits: torch.Tensor, row: RowSpec) -> torch.Tensor:
@@ -91,7 +56,8 @@ def _value(logits: torch.Tensor, row: RowSpec) -> torch.Tensor:
 
 @dataclass(frozen=True, eq=False)
 class SharedFirstPass:
-    """`FirstPass` for several prompts right-padded into one call (whyword/batch.py)."""
+    """The graph of one forward on several prompts, right-padded, kept until
+    `shared_gradients` backpropagates."""
 
     inputs: torch.Tensor  # (N, W, H) leaf the graph starts from, right-padded with zeros
     logits: torch.Tensor  # (N, V) float logits at each prompt's last position (with grad)

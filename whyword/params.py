@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
+
+from whyword.method_info import METHODS
 
 
 @dataclass(frozen=True)
@@ -51,19 +53,9 @@ class OcclusionParams:
         return cls(o.baseline)
 
 
-PARAM_TYPES: dict[str, type] = {
-    "integrated_gradients": IGParams,
-    "smoothgrad": SmoothGradParams,
-    "occlusion": OcclusionParams,
-}
-
-
 def params_from_dict(method: str, data: dict[str, Any] | None):
-    """Rebuild a method's typed parameters from JSON (unknown methods keep their dict)."""
+    """Rebuild a method's typed parameters from JSON (a method not registered keeps its dict)."""
     if data is None:
         return None
-    kind = PARAM_TYPES.get(method)
-    if kind is None:
-        return dict(data)
-    names = {f.name for f in fields(kind)}
-    return kind(**{k: v for k, v in data.items() if k in names})
+    found = METHODS.get(method)
+    return dict(data) if found is None else found.params_from_dict(data)

@@ -3,21 +3,20 @@
 Requests wait in two lanes, each with one worker thread:
 - the light lane takes everything up to `HEAVY_COST` (tokens × gradient evaluations); each
   turn it takes every waiting request, and requests that can share calls (same model, methods
-  ⊆ saliency / input × gradient, same options; predictions with the same k) run together
-  (whyword/batch.py), the rest one by one;
+  that all share calls, same options; predictions with the same k) run together, the rest
+  one by one;
 - the heavy lane (a 1,024-token IG, 200 SmoothGrad samples) runs one request at a time on its
   own copy of the model, so it never holds the light lane's model: 29 cheap requests keep
   going beside it. At most `HEAVY_WAITING` heavy requests wait; one more is refused with a
   sentence.
 Identical requests in flight share one computation, and the result cache (whyword/cache.py)
-answers repeats. `backend()` is what the page calls: this scheduler, or a Ray Serve
-deployment when `WHYWORD_BACKEND` names one (whyword/serve/).
+answers repeats. Which jobs share calls and how a group runs is the dispatcher's
+(whyword/dispatch.py), shared with the Ray Serve worker (whyword/serve/work.py).
 """
 
 from __future__ import annotations
 
 import copy
-import ctypes
 import itertools
 import os
 import queue
@@ -28,11 +27,22 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch
-
-from whyword.cache import RESULTS, freeze, model_key, request_key
+from whyword.cache import RESULTS, model_key, request_key
+from whyword.dispatch import (
+    CallJob,
+    ExplainJob,
+    Job,
+    PredictJob,
+    group_key,
+    job_tokens,
+    length_buckets,
+    release_freed_memory,
+    run_group,
+)
 from whyword.errors import InputError
+from whyword.explain import ExplainRequest
 from whyword.explanation import Explanation, Prediction
+from whyword.method_info import get_method, method_names
 from whyword.models import LoadedModel, load_model
 from whyword.options import DEFAULT_METHODS, ExplainOptions
 
@@ -47,28 +57,22 @@ BUSY = (
 
 @dataclass
 class _Job:
-    kind: str  # "explain" | "predict" | "call"
+    work: Job  # what to compute (whyword/dispatch.py)
     lm: LoadedModel
-    group: Hashable  # jobs with equal groups share calls
-    args: tuple
+    group: Hashable  # jobs with equal groups share calls (None: alone)
     tokens: int = 0  # input length: a shared call pads to its longest member
     future: Future = field(default_factory=Future)
 
 
 def cost(tokens: int, methods: Sequence[str], opts: ExplainOptions) -> int:
-    """Tokens × gradient evaluations a request may take, at most (its IG refinement cap)."""
-    per = {
-        "integrated_gradients": max(opts.n_steps, opts.max_steps if opts.adaptive else 0),
-        "smoothgrad": opts.nt_samples,
-        "occlusion": tokens,
-    }
-    return tokens * sum(per.get(m, 1) for m in methods)
+    """Tokens × gradient evaluations a request may take, at most: each method's own cost
+    model (`Method.evaluations`: IG's refinement cap, SmoothGrad's samples, occlusion's
+    tokens; one forward + backward for the rest)."""
+    return sum(get_method(m).cost(tokens, opts) for m in methods)
 
 
 def buckets(jobs: list[_Job], most: int) -> list[list[_Job]]:
-    """Jobs by input length, so a shared call pads little (whyword/batch.py)."""
-    from whyword.batch import length_buckets
-
+    """Jobs by input length, so a shared call pads little (whyword/dispatch.py)."""
     return [[jobs[i] for i in group] for group in length_buckets([j.tokens for j in jobs], most)]
 
 
@@ -107,24 +111,20 @@ class Scheduler:
         options: ExplainOptions | None = None,
     ) -> Explanation:
         """`whyword.explain`, scheduled: same arguments, same result, same cache."""
-        from whyword.attribute import _method_names
-        from whyword.batch import can_batch
-        from whyword.encoding import encode
-
         opts = options or ExplainOptions()
-        methods = _method_names(methods)
+        methods = method_names(methods)
         lm = load_model(model)
         key = request_key(
             "explain", lm, text, target, foil, predictions, options=opts, methods=methods
         )
-        shared = self.batching and predictions is None and can_batch(methods)
-        group = ("explain", model_key(lm), methods, freeze(opts.to_dict())) if shared else None
+        preds = tuple(predictions) if predictions else None
+        work = ExplainJob(ExplainRequest(text, target, foil, preds), methods, opts)
+        group = group_key(work, model_key(lm)) if self.batching else None
 
         def submit() -> Explanation:
-            tokens = len(encode(lm, text, opts.max_tokens).ids)
+            tokens = job_tokens(lm, work)
             heavy = self.lanes and cost(tokens, methods, opts) > self.heavy_cost
-            args = (text, target, foil, methods, predictions, opts)
-            return self._once(key, lambda: _Job("explain", lm, group, args, tokens), heavy)
+            return self._once(key, lambda: _Job(work, lm, group, tokens), heavy)
 
         return RESULTS.get_or_compute(key, submit)
 
@@ -133,9 +133,10 @@ class Scheduler:
     ) -> tuple[Prediction, ...]:
         """The top-k predictions for `text`; next-token prompts of one model share a call."""
         lm = load_model(model)
-        group = ("predict", model_key(lm), k) if self.batching and lm.kind == "causal" else None
+        work = PredictJob(text, k, max_tokens)
+        group = group_key(work, model_key(lm)) if self.batching else None
         key = ("predict", model_key(lm), text, k, max_tokens)
-        return self._once(key, lambda: _Job("predict", lm, group, (text, k, max_tokens)), False)
+        return self._once(key, lambda: _Job(work, lm, group), False)
 
     def call(self, lm: LoadedModel, work: int, fn: Callable[[LoadedModel], Any]) -> Any:
         """`fn(model)` in the lane its `work` (tokens × gradient evaluations, all rows) picks,
@@ -143,7 +144,7 @@ class Scheduler:
         heavy lane `fn` gets the lane's own copy of the model; it must use that one."""
         heavy = self.lanes and work > self.heavy_cost
         key = ("call", next(self._singles))
-        return self._once(key, lambda: _Job("call", lm, None, (fn,)), heavy)
+        return self._once(key, lambda: _Job(CallJob(fn), lm, None), heavy)
 
     def _once(self, key: Hashable, job, heavy: bool):
         """Run the job (made by `job()`) unless the same request is already in flight."""
@@ -187,35 +188,15 @@ class Scheduler:
         except BaseException as error:  # noqa: BLE001 — handed to the waiting callers
             results = [error] * len(jobs)
         for job, result in zip(jobs, results, strict=True):
-            if isinstance(result, BaseException):
+            if isinstance(result, BaseException):  # a request's own error (explain_many)
                 job.future.set_exception(result)
             else:
                 job.future.set_result(result)
 
     def _compute(self, jobs: list[_Job], heavy: bool) -> list[Any]:
-        from whyword import batch
-        from whyword.encoding import encode
-        from whyword.explain import _explain
-        from whyword.predict import predictions
-
         lm = self._heavy_copy(jobs[0].lm) if heavy else jobs[0].lm
         self.batch_sizes.append(len(jobs))
-        with lm.lock, torch.enable_grad():
-            if jobs[0].kind == "call":
-                return [jobs[0].args[0](lm)]
-            if jobs[0].kind == "predict":
-                encs = [encode(lm, j.args[0], j.args[2]) for j in jobs]
-                k = jobs[0].args[1]
-                if len(jobs) > 1 and all(e.mode == "next_token" for e in encs):
-                    return batch.next_token_predictions(lm, encs, k)
-                with torch.no_grad():
-                    return [predictions(lm, e, j.args[1]) for e, j in zip(encs, jobs, strict=True)]
-            if len(jobs) == 1:
-                text, target, foil, methods, preds, opts = jobs[0].args
-                return [_explain(lm, text, target, foil, methods, preds, opts)]
-            methods, opts = jobs[0].args[3], jobs[0].args[5]
-            reqs = [batch.ExplainRequest(*j.args[:3]) for j in jobs]
-            return batch.explain_many(lm, reqs, methods, opts)
+        return run_group(lm, [job.work for job in jobs])
 
     def _heavy_copy(self, lm: LoadedModel) -> LoadedModel:
         """The heavy lane's own copy of the model (made once): the light lane keeps its own."""
@@ -226,24 +207,6 @@ class Scheduler:
             found = LoadedModel(weights, lm.tokenizer, lm.kind, lm.name, lm.source)
             self._copies[lm.model] = found
         return found
-
-
-def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to do
-        return None
-
-
-_TRIM = _malloc_trim()
-
-
-def release_freed_memory() -> None:
-    """Hand the heap's freed pages back to the system (glibc `malloc_trim`) once a lane has
-    nothing waiting: a class's calls of ever new shapes otherwise leave the process holding
-    every peak it has seen (RSS grew 1.8 → 3.3 GB over five classes without it)."""
-    if _TRIM is not None:
-        _TRIM(0)
 
 
 _SCHEDULER: list[Scheduler] = []
@@ -261,19 +224,3 @@ def scheduler() -> Scheduler:
                 )
             )
         return _SCHEDULER[0]
-
-
-def backend():
-    """What serves explain / predictions: a Ray Serve deployment when `WHYWORD_BACKEND` is its
-    address (http://host:port), else this process's scheduler."""
-    address = os.environ.get("WHYWORD_BACKEND", "").strip()
-    if address:
-        from whyword.serve.client import RayBackend
-
-        return RayBackend.at(address)
-    return scheduler()
-
-
-def scheduled_explain(*args: Any, **kwargs: Any) -> Explanation:
-    """`whyword.explain` through `backend()`: lanes and batching, or Ray Serve."""
-    return backend().explain(*args, **kwargs)

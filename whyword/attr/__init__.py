@@ -4,29 +4,27 @@ Every method maps a `Problem` (F over R output rows, their input embeddings and 
 an (R, T) score matrix; positive = supports the row's target (signed methods).
 """
 
-from whyword.attr.attnlrp import attnlrp_method
-from whyword.attr.input_x_gradient import input_x_gradient
-from whyword.attr.integrated_gradients import integrated_gradients
-from whyword.attr.occlusion import occlusion
+from whyword.attr.attnlrp import ATTNLRP
+from whyword.attr.input_x_gradient import INPUT_X_GRADIENT
+from whyword.attr.integrated_gradients import INTEGRATED_GRADIENTS
+from whyword.attr.occlusion import OCCLUSION
 from whyword.attr.problem import Problem
 from whyword.attr.registry import (
     METHODS,
     Completeness,
     Method,
     MethodOutput,
+    add_method,
     get_method,
     register_method,
 )
-from whyword.attr.saliency import saliency
-from whyword.attr.smoothgrad import smoothgrad
+from whyword.attr.saliency import SALIENCY
+from whyword.attr.smoothgrad import SMOOTHGRAD
 from whyword.params import IGParams, OcclusionParams, SmoothGradParams
 
-register_method("saliency", saliency)
-register_method("input_x_gradient", input_x_gradient)
-register_method("integrated_gradients", integrated_gradients, params=IGParams.from_options)
-register_method("smoothgrad", smoothgrad, params=SmoothGradParams.from_options)
-register_method("occlusion", occlusion, params=OcclusionParams.from_options)
-register_method("attnlrp", attnlrp_method)
+# The built-ins, in the order the page and the command line list them.
+for _method in (SALIENCY, INPUT_X_GRADIENT, INTEGRATED_GRADIENTS, SMOOTHGRAD, OCCLUSION, ATTNLRP):
+    add_method(_method)
 
 __all__ = [
     "METHODS",
@@ -37,6 +35,7 @@ __all__ = [
     "OcclusionParams",
     "Problem",
     "SmoothGradParams",
+    "add_method",
     "get_method",
     "register_method",
 ]

@@ -37,6 +37,7 @@ from typing import Literal
 import torch
 
 from whyword.errors import InputError
+from whyword.method_info import Method
 from whyword.models import LoadedModel
 
 LXT_VERSION = "2.1"
@@ -275,3 +276,19 @@ def attnlrp_method(problem, params: None):
             parts.append((x.detach() * grad).sum(-1))  # (r, T)
             values.append(out.detach())
     return MethodOutput(torch.cat(parts), values=torch.cat(values))  # (R, T), (R,)
+
+
+ATTNLRP = Method(
+    "attnlrp",
+    attnlrp_method,
+    label="AttnLRP (LXT)",
+    short_label="AttnLRP",
+    description="Layer-wise relevance propagation for transformers (Achtibat et al., 2024) "
+    "through LXT's rules: gradient × input on a model whose attention and norms pass relevance "
+    "on, in one forward and one backward pass. It explains the same objective as the other "
+    "methods (log p of the target unless another is chosen; with the logit objective its "
+    "relevances are LRP's shares of the logit); the shares are not conserved exactly (on the "
+    "default model they summed to 0.14–0.47 of the logit).",
+    one_pass=True,
+    extra="lxt",
+)

@@ -31,7 +31,7 @@ import torch
 from captum.attr import IntegratedGradients
 
 from whyword.attr.problem import Problem
-from whyword.attr.registry import Completeness, MethodOutput
+from whyword.attr.registry import Completeness, Method, MethodOutput
 from whyword.params import IGParams
 
 Interval = tuple[float, float]  # (t_start, t_end) in the graded parameter: α = t**grading
@@ -223,3 +223,22 @@ def _halve(interval: Interval) -> list[Interval]:
     lo, hi = interval
     mid = (lo + hi) / 2
     return [(lo, mid), (mid, hi)]
+
+
+def _path_evaluations(tokens: int, options) -> int:
+    """The first pass, or the refinement cap when it may refine."""
+    return max(options.n_steps, options.max_steps if options.adaptive else 0)
+
+
+INTEGRATED_GRADIENTS = Method(
+    "integrated_gradients",
+    integrated_gradients,
+    label="Integrated gradients",
+    description="Gradients averaged along a path from a baseline to the real embeddings; the "
+    "scores add up to F(input) − F(baseline) (completeness).",
+    completeness=True,
+    holds_anchors=True,
+    refines=True,
+    params=IGParams,
+    evaluations=_path_evaluations,
+)

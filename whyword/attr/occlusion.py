@@ -6,7 +6,7 @@ import torch
 from captum.attr import FeatureAblation
 
 from whyword.attr.problem import Problem
-from whyword.attr.registry import MethodOutput
+from whyword.attr.registry import Method, MethodOutput
 from whyword.params import OcclusionParams
 
 
@@ -25,4 +25,22 @@ def occlusion(problem: Problem, params: OcclusionParams) -> MethodOutput:
                 perturbations_per_eval=max(1, min(seq, budget // chunk.n_rows)),
             )  # (r, T, H): each token's whole change, repeated over H
         parts.append(attr[:, :, 0])  # (r, T)
-    return MethodOutput(torch.cat(parts), steps=seq)  # (R, T)
+    own = problem.attention_mask.sum(-1).tolist()  # (R,): each row's own tokens, not padding
+    return MethodOutput(torch.cat(parts), steps=seq, row_steps=tuple(int(n) for n in own))
+
+
+def _per_token(tokens: int, options) -> int:
+    return tokens  # one forward per token (batched)
+
+
+OCCLUSION = Method(
+    "occlusion",
+    occlusion,
+    label="Occlusion (leave one out)",
+    short_label="Occlusion",
+    description="Drop in F when one token's embedding is replaced by the baseline embedding; "
+    "no gradients, one forward pass per token.",
+    shares_calls=True,
+    params=OcclusionParams,
+    evaluations=_per_token,
+)

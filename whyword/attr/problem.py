@@ -24,7 +24,8 @@ class Problem:
     rows: torch.Tensor  # (R,) long: the output row each copy explains
     attention_mask: torch.Tensor  # (R, T)
     reference: torch.Tensor  # (R, T, H) the reference embedding (zero / pad / mask) per token
-    anchors: torch.Tensor  # (T,) bool: held at their real embedding in the IG baseline
+    # (R, T) bool: held at their real embedding in the IG baseline (a (T,) mask: every row's)
+    anchors: torch.Tensor
     batch_rows: Callable[..., int]  # (tokens, grad=True, wide=False) -> rows per call (budget)
     baseline_name: str = "zero"
     path_forward: ScoreFn | None = None  # F of the tokens after a held first one (IG only)
@@ -39,7 +40,9 @@ class Problem:
         r, t, _ = self.inputs.shape
         assert self.rows.shape == (r,), "one row index per input copy"
         assert self.attention_mask.shape == (r, t) and self.reference.shape == self.inputs.shape
-        assert self.anchors.shape == (t,)
+        if self.anchors.shape == (t,):
+            object.__setattr__(self, "anchors", self.anchors.expand(r, t))  # (R, T)
+        assert self.anchors.shape == (r, t), "one held-token mask per row"
         if self.primal is not None:
             assert self.primal[0].shape == (r,) and self.primal[1].shape == self.inputs.shape
 
@@ -54,7 +57,7 @@ class Problem:
     @property
     def baseline(self) -> torch.Tensor:
         """IG's start point: the reference, except anchors keep their real embedding."""
-        return torch.where(self.anchors.view(1, -1, 1), self.inputs, self.reference)  # (R, T, H)
+        return torch.where(self.anchors.unsqueeze(-1), self.inputs, self.reference)  # (R, T, H)
 
     def report(self, output: Any, final: bool) -> None:
         """Hand a refining method's output so far (a MethodOutput) to the observer, if any."""
@@ -84,6 +87,7 @@ class Problem:
             rows=self.rows[part],
             attention_mask=self.attention_mask[part],
             reference=self.reference[part],
+            anchors=self.anchors[part],
             primal=None if self.primal is None else (self.primal[0][part], self.primal[1][part]),
         )
 
@@ -93,14 +97,14 @@ class Problem:
         it does not move)."""
         if self.path_forward is None:
             return self, 0
-        assert bool(self.anchors[0]), "path_forward skips the first token: it must be held"
+        assert bool(self.anchors[:, 0].all()), "path_forward skips the first token: it is held"
         problem = replace(
             self,
             forward=self.path_forward,
             inputs=self.inputs[:, 1:].detach(),  # (R, T−1, H)
             attention_mask=self.attention_mask[:, 1:],  # (R, T−1)
             reference=self.reference[:, 1:],  # (R, T−1, H)
-            anchors=self.anchors[1:],  # (T−1,)
+            anchors=self.anchors[:, 1:],  # (R, T−1)
             path_forward=None,
             primal=None,
         )

@@ -1,21 +1,17 @@
-"""The method registry: a name -> a function (problem, params) -> MethodOutput, Captum's style.
+"""What a method returns (`MethodOutput`), and the registry of `Method`s (whyword/method_info.py).
 
 `register_method` is public: a user-defined method gets the same batching, rows, result
-objects and rendering as the built-in ones.
+objects and rendering as the built-in ones, through the traits it declares.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 
-from whyword.attr.problem import Problem
-from whyword.errors import InputError
 from whyword.matrix import Completeness
-from whyword.method_info import METHOD_INFO, MethodInfo
+from whyword.method_info import METHODS, Method, Runner, add_method, get_method, register_method
 
 
 @dataclass(frozen=True, eq=False)
@@ -24,6 +20,8 @@ class MethodOutput:
 
     scores: torch.Tensor  # (R, T)
     steps: int | None = None  # gradient evaluations per row (the most any row used)
+    # per row, where rows differ (occlusion of right-padded inputs: each its own length)
+    row_steps: tuple[int, ...] | None = None
     completeness: tuple[Completeness, ...] | None = None  # one per row (IG)
     stdev: float | None = None  # SmoothGrad's noise level in embedding units
     values: torch.Tensor | None = None  # (R,) F at the real inputs, when the method ran it
@@ -34,63 +32,21 @@ class MethodOutput:
             assert self.values.shape == self.scores.shape[:1], "one value per row"
         if self.completeness is not None:
             assert len(self.completeness) == self.scores.shape[0]
+        if self.row_steps is not None:
+            assert len(self.row_steps) == self.scores.shape[0], "one step count per row"
+
+    def steps_of(self, rows: slice) -> int | None:
+        """Evaluations per row of the rows `rows` (one request's, in a shared call)."""
+        return max(self.row_steps[rows]) if self.row_steps is not None else self.steps
 
 
-Runner = Callable[[Problem, Any], MethodOutput]
-
-
-@dataclass(frozen=True)
-class Method:
-    info: MethodInfo
-    run: Runner
-    params: Callable[[Any], Any] = field(default=lambda options: None)  # options -> typed params
-
-    @property
-    def name(self) -> str:
-        return self.info.name
-
-    @property
-    def signed(self) -> bool:
-        return self.info.signed
-
-    @property
-    def label(self) -> str:
-        return self.info.label
-
-    @property
-    def description(self) -> str:
-        return self.info.description
-
-
-METHODS: dict[str, Method] = {}
-
-
-def register_method(
-    name: str,
-    run: Runner,
-    *,
-    label: str | None = None,
-    signed: bool = True,
-    description: str = "",
-    params: Callable[[Any], Any] | None = None,
-    completeness: bool = False,
-) -> Method:
-    """Register `run(problem, params) -> MethodOutput`; `params(options)` builds its typed
-    parameters from `ExplainOptions` (default: none)."""
-    if not name or not isinstance(name, str) or not callable(run):
-        raise InputError("A method needs a name and a function (problem, params) -> scores.")
-    info = METHOD_INFO.get(name) or MethodInfo(
-        name, label or name, signed, description, completeness
-    )
-    METHOD_INFO[name] = info
-    method = Method(info, run, params or (lambda options: None))
-    METHODS[name] = method
-    return method
-
-
-def get_method(name: str) -> Method:
-    try:
-        return METHODS[name]
-    except KeyError:
-        known = ", ".join(METHODS)
-        raise InputError(f"Unknown method '{name}'. Choose from: {known}.") from None
+__all__ = [
+    "METHODS",
+    "Completeness",
+    "Method",
+    "MethodOutput",
+    "Runner",
+    "add_method",
+    "get_method",
+    "register_method",
+]

@@ -6,7 +6,7 @@ import torch
 from captum.attr import InputXGradient, NoiseTunnel
 
 from whyword.attr.problem import Problem
-from whyword.attr.registry import MethodOutput
+from whyword.attr.registry import Method, MethodOutput
 from whyword.params import SmoothGradParams
 
 
@@ -31,3 +31,14 @@ def smoothgrad(problem: Problem, params: SmoothGradParams) -> MethodOutput:
             )  # (1, T, H)
         parts.append(attr.sum(dim=-1).detach())  # (1, T)
     return MethodOutput(torch.cat(parts), steps=samples, stdev=stdev)  # (R, T)
+
+
+SMOOTHGRAD = Method(
+    "smoothgrad",
+    smoothgrad,
+    label="SmoothGrad (input × gradient)",
+    short_label="SmoothGrad",
+    description="Input × gradient averaged over noisy copies of the embeddings: less jagged.",
+    params=SmoothGradParams,
+    evaluations=lambda tokens, options: options.nt_samples,  # one per noisy sample
+)

@@ -62,12 +62,12 @@ def explain_with_evidence(
     `target`: the answer explained (a token or token id; default the marginal's top-1).
     `methods`: the core's methods for the reader path ("" or () to skip it).
     `explainer`: what computes each reader-path explanation, `whyword.explain` by default; a
-    server passes its scheduler's (whyword.scheduler.scheduled_explain), so a long evidence
+    server passes its scheduler's (whyword.serve.backend.scheduled_explain), so a long evidence
     request takes the heavy lane instead of holding the model other users wait for."""
-    from whyword.attribute import _method_names
+    from whyword.method_info import method_names
 
     _check(k, temperature, ablations)
-    methods = _method_names(methods) if methods else ()
+    methods = method_names(methods) if methods else ()
     clock = time.perf_counter()
     corp = corpora.resolve(passages, corpus)
     lm = load_model(model)

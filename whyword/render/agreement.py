@@ -9,7 +9,7 @@ from itertools import combinations
 import pandas as pd
 
 from whyword.explanation import Explanation
-from whyword.method_info import METHOD_INFO
+from whyword.method_info import METHODS
 
 
 def spearman(a: Sequence[float], b: Sequence[float]) -> float:
@@ -53,5 +53,5 @@ def rank_agreement(explanation: Explanation) -> dict[tuple[str, str], float]:
 
 def _holds(method: str) -> bool:
     """Does the method integrate from the baseline that holds some tokens (IG-like)?"""
-    info = METHOD_INFO.get(method)
-    return info is not None and info.completeness
+    found = METHODS.get(method)
+    return found is not None and found.holds_anchors

@@ -7,7 +7,7 @@ import math
 import unicodedata
 
 from whyword.explanation import Explanation
-from whyword.method_info import METHOD_INFO as METHODS
+from whyword.method_info import METHODS
 from whyword.tokens import visible
 
 

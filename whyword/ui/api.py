@@ -8,6 +8,7 @@ from typing import Any
 
 from whyword.errors import InputError, WhyWordError
 from whyword.limits import current_limits
+from whyword.options import DEFAULT_METHODS
 from whyword.ui import session
 from whyword.ui.display import heatmap
 from whyword.ui.session import GENERIC_ERROR
@@ -34,7 +35,7 @@ def api_explain(
     model: str = "default",
     target: str = "",
     foil: str = "",
-    methods: str = "saliency,integrated_gradients",
+    methods: str = ",".join(DEFAULT_METHODS),
     steps: int = 32,
     baseline: str = "zero",
     k: int = 10,
@@ -69,7 +70,7 @@ def api_predict(text: str, model: str = "default", k: int = 10) -> list[dict]:
     query = Query(text=text, model=model or "default", k=whole("k", k))
     name = session.check(query)  # the page's checks: limits, empty text, k
     try:
-        from whyword.scheduler import backend
+        from whyword.serve.backend import backend
 
         # through the scheduler: concurrent users' predictions share calls
         preds = backend().predictions(name, query.text, query.k, current_limits().max_tokens)

@@ -20,6 +20,7 @@ import gradio as gr
 
 from whyword.explain import with_stage
 from whyword.matrix import Stage
+from whyword.method_info import METHODS
 from whyword.ui.outcome import Tracker
 from whyword.ui.query import Controls
 from whyword.ui.session import Outcome, Progress, State
@@ -31,16 +32,10 @@ PROGRESS = gr.Progress()  # a marker: gradio hands each event its own tracker in
 Handler = Callable[[dict, Query, "State | None", Progress], Outcome]
 
 
-# Methods that cost one forward+backward: shown first when slower methods are also asked for.
-ONE_PASS = ("saliency", "input_x_gradient", "attnlrp")
-# Methods that refine their own scores: shown after each round (their `Stage`s) when the
-# request also has a one-pass method (whose early result brings the predictions and target).
-REFINING = ("integrated_gradients",)
-
-
 def early_methods(methods: Sequence[str]) -> tuple[str, ...]:
-    """The methods to show first when `methods` mix one-pass and slower ones; () otherwise."""
-    early = tuple(m for m in methods if m in ONE_PASS)
+    """The methods to show first when `methods` mix one-pass (one forward + backward) and
+    slower ones; () otherwise."""
+    early = tuple(m for m in methods if m in METHODS and METHODS[m].one_pass)
     return early if early and len(early) < len(methods) else ()
 
 
@@ -60,7 +55,8 @@ def progressive(
     yield replace(first, pending=tuple(m for m in query.methods if m not in early))
     if not first.ok:  # the same request would fail again: say it once
         return
-    if not set(REFINING) & set(query.methods):
+    # a refining method's scores show after each of its rounds (its `Stage`s)
+    if not any(m in METHODS and METHODS[m].refines for m in query.methods):
         yield handler(data, query, state, progress)
         return
     for item in _with_stages(handler, data, query, state, progress):

@@ -15,8 +15,9 @@ from whyword.devices import on_gpu_space
 from whyword.errors import InputError, WhyWordError
 from whyword.explanation import Explanation, Prediction
 from whyword.limits import current_limits
+from whyword.method_info import method_names
 from whyword.options import ExplainOptions
-from whyword.scheduler import scheduled_explain
+from whyword.serve.backend import scheduled_explain
 from whyword.ui.choices import effective_query
 from whyword.ui.outcome import Outcome, Progress, State, Tracker
 from whyword.ui.share import (
@@ -86,6 +87,7 @@ def check(query: Query) -> str:
         raise InputError("The text is empty: type a sentence to see what the model predicts next.")
     if not query.methods:
         raise InputError("Pick at least one attribution method.")
+    method_names(query.methods)  # an unknown name: one sentence naming the registered ones
     ExplainOptions(k=query.k)  # checks k with a clear message
     return model
 

@@ -13,14 +13,6 @@ from whyword.attr import METHODS
 from whyword.limits import Limits
 
 Make = Callable[[Any, Limits, Any], Any]  # (Control, Limits, Bounds) -> gr.components.Component
-SHORT_LABELS = {
-    "saliency": "Saliency",
-    "input_x_gradient": "Input × gradient",
-    "integrated_gradients": "Integrated gradients",
-    "smoothgrad": "SmoothGrad",
-    "occlusion": "Occlusion",
-    "attnlrp": "AttnLRP",
-}
 
 
 def _gr() -> Any:
@@ -54,7 +46,7 @@ def text_box(control: Any, limits: Limits, bounds: Any) -> Any:
 
 def method_boxes(control: Any, limits: Limits, bounds: Any) -> Any:
     return _gr().CheckboxGroup(
-        choices=[(SHORT_LABELS.get(name, m.label), name) for name, m in METHODS.items()],
+        choices=[(m.short_label, name) for name, m in METHODS.items()],
         value=list(control.default),
         label="Attribution methods",
         elem_id="ww-methods",

@@ -44,7 +44,7 @@ def run(req: Request, model: str | None) -> Shown:
     from whyword.limits import current_limits
     from whyword.render import evidence as draw
     from whyword.render.text import esc
-    from whyword.scheduler import scheduled_explain
+    from whyword.serve.backend import scheduled_explain
 
     try:
         limits = current_limits()

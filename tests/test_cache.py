@@ -161,7 +161,7 @@ def test_a_re_registered_method_misses(cache_on, tiny_gpt2):
     try:
         register_method("cache_test", zeros, signed=True)
         a = ww.explain(TEXT, model=tiny_gpt2, methods=("cache_test",))
-        register_method("cache_test", ones, signed=True)
+        register_method("cache_test", ones, signed=True, overwrite=True)
         b = ww.explain(TEXT, model=tiny_gpt2, methods=("cache_test",))
         assert set(a.attributions[0].scores) == {0.0} and set(b.attributions[0].scores) == {1.0}
     finally:

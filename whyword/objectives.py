@@ -51,10 +51,14 @@ def register_objective(
     needs_foil: bool = False,
     needs_pool: bool = False,
     is_log_prob: bool = False,
+    overwrite: bool = False,
 ) -> Objective:
-    """Register `fn(scores) -> (B,)` under `name`; every method can then attribute it."""
+    """Register `fn(scores) -> (B,)` under `name`; every method can then attribute it. A name
+    in use is refused unless `overwrite=True`."""
     if not name or not isinstance(name, str):
         raise InputError("An objective needs a non-empty name.")
+    if name in OBJECTIVES and not overwrite:
+        raise InputError(f"An objective named '{name}' exists: pass overwrite=True to replace it.")
     if not callable(fn):
         raise InputError(f"The objective '{name}' must be a function of the scores.")
     objective = Objective(name, formula, fn, needs_foil, needs_pool, is_log_prob)

@@ -74,11 +74,15 @@ def register_method(
     description: str = "",
     params: Callable[[Any], Any] | None = None,
     completeness: bool = False,
+    overwrite: bool = False,
 ) -> Method:
     """Register `run(problem, params) -> MethodOutput`; `params(options)` builds its typed
-    parameters from `ExplainOptions` (default: none)."""
+    parameters from `ExplainOptions` (default: none). A name in use is refused unless
+    `overwrite=True`."""
     if not name or not isinstance(name, str) or not callable(run):
         raise InputError("A method needs a name and a function (problem, params) -> scores.")
+    if name in METHODS and not overwrite:
+        raise InputError(f"A method named '{name}' exists: pass overwrite=True to replace it.")
     info = METHOD_INFO.get(name) or MethodInfo(
         name, label or name, signed, description, completeness
     )

@@ -19,7 +19,8 @@ import torch
 from whyword.encoding import Encoded
 from whyword.errors import TargetError
 from whyword.models import LoadedModel
-from whyword.objectives import Objective, Scores
+from whyword.objectives import Objective
+from whyword.scoring import Reads, row_values
 
 # F(embeds, mask, rows): (B, T, H), (B, T), (B,) long -> (B,)
 ScoreFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
@@ -111,6 +112,20 @@ class RowSpec:
     def layouts(self) -> tuple[Layout, ...]:
         return (self.target, *((self.foil,) if self.foil is not None else ()), *self.pool)
 
+    @property
+    def reads(self) -> Reads:
+        """The ids F scores in each layout, in the order of `layouts` (whyword/scoring.py)."""
+
+        def ids(layout: Layout) -> tuple[int, ...]:
+            return tuple(t for _, t in layout.scored)
+
+        return Reads(
+            self.objective,
+            ids(self.target),
+            None if self.foil is None else ids(self.foil),
+            tuple(ids(p) for p in self.pool),
+        )
+
     def in_context(self) -> tuple[bool, ...]:
         flags = [layout.in_context() for layout in self.layouts]
         return tuple(any(col) for col in zip(*flags, strict=True))
@@ -147,55 +162,20 @@ def matrix_scorer(
     rows = tuple(rows)
     assert padded or len({r.target.ids for r in rows}) == 1, "rows must share the input"
     takes_keep = "logits_to_keep" in inspect.signature(lm.model.forward).parameters
+    reads = tuple(r.reads for r in rows)
 
     def score(embeds: torch.Tensor, attention_mask: torch.Tensor, row: torch.Tensor):
         picks = [int(r) for r in row.reshape(-1).tolist()]  # (B,) as Python ints
         seqs = [(b, layout) for b, r in enumerate(picks) for layout in rows[r].layouts]
-        log_probs, logits = _sequence_scores(
-            lm, embeds, attention_mask, seqs, takes_keep, prefix
-        )  # (S,), (S,)
-        return _objectives(rows, picks, log_probs, logits, embeds.dtype)  # (B,)
+        picked = _picked_logits(lm, embeds, attention_mask, seqs, takes_keep, prefix)  # (S, W, V)
+        return row_values([reads[r] for r in picks], picked, embeds.dtype)  # (B,)
 
     return score
 
 
-def _objectives(rows, picks, log_probs, logits, dtype) -> torch.Tensor:
-    out = torch.zeros(len(picks), dtype=torch.float32, device=log_probs.device)  # (B,)
-    starts, at = [], 0
-    for r in picks:
-        starts.append(at)
-        at += len(rows[r].layouts)
-    by_objective: dict[str, list[int]] = {}
-    for b, r in enumerate(picks):
-        by_objective.setdefault(rows[r].objective.name, []).append(b)
-    for members in by_objective.values():
-        first = rows[picks[members[0]]]
-        s = [starts[b] for b in members]
-        idx = torch.tensor(s, device=log_probs.device)  # (M,)
-        foil = first.foil is not None
-        scores = Scores(
-            target_log_prob=log_probs[idx],
-            target_logit=logits[idx],
-            foil_log_prob=log_probs[idx + 1] if foil else None,
-            foil_logit=logits[idx + 1] if foil else None,
-            pool_log_probs=_pool(rows, picks, members, s, log_probs, int(foil))
-            if first.pool
-            else None,
-        )
-        out[idx.new_tensor(members)] = first.objective.fn(scores).float()  # (M,)
-    return out.to(dtype)
-
-
-def _pool(rows, picks, members, starts, log_probs, offset) -> torch.Tensor:
-    sizes = {len(rows[picks[b]].pool) for b in members}
-    assert len(sizes) == 1, "rows of one objective in a batch must share their pool size"
-    n = sizes.pop()
-    cols = [[s] + list(range(s + 1 + offset, s + 1 + offset + n)) for s in starts]
-    return log_probs[torch.tensor(cols, device=log_probs.device)]  # (M, 1 + N): target first
-
-
-def _sequence_scores(lm, embeds, attention_mask, seqs, takes_keep, prefix):
-    """Σ log p and Σ logit of each (example, layout) sequence, all in one padded call."""
+def _picked_logits(lm, embeds, attention_mask, seqs, takes_keep, prefix) -> torch.Tensor:
+    """The logits (S, W, V) at each (example, layout) sequence's scored positions, padded to
+    the most pieces W with its first one's, all sequences in right-padded calls."""
     held = 0 if prefix is None else prefix.length
     device = embeds.device
     fulls, masks, scored = [], [], []
@@ -213,7 +193,7 @@ def _sequence_scores(lm, embeds, attention_mask, seqs, takes_keep, prefix):
         scored.append(layout.scored)
     rows = _reused_or_run(lm, seqs, fulls, masks, scored, held, takes_keep, prefix, embeds)
     width = max(len(s) for s in scored)
-    picked_logits = torch.stack(  # (S, W, V): each scored piece's row of logits
+    return torch.stack(  # (S, W, V): each scored piece's row of logits
         [
             torch.stack(
                 [rows[i][p - held] for p, _ in s] + [rows[i][s[0][0] - held]] * (width - len(s))
@@ -221,14 +201,6 @@ def _sequence_scores(lm, embeds, attention_mask, seqs, takes_keep, prefix):
             for i, s in enumerate(scored)
         ]
     )
-    ids = torch.zeros(len(seqs), width, dtype=torch.long, device=device)  # (S, W)
-    weight = torch.zeros(len(seqs), width, device=device)  # (S, W) 1 where a piece is scored
-    for i, s in enumerate(scored):
-        for j, (_, t) in enumerate(s):
-            ids[i, j], weight[i, j] = t, 1.0
-    token_logit = picked_logits.gather(-1, ids.unsqueeze(-1)).squeeze(-1)  # (S, W)
-    token_lp = token_logit - torch.logsumexp(picked_logits, dim=-1)  # (S, W)
-    return (token_lp * weight).sum(-1), (token_logit * weight).sum(-1)  # (S,), (S,)
 
 
 SPLIT = 0.75  # a call's rows differ in length by at most this ratio (if both parts are big)

@@ -20,8 +20,8 @@ from whyword.encoding import Encoded
 from whyword.explanation import Prediction
 from whyword.forward import RowSpec
 from whyword.models import LoadedModel
-from whyword.objectives import Scores
 from whyword.predict import _top_k
+from whyword.scoring import row_values
 
 GRADIENT_METHODS = frozenset({"saliency", "input_x_gradient"})  # need only ∂F/∂x at x
 
@@ -51,13 +51,10 @@ def takes_keep(lm: LoadedModel) -> bool:
 
 
 def _reads_last_logits(row: RowSpec, last: int) -> bool:
-    """Does F read exactly one piece at the last position for the target (and foil)?"""
-    return (
-        not row.pool
-        and row.objective.name in ("log_prob", "contrastive")
-        and all(
-            not x.inserted and len(x.scored) == 1 and x.scored[0][0] == last for x in row.layouts
-        )
+    """Does F read exactly one piece at the last position for the target (and foil)? Then
+    any objective is a function of those logits alone."""
+    return not row.pool and all(
+        not x.inserted and len(x.scored) == 1 and x.scored[0][0] == last for x in row.layouts
     )
 
 
@@ -66,8 +63,8 @@ def gradient(
 ) -> tuple[torch.Tensor, torch.Tensor] | None:
     """F(x) (1,) and ∂F/∂x (1, T, H) from the first pass's logits, or None where F reads
     more than those logits (a multi-token target or foil): then the methods run F themselves.
-    F is computed as `forward._sequence_scores` does (logit − logsumexp), so the numbers
-    match the separate route to float rounding."""
+    F is computed by the same function as on the separate route (whyword/scoring.py), so the
+    numbers match it to float rounding."""
     if not _reads_last_logits(row, first.inputs.shape[1] - 1):
         return None
     value = _value(first.logits, row)  # (1,)
@@ -76,17 +73,10 @@ def gradient(
 
 
 def _value(logits: torch.Tensor, row: RowSpec) -> torch.Tensor:
-    """F (1,) of a row that reads only the last position's logits (V,), with their graph."""
-    norm = torch.logsumexp(logits, dim=-1)  # ()
-    target = row.target.scored[0][1]
-    foil = row.foil.scored[0][1] if row.foil is not None else None
-    scores = Scores(
-        target_log_prob=(logits[target] - norm).view(1),  # (1,)
-        target_logit=logits[target].view(1),  # (1,)
-        foil_log_prob=None if foil is None else (logits[foil] - norm).view(1),  # (1,)
-        foil_logit=None if foil is None else logits[foil].view(1),  # (1,)
-    )
-    return row.objective.fn(scores).float()  # (1,)
+    """F (1,) of a row that reads only the last position's logits (V,), with their graph:
+    each of its layouts (target, foil) reads that one row of logits."""
+    picked = logits.expand(len(row.layouts), 1, -1)  # (S, 1, V)
+    return row_values([row.reads], picked)  # (1,)
 
 
 @dataclass(frozen=True, eq=False)

@@ -20,7 +20,7 @@ from whyword.errors import InputError
 from whyword.forward import RowSpec, matrix_scorer
 from whyword.matrix import AttributionMatrix, MethodScores, OutputRow, Stage
 from whyword.models import LoadedModel, load_model
-from whyword.objectives import get_objective
+from whyword.objectives import value_objective
 from whyword.options import DEFAULT_METHODS, ExplainOptions
 from whyword.params import IGParams
 from whyword.precision import autocast, curves
@@ -217,7 +217,7 @@ def _values(lm, rows, problem: Problem) -> list[float]:
 
 
 def _target_log_probs(lm, rows, problem: Problem, objective: str | None, values) -> list[float]:
-    want = get_objective(objective or "log_prob")
+    want = value_objective(objective)
     if all(r.objective.name == want.name for r in rows):
         return list(values)  # the value already is log p(target)
     plain = [

@@ -28,7 +28,7 @@ from whyword.explanation import Explanation, Prediction
 from whyword.forward import RowSpec, matrix_scorer
 from whyword.matrix import AttributionMatrix, MethodScores
 from whyword.models import LoadedModel
-from whyword.objectives import get_objective
+from whyword.objectives import value_objective
 from whyword.onepass import GRADIENT_METHODS, shared_first_pass, shared_gradients
 from whyword.options import ExplainOptions
 from whyword.precision import curves
@@ -215,7 +215,7 @@ def merged_problem(lm: LoadedModel, jobs: Sequence[MatrixJob], opts: ExplainOpti
 
 
 def _target_log_probs(lm, jobs, problem: Problem, values: list[float]) -> list[float]:
-    wants = [get_objective(job.value_objective or "log_prob") for job in jobs]
+    wants = [value_objective(job.value_objective) for job in jobs]
     rows = [(r, want) for job, want in zip(jobs, wants, strict=True) for r in job.rows]
     if all(r.objective.name == want.name for r, want in rows):
         return values  # the value already is log p(target)

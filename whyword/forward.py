@@ -68,8 +68,7 @@ def position_layout(ids: Sequence[int], position: int, target: Sequence[int]) ->
     """A causal row read at `position`: its logits predict `target` (teacher-forced after the
     first piece), ignoring the text that follows (it is out of the row's context)."""
     ids, target = tuple(ids), tuple(int(t) for t in target)
-    if not 0 <= position < len(ids):
-        raise TargetError(f"Position {position} is outside the text (0 to {len(ids) - 1}).")
+    assert 0 <= position < len(ids), "the caller checks the position (whyword/outputs.py)"
     scored = tuple((position + j, t) for j, t in enumerate(target))
     return Layout(ids, position + 1, target[:-1], scored, causal=True)
 
@@ -77,8 +76,7 @@ def position_layout(ids: Sequence[int], position: int, target: Sequence[int]) ->
 def _masked_layout(
     lm: LoadedModel, enc: Encoded, target: tuple[int, ...], mask_index: int
 ) -> Layout:
-    if not 0 <= mask_index < len(enc.mask_positions):
-        raise TargetError(f"There is no mask number {mask_index + 1} in the text.")
+    enc.check_slot(mask_index)
     p = enc.mask_positions[mask_index]
     mask_id = lm.tokenizer.mask_token_id
     ids = enc.ids[:p] + (mask_id,) * len(target) + enc.ids[p + 1 :]  # one mask per target piece
@@ -98,10 +96,18 @@ class RowSpec:
     pool: tuple[Layout, ...] = ()  # the other infill candidates (infill_posterior)
 
     def __post_init__(self) -> None:
+        if self.foil_ids is not None and tuple(self.foil_ids) == tuple(self.target_ids):
+            raise TargetError(
+                "The foil is the same as the target: the contrast would be zero. Pick another foil."
+            )
         for other in (self.foil, *self.pool):
             if other is not None and other.ids != self.target.ids:
+                counts = (
+                    f" ({len(self.target_ids)} vs {len(self.foil_ids)})" if self.foil_ids else ""
+                )
                 raise TargetError(
-                    "In a masked slot the target and the foil must have the same number of tokens."
+                    "In a masked slot the target and the foil must have the same number of "
+                    f"tokens{counts}."
                 )
         if self.objective.needs_foil and self.foil is None:
             raise TargetError(f"The objective '{self.objective.name}' needs a foil.")

@@ -10,12 +10,12 @@ objective of *its* row, with every sequence of the batch in one padded model cal
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 
+from whyword import model_calls
 from whyword.encoding import Encoded
 from whyword.errors import TargetError
 from whyword.models import LoadedModel
@@ -167,19 +167,18 @@ def matrix_scorer(
     mask 0 (whyword/batch.py): a padded key gets no attention weight and no position moves."""
     rows = tuple(rows)
     assert padded or len({r.target.ids for r in rows}) == 1, "rows must share the input"
-    takes_keep = "logits_to_keep" in inspect.signature(lm.model.forward).parameters
     reads = tuple(r.reads for r in rows)
 
     def score(embeds: torch.Tensor, attention_mask: torch.Tensor, row: torch.Tensor):
         picks = [int(r) for r in row.reshape(-1).tolist()]  # (B,) as Python ints
         seqs = [(b, layout) for b, r in enumerate(picks) for layout in rows[r].layouts]
-        picked = _picked_logits(lm, embeds, attention_mask, seqs, takes_keep, prefix)  # (S, W, V)
+        picked = _picked_logits(lm, embeds, attention_mask, seqs, prefix)  # (S, W, V)
         return row_values([reads[r] for r in picks], picked, embeds.dtype)  # (B,)
 
     return score
 
 
-def _picked_logits(lm, embeds, attention_mask, seqs, takes_keep, prefix) -> torch.Tensor:
+def _picked_logits(lm, embeds, attention_mask, seqs, prefix) -> torch.Tensor:
     """The logits (S, W, V) at each (example, layout) sequence's scored positions, padded to
     the most pieces W with its first one's, all sequences in right-padded calls."""
     held = 0 if prefix is None else prefix.length
@@ -197,7 +196,7 @@ def _picked_logits(lm, embeds, attention_mask, seqs, takes_keep, prefix) -> torc
         fulls.append(f)
         masks.append(m)
         scored.append(layout.scored)
-    rows = _reused_or_run(lm, seqs, fulls, masks, scored, held, takes_keep, prefix, embeds)
+    rows = _reused_or_run(lm, seqs, fulls, masks, scored, held, prefix, embeds)
     width = max(len(s) for s in scored)
     return torch.stack(  # (S, W, V): each scored piece's row of logits
         [
@@ -213,7 +212,7 @@ SPLIT = 0.75  # a call's rows differ in length by at most this ratio (if both pa
 MIN_SPLIT_ROWS = 16  # rows a length group needs before a shorter group gets its own call
 
 
-def _reused_or_run(lm, seqs, fulls, masks, scored, held, takes_keep, prefix, embeds) -> list:
+def _reused_or_run(lm, seqs, fulls, masks, scored, held, prefix, embeds) -> list:
     """Per sequence, {position: logits (V,)} at its scored positions: from the forward cache
     (whyword/forward_cache.py) where this very sequence already ran without gradients, the
     rest in right-padded calls. With the cache's keys, identical sequences of one call run
@@ -243,9 +242,8 @@ def _reused_or_run(lm, seqs, fulls, masks, scored, held, takes_keep, prefix, emb
         if keys[i] is not None:
             first[keys[i]] = i
         todo.append(i)
-    causal = seqs[0][1].causal
     for group in _length_groups(todo, [f.shape[0] for f in fulls]):
-        logits, where = _run(lm, group, fulls, masks, wanted, held, takes_keep, prefix, causal)
+        logits, where = _run(lm, group, fulls, masks, wanted, held, prefix)
         for k, i in enumerate(group):
             rows[i] = {p: logits[k, where[p]] for p in wanted[i]}
             if keys[i] is not None:
@@ -274,7 +272,7 @@ def _length_groups(todo: list[int], lengths: list[int]) -> list[list[int]]:
     return groups
 
 
-def _run(lm, todo, fulls, masks, wanted, held, takes_keep, prefix, causal):
+def _run(lm, todo, fulls, masks, wanted, held, prefix):
     """One right-padded call over the sequences `todo`: logits (S', P, V) and {position: p}."""
     length = max(fulls[i].shape[0] for i in todo)
     first = fulls[todo[0]]
@@ -287,14 +285,8 @@ def _run(lm, todo, fulls, masks, wanted, held, takes_keep, prefix, causal):
     positions = sorted({p for i in todo for p in wanted[i]})  # union of scored positions
     where = {p: k for k, p in enumerate(positions)}
     keep = torch.tensor(positions, dtype=torch.long, device=first.device)  # (P,)
-    kwargs = {"past_key_values": prefix.for_batch(len(todo))} if prefix is not None else {}
-    if prefix is None and causal:
-        kwargs["use_cache"] = False
-    if causal and takes_keep:
-        out = lm.model(inputs_embeds=full, attention_mask=mask, logits_to_keep=keep, **kwargs)
-        logits = out.logits  # (S', P, V)
-    else:
-        logits = lm.model(inputs_embeds=full, attention_mask=mask, **kwargs).logits[:, keep]
+    past = prefix.for_batch(len(todo)) if prefix is not None else None
+    logits = model_calls.logits_at(lm, keep, embeds=full, mask=mask, past=past)  # (S', P, V)
     return logits.float(), where  # (S', P, V)
 
 
@@ -318,8 +310,8 @@ def held_prefix_scorer(
     ones = torch.ones(x.shape[:2], dtype=torch.long, device=inputs.device)  # (R, T)
     try:
         with torch.no_grad():
-            out = lm.model(inputs_embeds=inputs[:, :held], use_cache=True)
-            layers = tuple((layer.keys, layer.values) for layer in out.past_key_values.layers)
+            _, cache = model_calls.cached_call(lm, embeds=inputs[:, :held])
+            layers = tuple((layer.keys, layer.values) for layer in cache.layers)
             scorer = matrix_scorer(lm, rows, HeldPrefix(layers, held))
             cached = scorer(x[:, held:], ones[:, held:], picks)  # (R,)
             full = matrix_scorer(lm, rows)(x, ones, picks)  # (R,)

@@ -10,12 +10,12 @@ gradient (saliency, input × gradient) then read it from `Problem.primal`.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 
+from whyword import model_calls
 from whyword.encoding import Encoded
 from whyword.explanation import Prediction
 from whyword.forward import RowSpec
@@ -44,10 +44,6 @@ def first_pass(lm: LoadedModel, enc: Encoded, k: int) -> FirstPass:
     """The top-k forward, run on the input embeddings with gradients (caller: enable_grad)."""
     shared = shared_first_pass(lm, [enc], k)
     return FirstPass(shared.inputs, shared.logits[0], shared.predictions[0])  # (1, T, H), (V,)
-
-
-def takes_keep(lm: LoadedModel) -> bool:
-    return "logits_to_keep" in inspect.signature(lm.model.forward).parameters
 
 
 def _reads_last_logits(row: RowSpec, last: int) -> bool:
@@ -105,13 +101,9 @@ def shared_first_pass(lm: LoadedModel, encs: Sequence[Encoded], k: int) -> Share
     keep = sorted(set(last))
     where = torch.tensor([keep.index(p) for p in last], device=lm.device)  # (N,)
     rows = torch.arange(len(encs), device=lm.device)  # (N,)
-    if takes_keep(lm):
-        keep_t = torch.tensor(keep, device=lm.device)  # (P,)
-        out = lm.model(inputs_embeds=x, attention_mask=mask, use_cache=False, logits_to_keep=keep_t)
-        logits = out.logits[rows, where].float()  # (N, V)
-    else:
-        out = lm.model(inputs_embeds=x, attention_mask=mask, use_cache=False)
-        logits = out.logits[rows, torch.tensor(last, device=lm.device)].float()  # (N, V)
+    keep_t = torch.tensor(keep, device=lm.device)  # (P,)
+    picked = model_calls.logits_at(lm, keep_t, embeds=x, mask=mask)  # (N, P, V)
+    logits = picked[rows, where].float()  # (N, V)
     log_probs = torch.log_softmax(logits.detach(), -1)  # (N, V)
     preds = tuple((_top_k(lm, log_probs[i], k, "next_token", None, ""),) for i in range(len(encs)))
     return SharedFirstPass(x, logits, preds)

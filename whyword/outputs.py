@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import torch
 
+from whyword import model_calls
 from whyword.errors import InputError, TargetError
 from whyword.forward import Layout, RowSpec, position_layout
 from whyword.models import LoadedModel
@@ -63,8 +64,7 @@ def _wants_top1(lm, ids, output, position) -> bool:
 def _top1(lm: LoadedModel, ids, positions: Sequence[int]) -> dict[int, int]:
     with torch.no_grad():
         x = torch.tensor([ids], device=lm.device)  # (1, T)
-        kwargs = {"use_cache": False} if lm.kind == "causal" else {}
-        logits = lm.model(input_ids=x, **kwargs).logits[0, positions]  # (P, V)
+        logits = model_calls.logits(lm, ids=x)[0, positions]  # (P, V)
     best = logits[:, : lm.vocab_size].argmax(dim=-1).tolist()  # (P,)
     return dict(zip(positions, best, strict=True))
 

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import torch
 
+from whyword import model_calls
 from whyword.errors import InputError
 from whyword.models import LoadedModel
 from whyword.objectives import get_objective
@@ -227,9 +228,7 @@ def attnlrp_relevance(
         embeds = embeds.detach().clone().requires_grad_(True)  # (1, T, H) the leaf
         ones = torch.ones(embeds.shape[:2], device=embeds.device)  # (1, T)
         mask = attention_mask if attention_mask is not None else ones
-        logits = lm.model(
-            inputs_embeds=embeds, attention_mask=mask.long(), use_cache=False
-        ).logits  # (1, T, V)
+        logits = model_calls.logits(lm, embeds=embeds, mask=mask.long())  # (1, T, V)
         value = score(logits)  # ()
         (grad,) = torch.autograd.grad(value, embeds)  # (1, T, H)
     scores = (embeds.detach() * grad)[0].sum(-1)  # (T,)

@@ -170,7 +170,7 @@ def test_a_user_method_is_costed_listed_and_accepted(user_method, capsys):
 
 def test_registries_refuse_a_name_that_exists_unless_overwritten(user_method):
     method, _ = user_method
-    with pytest.raises(ww.InputError, match="already registered"):
+    with pytest.raises(ww.InputError, match="exists: pass overwrite=True"):
         ww.register_method(method.name, method.run)
     again = ww.register_method(method.name, method.run, label="again", overwrite=True)
     assert ww.METHODS[method.name] is again and again.label == "again"

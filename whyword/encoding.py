@@ -33,6 +33,13 @@ class Encoded:
         """How many predictions the text asks for (one per mask; one otherwise)."""
         return len(self.mask_positions) if self.mode == "masked" else 1
 
+    def check_slot(self, mask_index: int) -> None:
+        """Refuse a mask number (0-based) the text does not have, in one sentence."""
+        if not 0 <= mask_index < self.slots:
+            raise InputError(
+                f"There is no mask number {mask_index + 1}: the text has {self.slots}."
+            )
+
 
 def has_mask(text: str) -> bool:
     return any(literal in text for literal in MASK_LITERALS)

@@ -29,7 +29,7 @@ from whyword.forward import RowSpec, matrix_scorer
 from whyword.matrix import AttributionMatrix, MethodScores, OutputRow, Stage
 from whyword.method_info import get_method, method_names, shares_calls
 from whyword.models import LoadedModel
-from whyword.objectives import get_objective
+from whyword.objectives import value_objective
 from whyword.options import ExplainOptions
 from whyword.precision import autocast, curves
 from whyword.problems import MatrixJob, merged_problem
@@ -252,7 +252,7 @@ def _faithfulness(problem: Problem, spans, context, cells, opts, timings) -> dic
 
 def _target_log_probs(lm, jobs, problem: Problem, values: list[float]) -> list[float]:
     """log p(target) per row: its value where the row explains that already, else one pass."""
-    wants = [get_objective(job.value_objective or "log_prob") for job in jobs]
+    wants = [value_objective(job.value_objective) for job in jobs]
     rows = [(r, want) for job, want in zip(jobs, wants, strict=True) for r in job.rows]
     if all(r.objective.name == want.name for r, want in rows):
         return values  # the value already is log p(target)

@@ -9,18 +9,17 @@ from dataclasses import asdict, dataclass, replace
 
 import torch
 
-from whyword import targets
+from whyword import objectives, targets
 from whyword.attribute import segmentations
 from whyword.cache import RESULTS, request_key
 from whyword.encoding import Encoded, encode
 from whyword.engine import MatrixJob, computing, run_matrices
-from whyword.errors import InputError, TargetError, WhyWordError
+from whyword.errors import WhyWordError
 from whyword.explanation import Attribution, Explanation, Prediction
 from whyword.forward import RowSpec, layout_for
 from whyword.matrix import AttributionMatrix, Stage
 from whyword.method_info import METHODS, method_names, reads_gradient
 from whyword.models import LoadedModel, load_model
-from whyword.objectives import get_objective
 from whyword.onepass import shared_first_pass, shared_gradients
 from whyword.options import DEFAULT_METHODS, ExplainOptions
 from whyword.predict import predictions as compute_predictions
@@ -150,10 +149,7 @@ def prepare(
     lm, enc: Encoded, req: ExplainRequest, predictions, opts: ExplainOptions, seconds=None
 ) -> Prepared:
     """Predict (unless `predictions` are given) and resolve the row to attribute."""
-    if not opts.mask_index < enc.slots:
-        raise InputError(
-            f"There is no mask number {opts.mask_index + 1}: the text has {enc.slots}."
-        )
+    enc.check_slot(opts.mask_index)
     clock = time.perf_counter()
     if predictions:
         preds = tuple(predictions)
@@ -169,7 +165,7 @@ def prepare(
         else targets.resolve(lm, enc, req.foil, top1, "foil", opts.mask_index)
     )
     row = row_for(lm, enc, tgt.ids, fl.ids if fl else None, opts.mask_index, slot)
-    value_objective = "infill_posterior" if enc.mode == "infill" else "log_prob"
+    value_objective = objectives.value_objective(infill=enc.mode == "infill").name
     notes = tuple(p.note for p in preds if p.note)
     return Prepared(req.text, enc, preds, tgt, fl, row, seconds, value_objective, notes)
 
@@ -197,25 +193,13 @@ def with_stage(explanation: Explanation, stage: Stage, order: Sequence[str] = ()
 def row_for(lm, enc: Encoded, target, foil, mask_index: int, slot: Prediction) -> RowSpec:
     """The one row `explain` attributes: log p(target), its contrast with a foil, or — infill
     on a causal LM — the target's probability among the candidates the bars show."""
-    if foil is not None and tuple(foil) == tuple(target):
-        raise TargetError(
-            "The foil is the same as the target: the contrast would be zero. Pick another foil."
-        )
     main = layout_for(lm, enc, target, mask_index)
     foil_layout = None if foil is None else layout_for(lm, enc, foil, mask_index)
-    if foil_layout is not None and foil_layout.ids != main.ids:
-        raise TargetError(
-            f"In a masked slot the target and the foil must have the same number of tokens "
-            f"({len(target)} vs {len(foil)})."
-        )
-    if foil is not None:
-        objective, pool = get_objective("contrastive"), ()
-    elif enc.mode == "infill":
-        objective = get_objective("infill_posterior")
+    objective = objectives.default_objective(foil=foil is not None, infill=enc.mode == "infill")
+    pool = ()
+    if objective.needs_pool:
         others = [c for c in slot.pool if (c,) != tuple(target)]
         pool = tuple(layout_for(lm, enc, (c,), mask_index) for c in others)
-    else:
-        objective, pool = get_objective("log_prob"), ()
     return RowSpec(
         main,
         objective,

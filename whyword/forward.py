@@ -10,16 +10,17 @@ objective of *its* row, with every sequence of the batch in one padded model cal
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 
+from whyword import model_calls
 from whyword.encoding import Encoded
 from whyword.errors import TargetError
 from whyword.models import LoadedModel
-from whyword.objectives import Objective, Scores
+from whyword.objectives import Objective
+from whyword.scoring import Reads, row_values
 
 # F(embeds, mask, rows): (B, T, H), (B, T), (B,) long -> (B,)
 ScoreFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
@@ -67,8 +68,7 @@ def position_layout(ids: Sequence[int], position: int, target: Sequence[int]) ->
     """A causal row read at `position`: its logits predict `target` (teacher-forced after the
     first piece), ignoring the text that follows (it is out of the row's context)."""
     ids, target = tuple(ids), tuple(int(t) for t in target)
-    if not 0 <= position < len(ids):
-        raise TargetError(f"Position {position} is outside the text (0 to {len(ids) - 1}).")
+    assert 0 <= position < len(ids), "the caller checks the position (whyword/outputs.py)"
     scored = tuple((position + j, t) for j, t in enumerate(target))
     return Layout(ids, position + 1, target[:-1], scored, causal=True)
 
@@ -76,8 +76,7 @@ def position_layout(ids: Sequence[int], position: int, target: Sequence[int]) ->
 def _masked_layout(
     lm: LoadedModel, enc: Encoded, target: tuple[int, ...], mask_index: int
 ) -> Layout:
-    if not 0 <= mask_index < len(enc.mask_positions):
-        raise TargetError(f"There is no mask number {mask_index + 1} in the text.")
+    enc.check_slot(mask_index)
     p = enc.mask_positions[mask_index]
     mask_id = lm.tokenizer.mask_token_id
     ids = enc.ids[:p] + (mask_id,) * len(target) + enc.ids[p + 1 :]  # one mask per target piece
@@ -97,10 +96,18 @@ class RowSpec:
     pool: tuple[Layout, ...] = ()  # the other infill candidates (infill_posterior)
 
     def __post_init__(self) -> None:
+        if self.foil_ids is not None and tuple(self.foil_ids) == tuple(self.target_ids):
+            raise TargetError(
+                "The foil is the same as the target: the contrast would be zero. Pick another foil."
+            )
         for other in (self.foil, *self.pool):
             if other is not None and other.ids != self.target.ids:
+                counts = (
+                    f" ({len(self.target_ids)} vs {len(self.foil_ids)})" if self.foil_ids else ""
+                )
                 raise TargetError(
-                    "In a masked slot the target and the foil must have the same number of tokens."
+                    "In a masked slot the target and the foil must have the same number of "
+                    f"tokens{counts}."
                 )
         if self.objective.needs_foil and self.foil is None:
             raise TargetError(f"The objective '{self.objective.name}' needs a foil.")
@@ -110,6 +117,20 @@ class RowSpec:
     @property
     def layouts(self) -> tuple[Layout, ...]:
         return (self.target, *((self.foil,) if self.foil is not None else ()), *self.pool)
+
+    @property
+    def reads(self) -> Reads:
+        """The ids F scores in each layout, in the order of `layouts` (whyword/scoring.py)."""
+
+        def ids(layout: Layout) -> tuple[int, ...]:
+            return tuple(t for _, t in layout.scored)
+
+        return Reads(
+            self.objective,
+            ids(self.target),
+            None if self.foil is None else ids(self.foil),
+            tuple(ids(p) for p in self.pool),
+        )
 
     def in_context(self) -> tuple[bool, ...]:
         flags = [layout.in_context() for layout in self.layouts]
@@ -146,56 +167,20 @@ def matrix_scorer(
     mask 0 (whyword/problems.py): a padded key gets no attention weight and no position moves."""
     rows = tuple(rows)
     assert padded or len({r.target.ids for r in rows}) == 1, "rows must share the input"
-    takes_keep = "logits_to_keep" in inspect.signature(lm.model.forward).parameters
+    reads = tuple(r.reads for r in rows)
 
     def score(embeds: torch.Tensor, attention_mask: torch.Tensor, row: torch.Tensor):
         picks = [int(r) for r in row.reshape(-1).tolist()]  # (B,) as Python ints
         seqs = [(b, layout) for b, r in enumerate(picks) for layout in rows[r].layouts]
-        log_probs, logits = _sequence_scores(
-            lm, embeds, attention_mask, seqs, takes_keep, prefix
-        )  # (S,), (S,)
-        return _objectives(rows, picks, log_probs, logits, embeds.dtype)  # (B,)
+        picked = _picked_logits(lm, embeds, attention_mask, seqs, prefix)  # (S, W, V)
+        return row_values([reads[r] for r in picks], picked, embeds.dtype)  # (B,)
 
     return score
 
 
-def _objectives(rows, picks, log_probs, logits, dtype) -> torch.Tensor:
-    out = torch.zeros(len(picks), dtype=torch.float32, device=log_probs.device)  # (B,)
-    starts, at = [], 0
-    for r in picks:
-        starts.append(at)
-        at += len(rows[r].layouts)
-    by_objective: dict[str, list[int]] = {}
-    for b, r in enumerate(picks):
-        by_objective.setdefault(rows[r].objective.name, []).append(b)
-    for members in by_objective.values():
-        first = rows[picks[members[0]]]
-        s = [starts[b] for b in members]
-        idx = torch.tensor(s, device=log_probs.device)  # (M,)
-        foil = first.foil is not None
-        scores = Scores(
-            target_log_prob=log_probs[idx],
-            target_logit=logits[idx],
-            foil_log_prob=log_probs[idx + 1] if foil else None,
-            foil_logit=logits[idx + 1] if foil else None,
-            pool_log_probs=_pool(rows, picks, members, s, log_probs, int(foil))
-            if first.pool
-            else None,
-        )
-        out[idx.new_tensor(members)] = first.objective.fn(scores).float()  # (M,)
-    return out.to(dtype)
-
-
-def _pool(rows, picks, members, starts, log_probs, offset) -> torch.Tensor:
-    sizes = {len(rows[picks[b]].pool) for b in members}
-    assert len(sizes) == 1, "rows of one objective in a batch must share their pool size"
-    n = sizes.pop()
-    cols = [[s] + list(range(s + 1 + offset, s + 1 + offset + n)) for s in starts]
-    return log_probs[torch.tensor(cols, device=log_probs.device)]  # (M, 1 + N): target first
-
-
-def _sequence_scores(lm, embeds, attention_mask, seqs, takes_keep, prefix):
-    """Σ log p and Σ logit of each (example, layout) sequence, all in one padded call."""
+def _picked_logits(lm, embeds, attention_mask, seqs, prefix) -> torch.Tensor:
+    """The logits (S, W, V) at each (example, layout) sequence's scored positions, padded to
+    the most pieces W with its first one's, all sequences in right-padded calls."""
     held = 0 if prefix is None else prefix.length
     device = embeds.device
     fulls, masks, scored = [], [], []
@@ -211,9 +196,9 @@ def _sequence_scores(lm, embeds, attention_mask, seqs, takes_keep, prefix):
         fulls.append(f)
         masks.append(m)
         scored.append(layout.scored)
-    rows = _reused_or_run(lm, seqs, fulls, masks, scored, held, takes_keep, prefix, embeds)
+    rows = _reused_or_run(lm, seqs, fulls, masks, scored, held, prefix, embeds)
     width = max(len(s) for s in scored)
-    picked_logits = torch.stack(  # (S, W, V): each scored piece's row of logits
+    return torch.stack(  # (S, W, V): each scored piece's row of logits
         [
             torch.stack(
                 [rows[i][p - held] for p, _ in s] + [rows[i][s[0][0] - held]] * (width - len(s))
@@ -221,21 +206,13 @@ def _sequence_scores(lm, embeds, attention_mask, seqs, takes_keep, prefix):
             for i, s in enumerate(scored)
         ]
     )
-    ids = torch.zeros(len(seqs), width, dtype=torch.long, device=device)  # (S, W)
-    weight = torch.zeros(len(seqs), width, device=device)  # (S, W) 1 where a piece is scored
-    for i, s in enumerate(scored):
-        for j, (_, t) in enumerate(s):
-            ids[i, j], weight[i, j] = t, 1.0
-    token_logit = picked_logits.gather(-1, ids.unsqueeze(-1)).squeeze(-1)  # (S, W)
-    token_lp = token_logit - torch.logsumexp(picked_logits, dim=-1)  # (S, W)
-    return (token_lp * weight).sum(-1), (token_logit * weight).sum(-1)  # (S,), (S,)
 
 
 SPLIT = 0.75  # a call's rows differ in length by at most this ratio (if both parts are big)
 MIN_SPLIT_ROWS = 16  # rows a length group needs before a shorter group gets its own call
 
 
-def _reused_or_run(lm, seqs, fulls, masks, scored, held, takes_keep, prefix, embeds) -> list:
+def _reused_or_run(lm, seqs, fulls, masks, scored, held, prefix, embeds) -> list:
     """Per sequence, {position: logits (V,)} at its scored positions: from the forward cache
     (whyword/forward_cache.py) where this very sequence already ran without gradients, the
     rest in right-padded calls. With the cache's keys, identical sequences of one call run
@@ -265,9 +242,8 @@ def _reused_or_run(lm, seqs, fulls, masks, scored, held, takes_keep, prefix, emb
         if keys[i] is not None:
             first[keys[i]] = i
         todo.append(i)
-    causal = seqs[0][1].causal
     for group in _length_groups(todo, [f.shape[0] for f in fulls]):
-        logits, where = _run(lm, group, fulls, masks, wanted, held, takes_keep, prefix, causal)
+        logits, where = _run(lm, group, fulls, masks, wanted, held, prefix)
         for k, i in enumerate(group):
             rows[i] = {p: logits[k, where[p]] for p in wanted[i]}
             if keys[i] is not None:
@@ -296,7 +272,7 @@ def _length_groups(todo: list[int], lengths: list[int]) -> list[list[int]]:
     return groups
 
 
-def _run(lm, todo, fulls, masks, wanted, held, takes_keep, prefix, causal):
+def _run(lm, todo, fulls, masks, wanted, held, prefix):
     """One right-padded call over the sequences `todo`: logits (S', P, V) and {position: p}."""
     length = max(fulls[i].shape[0] for i in todo)
     first = fulls[todo[0]]
@@ -309,14 +285,8 @@ def _run(lm, todo, fulls, masks, wanted, held, takes_keep, prefix, causal):
     positions = sorted({p for i in todo for p in wanted[i]})  # union of scored positions
     where = {p: k for k, p in enumerate(positions)}
     keep = torch.tensor(positions, dtype=torch.long, device=first.device)  # (P,)
-    kwargs = {"past_key_values": prefix.for_batch(len(todo))} if prefix is not None else {}
-    if prefix is None and causal:
-        kwargs["use_cache"] = False
-    if causal and takes_keep:
-        out = lm.model(inputs_embeds=full, attention_mask=mask, logits_to_keep=keep, **kwargs)
-        logits = out.logits  # (S', P, V)
-    else:
-        logits = lm.model(inputs_embeds=full, attention_mask=mask, **kwargs).logits[:, keep]
+    past = prefix.for_batch(len(todo)) if prefix is not None else None
+    logits = model_calls.logits_at(lm, keep, embeds=full, mask=mask, past=past)  # (S', P, V)
     return logits.float(), where  # (S', P, V)
 
 
@@ -340,8 +310,8 @@ def held_prefix_scorer(
     ones = torch.ones(x.shape[:2], dtype=torch.long, device=inputs.device)  # (R, T)
     try:
         with torch.no_grad():
-            out = lm.model(inputs_embeds=inputs[:, :held], use_cache=True)
-            layers = tuple((layer.keys, layer.values) for layer in out.past_key_values.layers)
+            _, cache = model_calls.cached_call(lm, embeds=inputs[:, :held])
+            layers = tuple((layer.keys, layer.values) for layer in cache.layers)
             scorer = matrix_scorer(lm, rows, HeldPrefix(layers, held))
             cached = scorer(x[:, held:], ones[:, held:], picks)  # (R,)
             full = matrix_scorer(lm, rows)(x, ones, picks)  # (R,)

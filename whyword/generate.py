@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import torch
 
+from whyword import model_calls
 from whyword.encoding import encode
 from whyword.errors import InputError
 from whyword.models import LoadedModel
@@ -203,8 +204,9 @@ def run_generate(lm: LoadedModel, ids: tuple[int, ...], opts: GenerateOptions):
         kwargs.update(temperature=opts.temperature, top_k=opts.top_k or 0, top_p=opts.top_p or 1.0)
     with torch.random.fork_rng(devices=[lm.device] if lm.device.type == "cuda" else []):
         torch.manual_seed(opts.seed)
-        return lm.model.generate(
-            input_ids=input_ids,
+        return model_calls.generate(
+            lm,
+            input_ids,
             attention_mask=torch.ones_like(input_ids),  # (1, T)
             pad_token_id=pad,
             output_scores=True,

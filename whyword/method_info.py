@@ -88,8 +88,8 @@ def add_method(method: Method, *, overwrite: bool = False) -> Method:
     """Put `method` in the registry; a name that exists is refused unless `overwrite`."""
     if method.name in METHODS and not overwrite:
         raise InputError(
-            f"A method named '{method.name}' is already registered: pick another name, or pass "
-            "overwrite=True to replace it."
+            f"A method named '{method.name}' exists: pass overwrite=True to replace it, or pick "
+            "another name."
         )
     METHODS[method.name] = method
     return method

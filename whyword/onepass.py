@@ -11,47 +11,33 @@ gradient (`Method.reads_gradient`: saliency, input × gradient) then read it fro
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 
+from whyword import model_calls
 from whyword.encoding import Encoded
 from whyword.explanation import Prediction
 from whyword.forward import RowSpec
 from whyword.models import LoadedModel
-from whyword.objectives import Scores
 from whyword.predict import _top_k
-
-
-def takes_keep(lm: LoadedModel) -> bool:
-    return "logits_to_keep" in inspect.signature(lm.model.forward).parameters
+from whyword.scoring import row_values
 
 
 def _reads_last_logits(row: RowSpec, last: int) -> bool:
-    """Does F read exactly one piece at the last position for the target (and foil)?"""
-    return (
-        not row.pool
-        and row.objective.name in ("log_prob", "contrastive")
-        and all(
-            not x.inserted and len(x.scored) == 1 and x.scored[0][0] == last for x in row.layouts
-        )
+    """Does F read exactly one piece at the last position for the target (and foil)? Then
+    any objective is a function of those logits alone."""
+    return not row.pool and all(
+        not x.inserted and len(x.scored) == 1 and x.scored[0][0] == last for x in row.layouts
     )
 
 
 def _value(logits: torch.Tensor, row: RowSpec) -> torch.Tensor:
-    """F (1,) of a row that reads only the last position's logits (V,), with their graph."""
-    norm = torch.logsumexp(logits, dim=-1)  # ()
-    target = row.target.scored[0][1]
-    foil = row.foil.scored[0][1] if row.foil is not None else None
-    scores = Scores(
-        target_log_prob=(logits[target] - norm).view(1),  # (1,)
-        target_logit=logits[target].view(1),  # (1,)
-        foil_log_prob=None if foil is None else (logits[foil] - norm).view(1),  # (1,)
-        foil_logit=None if foil is None else logits[foil].view(1),  # (1,)
-    )
-    return row.objective.fn(scores).float()  # (1,)
+    """F (1,) of a row that reads only the last position's logits (V,), with their graph:
+    each of its layouts (target, foil) reads that one row of logits."""
+    picked = logits.expand(len(row.layouts), 1, -1)  # (S, 1, V)
+    return row_values([row.reads], picked)  # (1,)
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,13 +67,9 @@ def shared_first_pass(lm: LoadedModel, encs: Sequence[Encoded], k: int) -> Share
     keep = sorted(set(last))
     where = torch.tensor([keep.index(p) for p in last], device=lm.device)  # (N,)
     rows = torch.arange(len(encs), device=lm.device)  # (N,)
-    if takes_keep(lm):
-        keep_t = torch.tensor(keep, device=lm.device)  # (P,)
-        out = lm.model(inputs_embeds=x, attention_mask=mask, use_cache=False, logits_to_keep=keep_t)
-        logits = out.logits[rows, where].float()  # (N, V)
-    else:
-        out = lm.model(inputs_embeds=x, attention_mask=mask, use_cache=False)
-        logits = out.logits[rows, torch.tensor(last, device=lm.device)].float()  # (N, V)
+    keep_t = torch.tensor(keep, device=lm.device)  # (P,)
+    picked = model_calls.logits_at(lm, keep_t, embeds=x, mask=mask)  # (N, P, V)
+    logits = picked[rows, where].float()  # (N, V)
     log_probs = torch.log_softmax(logits.detach(), -1)  # (N, V)
     preds = tuple((_top_k(lm, log_probs[i], k, "next_token", None, ""),) for i in range(len(encs)))
     return SharedFirstPass(x, logits, preds)

@@ -6,10 +6,12 @@ from collections.abc import Sequence
 
 import torch
 
+from whyword import model_calls
 from whyword.errors import InputError, TargetError
 from whyword.forward import Layout, RowSpec, position_layout
 from whyword.models import LoadedModel
-from whyword.objectives import get_objective
+from whyword.objectives import default_objective, get_objective
+from whyword.targets import check_id
 from whyword.tokens import label
 
 
@@ -22,9 +24,8 @@ def resolve_outputs(lm: LoadedModel, ids: tuple[int, ...], outputs) -> tuple[lis
     for o, p in zip(outputs, positions, strict=True):
         target = _target_ids(lm, ids, o.target, p, top1, "target")
         foil = None if o.foil is None else _target_ids(lm, ids, o.foil, p, top1, "foil")
-        if foil == target:
-            raise TargetError("The foil is the same as the target: the contrast would be zero.")
-        objective = get_objective(o.objective or ("contrastive" if foil else "log_prob"))
+        named = o.objective
+        objective = get_objective(named) if named else default_objective(foil=foil is not None)
         rows.append(
             RowSpec(
                 _layout(lm, ids, p, target),
@@ -63,8 +64,7 @@ def _wants_top1(lm, ids, output, position) -> bool:
 def _top1(lm: LoadedModel, ids, positions: Sequence[int]) -> dict[int, int]:
     with torch.no_grad():
         x = torch.tensor([ids], device=lm.device)  # (1, T)
-        kwargs = {"use_cache": False} if lm.kind == "causal" else {}
-        logits = lm.model(input_ids=x, **kwargs).logits[0, positions]  # (P, V)
+        logits = model_calls.logits(lm, ids=x)[0, positions]  # (P, V)
     best = logits[:, : lm.vocab_size].argmax(dim=-1).tolist()  # (P,)
     return dict(zip(positions, best, strict=True))
 
@@ -78,10 +78,7 @@ def _target_ids(lm, ids, wanted, position, top1, role) -> tuple[int, ...]:
     if not items or any(isinstance(i, bool) or not isinstance(i, int) for i in items):
         raise TargetError(f"The {role} must be a token id or a sequence of token ids.")
     for i in items:
-        if not 0 <= i < lm.vocab_size:
-            raise TargetError(
-                f"Token id {i} is out of range: this model's ids go from 0 to {lm.vocab_size - 1}."
-            )
+        check_id(lm, i)
     if lm.kind == "masked" and len(items) != 1:
         raise TargetError(
             f"At the ids level a masked position scores one token; the {role} has {len(items)}."

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import torch
 
+from whyword import model_calls
 from whyword.encoding import clean_text, encode, has_mask
 from whyword.errors import InputError
 from whyword.explanation import Candidate
@@ -188,9 +189,7 @@ def _causal(lm: LoadedModel, ids: tuple[int, ...]) -> tuple[list[int], torch.Ten
     if len(ids) < 2:
         return [], torch.empty(0, lm.vocab_size, device="cpu")
     input_ids = torch.tensor([ids], device=lm.device)  # (1, T)
-    logits = (
-        lm.model(input_ids=input_ids, use_cache=False).logits[0, :-1].float().cpu()
-    )  # (T-1, V')
+    logits = model_calls.logits(lm, ids=input_ids)[0, :-1].float().cpu()  # (T-1, V')
     return list(range(1, len(ids))), torch.log_softmax(logits[:, : lm.vocab_size], -1)  # (T-1, V)
 
 
@@ -208,7 +207,7 @@ def _pseudo(
         batch = torch.tensor([ids], device=lm.device).repeat(len(chunk), 1)  # (C, T)
         rows = torch.arange(len(chunk), device=lm.device)  # (C,)
         batch[rows, chunk] = mask_id  # (C, T) one mask per copy
-        logits = lm.model(input_ids=batch).logits.float()  # (C, T, V')
+        logits = model_calls.logits(lm, ids=batch).float()  # (C, T, V')
         picked = logits[rows, chunk, : lm.vocab_size]  # (C, V)
         out.append(torch.log_softmax(picked, -1).cpu())  # (C, V)
     return where, torch.cat(out) if out else torch.empty(0, lm.vocab_size, device="cpu")  # (P, V)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import inspect
-
 import torch
 
+from whyword import model_calls
 from whyword.budget import rows_per_batch
 from whyword.encoding import Encoded
 from whyword.explanation import Candidate, Prediction
@@ -48,8 +47,7 @@ def predictions(
         last = torch.tensor([len(enc.ids) - 1], device=lm.device)  # (1,)
         logits = _logits_at(lm, ids, last)[0]  # (1, V)
         return (_top_k(lm, torch.log_softmax(logits[-1], -1), k, "next_token", None, ""),)
-    kwargs = {"use_cache": False} if lm.kind == "causal" else {}
-    logits = lm.model(input_ids=ids, **kwargs).logits[0, list(enc.mask_positions)].float()
+    logits = model_calls.logits(lm, ids=ids)[0, list(enc.mask_positions)].float()
     return tuple(  # logits: (M, V) at the masks
         _top_k(lm, torch.log_softmax(logits[i], -1), k, "masked", i, "")
         for i in range(len(enc.mask_positions))
@@ -75,7 +73,7 @@ def _candidate(lm: LoadedModel, token_id: int, log_prob: float) -> Candidate:
 def _infill(lm: LoadedModel, enc: Encoded, k: int, n: int) -> Prediction:
     """Rescore the left context's top-n next tokens with the right context; normalise over them."""
     left = torch.tensor([enc.ids[: enc.gap]], device=lm.device)  # (1, L)
-    logits = lm.model(input_ids=left, use_cache=False).logits[0, -1].float()  # (V,)
+    logits = model_calls.logits(lm, ids=left)[0, -1].float()  # (V,)
     pool = torch.topk(logits[: lm.vocab_size], min(n, lm.vocab_size)).indices.tolist()
     scores = infill_scores(lm, enc, [(c,) for c in pool])  # (n,)
     log_probs = torch.log_softmax(scores, dim=0)  # (n,) a distribution over the candidates
@@ -112,10 +110,8 @@ def infill_scores(lm: LoadedModel, enc: Encoded, candidates: list[tuple[int, ...
 
 
 def _logits_at(lm: LoadedModel, ids: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
-    """Logits at `positions` only, skipping the LM head elsewhere where the model allows it."""
-    if "logits_to_keep" in inspect.signature(lm.model.forward).parameters:
-        return lm.model(input_ids=ids, use_cache=False, logits_to_keep=positions).logits.float()
-    return lm.model(input_ids=ids, use_cache=False).logits[:, positions].float()  # (N, P, V)
+    """Float logits (N, P, V) at `positions` only (a causal LM's head runs there alone)."""
+    return model_calls.logits_at(lm, positions, ids=ids).float()  # (N, P, V)
 
 
 def _chunks(items, size):

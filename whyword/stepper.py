@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import torch
 
+from whyword import model_calls
 from whyword.errors import InputError
 from whyword.models import LoadedModel
 from whyword.options import GenerateOptions
@@ -176,9 +177,9 @@ def last_logits(lm: LoadedModel, ids: tuple[int, ...], store: KVStore = STORE) -
     else:
         past = None
         new = torch.tensor([ids], device=lm.device)  # (1, T)
-    out = lm.model(input_ids=new, past_key_values=past, use_cache=True)
-    logits = out.logits[0, -1, : lm.vocab_size].float().cpu()  # (V,)
-    store.put(lm.name, ids, out.past_key_values, logits)
+    out, cache = model_calls.cached_call(lm, ids=new, past=past)  # (1, T', V'), its cache
+    logits = out[0, -1, : lm.vocab_size].float().cpu()  # (V,)
+    store.put(lm.name, ids, cache, logits)
     return logits
 
 

@@ -44,10 +44,7 @@ def resolve(
     if isinstance(wanted, bool):
         raise TargetError(f"The {role} must be a token, a word or a token id.")
     if isinstance(wanted, int):
-        if not 0 <= wanted < lm.vocab_size:
-            raise TargetError(
-                f"Token id {wanted} is out of range: this model's ids go from 0 to {lm.vocab_size - 1}."
-            )
+        check_id(lm, wanted)
         return Target((wanted,), _decode(tokenizer, [wanted]), str(wanted))
     if not isinstance(wanted, str):
         raise TargetError(f"The {role} must be a token, a word or a token id.")
@@ -69,6 +66,15 @@ def resolve(
             f"The {role} '{wanted}' is {len(ids)} tokens long; at most 16 are scored."
         )
     return Target(tuple(ids), text, wanted)
+
+
+def check_id(lm: LoadedModel, token_id: int) -> None:
+    """Refuse a token id outside the model's vocabulary, in one sentence."""
+    if not 0 <= token_id < lm.vocab_size:
+        raise TargetError(
+            f"Token id {token_id} is out of range: this model's ids go from 0 to "
+            f"{lm.vocab_size - 1}."
+        )
 
 
 def _with_word_space(enc: Encoded, raw: str, mask_index: int) -> str:

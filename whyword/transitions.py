@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import torch
 
+from whyword import model_calls
 from whyword.generate import SCORES_FROM, Step, step_scores
 from whyword.models import LoadedModel
 from whyword.stepper import NO_WARP, Session, Warp, warp_logits
@@ -25,7 +26,7 @@ def transition_steps(lm: LoadedModel, session: Session, warp: Warp = NO_WARP) ->
         return ()
     ids = torch.tensor([session.ids], device=lm.device)  # (1, T)
     with lm.lock:
-        logits = lm.model(input_ids=ids, use_cache=False).logits[0].float().cpu()  # (T, V')
+        logits = model_calls.logits(lm, ids=ids)[0].float().cpu()  # (T, V')
     first = len(session.prompt) - 1  # the prompt's last position predicted the first new token
     raw = logits[first : first + n, : lm.vocab_size]  # (S, V)
     return _steps(lm, raw, session.appended, warp, 1)

@@ -32,13 +32,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import torch
 
+from whyword import model_calls
 from whyword.errors import InputError
 from whyword.method_info import Method
 from whyword.models import LoadedModel
+from whyword.objectives import get_objective
+from whyword.scoring import Reads, row_values
 
 LXT_VERSION = "2.1"
 INSTALL_HINT = f"pip install --no-deps lxt=={LXT_VERSION}"
@@ -48,7 +50,7 @@ BROKEN = {  # LXT has rules, but they do not apply to transformers 5 models (see
     "which does not run on this transformers version; pick another method."
 }
 LXT_ONLY = ("gemma3",)  # LXT has a map; not checked here (no tiny test yet), so refused
-Objective = Literal["logit", "logprob"]
+ALIASES = {"logprob": "log_prob"}  # attnlrp_scores' earlier name for the log_prob objective
 
 NOTE = (
     "AttnLRP (LXT's rules) explains the target's logit, the score before the softmax, not its "
@@ -227,9 +229,7 @@ def attnlrp_relevance(
         embeds = embeds.detach().clone().requires_grad_(True)  # (1, T, H) the leaf
         ones = torch.ones(embeds.shape[:2], device=embeds.device)  # (1, T)
         mask = attention_mask if attention_mask is not None else ones
-        logits = lm.model(
-            inputs_embeds=embeds, attention_mask=mask.long(), use_cache=False
-        ).logits  # (1, T, V)
+        logits = model_calls.logits(lm, embeds=embeds, mask=mask.long())  # (1, T, V)
         value = score(logits)  # ()
         (grad,) = torch.autograd.grad(value, embeds)  # (1, T, H)
     scores = (embeds.detach() * grad)[0].sum(-1)  # (T,)
@@ -242,22 +242,26 @@ def attnlrp_scores(
     target: int,
     *,
     position: int = -1,
-    objective: Objective = "logit",
+    objective: str = "logit",
     attention_mask: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """AttnLRP relevance of each input token for `target` at `position`: (T,).
 
     `objective="logit"` (default) explains the target's logit, the quantity LRP rules conserve
-    (here only in part: the attention softmax does not). `"logprob"` explains
-    log p = logit − logsumexp: its relevances are the target logit's minus the p-weighted mean
-    of every logit's (the gradient is linear), so they do not add up to log p.
+    (here only in part: the attention softmax does not). `"logprob"` (or `"log_prob"`)
+    explains log p = logit − logsumexp: its relevances are the target logit's minus the
+    p-weighted mean of every logit's (the gradient is linear), so they do not add up to log p.
+    Any registered objective that needs neither a foil nor a pool works (`entropy`, `margin`):
+    F is computed by the same function as everywhere (whyword/scoring.py).
     """
-    if objective not in ("logit", "logprob"):
-        raise InputError(f"Unknown AttnLRP objective '{objective}': use 'logit' or 'logprob'.")
+    found = get_objective(ALIASES.get(objective, objective))
+    if found.needs_foil or found.needs_pool:
+        raise InputError(f"The objective '{objective}' needs more than one target's logits.")
+    reads = Reads(found, (int(target),))
 
     def score(logits: torch.Tensor) -> torch.Tensor:
-        row = logits[0, position].float()  # (V,)
-        return row[target] - (torch.logsumexp(row, -1) if objective == "logprob" else 0.0)
+        picked = logits[0, position].float()[None, None]  # (1, 1, V)
+        return row_values([reads], picked)[0]  # ()
 
     return attnlrp_relevance(lm, inputs, score, attention_mask).scores
 

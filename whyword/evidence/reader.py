@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
+from whyword import model_calls
 from whyword.encoding import Encoded, encode
 from whyword.errors import InputError, TargetError
 from whyword.explanation import Candidate, Prediction
@@ -75,7 +76,7 @@ def read(
         if lm.kind == "causal":
             logits = _logits_at(lm, ids, torch.tensor([at], device=lm.device))[0, 0]  # (V,)
         else:
-            logits = lm.model(input_ids=ids).logits[0, at].float()  # (V,)
+            logits = model_calls.logits(lm, ids=ids)[0, at].float()  # (V,)
         rows.append(torch.log_softmax(logits[: lm.vocab_size], dim=-1).cpu())  # (V,)
     return ReaderScores(mode, torch.stack(rows), None)  # (C, V)
 
@@ -85,9 +86,9 @@ def _infill(lm: LoadedModel, encs: Sequence[Encoded], extra: Sequence[int]) -> R
     lefts = []
     for enc in encs:
         left = torch.tensor([enc.ids[: enc.gap]], device=lm.device)  # (1, L)
-        out = lm.model(input_ids=left, use_cache=True)
-        last = torch.log_softmax(out.logits[0, -1, : lm.vocab_size].float(), dim=-1)  # (V,)
-        lefts.append((out.past_key_values, last))
+        logits, cache = model_calls.cached_call(lm, ids=left)  # (1, L, V'), its cache
+        last = torch.log_softmax(logits[0, -1, : lm.vocab_size].float(), dim=-1)  # (V,)
+        lefts.append((cache, last))
         top = torch.topk(last, min(POOL_PER_CONTEXT, lm.vocab_size))
         pool.update(dict.fromkeys(int(i) for i in top.indices))
     ids = tuple(pool)
@@ -123,13 +124,9 @@ def _cached_infill(lm, enc: Encoded, ids, cache, last: torch.Tensor) -> torch.Te
             out[start : start + len(chunk)] = first
             continue
         mask = torch.ones(len(chunk), gap + seqs.shape[1], dtype=torch.long, device=lm.device)
-        logits = (
-            lm.model(
-                input_ids=seqs, attention_mask=mask, past_key_values=prefix.for_batch(len(chunk))
-            )
-            .logits[:, :-1, : lm.vocab_size]
-            .float()
-        )  # (N, R, V)
+        past = prefix.for_batch(len(chunk))
+        logits = model_calls.logits(lm, ids=seqs, mask=mask, past=past)  # (N, 1+R, V')
+        logits = logits[:, :-1, : lm.vocab_size].float()  # (N, R, V)
         log_probs = torch.log_softmax(logits, dim=-1)  # (N, R, V)
         picked = log_probs.gather(-1, seqs[:, 1:, None]).squeeze(-1)  # (N, R)
         out[start : start + len(chunk)] = first + picked.sum(-1).cpu()  # (N,)

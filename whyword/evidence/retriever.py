@@ -24,6 +24,7 @@ import torch
 
 from whyword.default_model import cache_root
 from whyword.errors import ModelLoadError
+from whyword.model_calls import encoder_states
 from whyword.offsets import MASK_LITERALS
 
 PACKAGE = "all_minilm_l6_v2"  # found with find_spec: importing it prints a banner
@@ -57,9 +58,7 @@ class Retriever:
         self, input_embeds: torch.Tensor, attention_mask: torch.Tensor, type_ids: torch.Tensor
     ) -> torch.Tensor:
         """Differentiable: token embeddings (B, T, H) -> normalised sentence embeddings (B, D)."""
-        out = self.model(
-            inputs_embeds=input_embeds, attention_mask=attention_mask, token_type_ids=type_ids
-        ).last_hidden_state  # (B, T, D)
+        out = encoder_states(self.model, input_embeds, attention_mask, type_ids)  # (B, T, D)
         weights = attention_mask.unsqueeze(-1).to(out.dtype)  # (B, T, 1)
         pooled = (out * weights).sum(1) / weights.sum(1).clamp(min=1e-9)  # (B, D) mean pooling
         return torch.nn.functional.normalize(pooled, dim=-1)  # (B, D)

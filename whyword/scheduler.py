@@ -19,7 +19,6 @@ from __future__ import annotations
 import copy
 import ctypes
 import itertools
-import os
 import queue
 import threading
 import weakref
@@ -30,6 +29,7 @@ from typing import Any
 
 import torch
 
+from whyword import settings
 from whyword.cache import RESULTS, freeze, model_key, request_key
 from whyword.errors import InputError
 from whyword.explanation import Explanation, Prediction
@@ -256,8 +256,8 @@ def scheduler() -> Scheduler:
         if not _SCHEDULER:
             _SCHEDULER.append(
                 Scheduler(
-                    batching=os.environ.get("WHYWORD_BATCHING", "1") != "0",
-                    lanes=os.environ.get("WHYWORD_LANES", "1") != "0",
+                    batching=settings.BATCHING.get(),
+                    lanes=settings.LANES.get(),
                 )
             )
         return _SCHEDULER[0]
@@ -266,7 +266,7 @@ def scheduler() -> Scheduler:
 def backend():
     """What serves explain / predictions: a Ray Serve deployment when `WHYWORD_BACKEND` is its
     address (http://host:port), else this process's scheduler."""
-    address = os.environ.get("WHYWORD_BACKEND", "").strip()
+    address = settings.BACKEND.get()
     if address:
         from whyword.serve.client import RayBackend
 

@@ -107,7 +107,7 @@ class Worker:
             )
             for r in reqs
         ]
-        out: list[Any] = [RESULTS.lookup(key) for key in keys]
+        out: list[Any] = [RESULTS.get(key) for key in keys]
         first = {key: i for i, key in reversed(list(enumerate(keys)))}  # duplicates run once
         todo = [i for i, found in enumerate(out) if found is None and first[keys[i]] == i]
         if len(todo) == 1 or (todo and not batch.can_batch(methods)):
@@ -140,7 +140,7 @@ class Worker:
             if isinstance(i_result, WhyWordError):
                 answers.append({"error": str(i_result)})
             else:
-                RESULTS.store(key, i_result)
+                RESULTS.put(key, i_result)
                 answers.append({"result": i_result.to_dict()})
         return answers
 

@@ -59,10 +59,11 @@ def _count_at_least_one(text: str) -> int:
     return max(1, int(text))  # 0 or below: one
 
 
-_UNITS = {"": 1, "b": 1}
-for _prefix, _power in (("k", 1), ("m", 2), ("g", 3), ("t", 4)):
-    _UNITS.update({_prefix: 2 ** (10 * _power), _prefix + "b": 10 ** (3 * _power)})
-    _UNITS[_prefix + "ib"] = 2 ** (10 * _power)
+_UNITS = {"": 1, "b": 1} | {  # k, kib: 2¹⁰; kb: 10³; ... up to t, tib, tb
+    prefix + suffix: 10 ** (3 * power) if suffix == "b" else 2 ** (10 * power)
+    for power, prefix in enumerate("kmgt", start=1)
+    for suffix in ("", "b", "ib")
+}
 
 
 def _size(text: str) -> int:

@@ -200,9 +200,7 @@ def test_unloadable_names_give_one_sentence(name, message):
 
 
 def test_loaded_models_are_a_bounded_lru(tiny_paths, monkeypatch):
-    from whyword import models
-
-    monkeypatch.setattr(models, "MAX_LOADED", 2)
+    monkeypatch.setenv("WHYWORD_MAX_MODELS", "2")
     clear_cache()
     for name in ("gpt2", "bert", "roberta", "gpt2"):
         load_model(tiny_paths[name])

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 import whyword as ww
-from whyword import models
+from whyword import models, settings
 
 CALLS = 200  # sequential explain calls measured
 WARM_UP = 10  # calls before the first reading: allocator pools, lazy imports, Captum caches
@@ -111,7 +111,7 @@ def copies(source: str, root: Path, n: int) -> list[str]:
 def test_switching_models_keeps_at_most_the_limit(
     tiny_paths, tmp_path, monkeypatch, isolated_cache, limit: int
 ) -> None:
-    monkeypatch.setattr(models, "MAX_LOADED", limit)
+    monkeypatch.setenv("WHYWORD_MAX_MODELS", str(limit))
     names = [tiny_paths["gpt2"], tiny_paths["bert"], tiny_paths["roberta"]] * 2
     for i, name in enumerate(names):
         text = "The capital [MASK] is" if "gpt2" not in name else "The capital is"
@@ -122,7 +122,7 @@ def test_switching_models_keeps_at_most_the_limit(
 
 
 def test_an_evicted_model_is_freed(tiny_paths, tmp_path, monkeypatch, isolated_cache) -> None:
-    monkeypatch.setattr(models, "MAX_LOADED", 2)
+    monkeypatch.setenv("WHYWORD_MAX_MODELS", "2")
     first, *others = copies(tiny_paths["gpt2"], tmp_path, 3)
     ww.explain("The capital is", methods=("integrated_gradients",), model=first, n_steps=4)
     ref = weakref.ref(models.load_model(first).model)
@@ -138,12 +138,12 @@ def test_an_evicted_model_is_freed(tiny_paths, tmp_path, monkeypatch, isolated_c
     [("1", 1), ("3", 3), (" 4 ", 4), ("0", 1), ("-2", 1), ("two", 2), ("", 2), (None, 2)],
 )
 def test_max_models_setting_is_read_leniently(value: str | None, expected: int) -> None:
-    assert models._max_models(value) == expected
+    assert settings.MAX_MODELS.parse(value) == expected
 
 
 def test_max_models_comes_from_the_environment() -> None:
     env = {**os.environ, "WHYWORD_MAX_MODELS": "1"}
-    code = "import whyword.models as m; print(m.MAX_LOADED)"
+    code = "import whyword.models as m; print(m.max_loaded())"
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )

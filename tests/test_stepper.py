@@ -136,7 +136,7 @@ def test_store_is_bounded_in_bytes_too(tiny_gpt2) -> None:
     ids = prompt_ids(tiny_gpt2, PROMPT, 1)
     with tiny_gpt2.lock:
         last_logits(tiny_gpt2, ids, probe := KVStore())
-    past, logits = probe.get(tiny_gpt2.name, ids)
+    past, logits = probe.get(probe.key(tiny_gpt2, ids))
     one = cache_bytes(past, logits)
     assert one > logits.nbytes  # the keys and values are counted
     store = KVStore(size=100, max_bytes=int(2.5 * one))

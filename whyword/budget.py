@@ -19,16 +19,14 @@ of the free memory; on Apple MPS a fraction of the recommended maximum not yet a
 from __future__ import annotations
 
 import math
-import os
-import re
 from dataclasses import dataclass
 
 import torch
 
-from whyword.errors import InputError
+from whyword import settings
 from whyword.models import LoadedModel
 
-ENV = "WHYWORD_MEMORY_BUDGET"
+ENV = settings.MEMORY_BUDGET.name
 TOKEN_ROWS = 512  # below the budget: about this many (row × token) per call (16 to 64 rows)
 # bf16 no-grad calls (the faithfulness curves under precision "auto"): bf16 matrix kernels
 # keep getting cheaper per row as a call grows, fp32 ones stop at ~64 rows. SmolLM2-135M,
@@ -46,22 +44,6 @@ DEVICE_FRACTION = 0.5  # of a GPU's free memory: the allocator and other request
 GRAD_HIDDEN, GRAD_INNER = 10, 3
 NOGRAD_HIDDEN, NOGRAD_INNER = 4, 3  # no gradients: about one layer's tensors alive at once
 LOGIT_COPIES = 4  # logits, their float copy, the log-softmax and (with gradients) its grad
-_UNITS = {
-    "": 1,
-    "b": 1,
-    "k": 2**10,
-    "kb": 10**3,
-    "kib": 2**10,
-    "m": 2**20,
-    "mb": 10**6,
-    "mib": 2**20,
-    "g": 2**30,
-    "gb": 10**9,
-    "gib": 2**30,
-    "t": 2**40,
-    "tb": 10**12,
-    "tib": 2**40,
-}
 
 
 @dataclass(frozen=True)
@@ -86,14 +68,7 @@ class RowShape:
 
 def parse_size(text: str) -> int:
     """Bytes from "2GB", "512 MiB", "1.5g" or "3000000000"; GB is 10⁹, GiB and G are 2³⁰."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d*)?)\s*([a-zA-Z]*)\s*", str(text))
-    unit = match.group(2).lower() if match else ""
-    if match is None or unit not in _UNITS or float(match.group(1)) * _UNITS[unit] < 2**20:
-        raise InputError(
-            f"{ENV} must be a size of at least 1 MiB such as 2GB, 512MiB or 3000000000, "
-            f"got {text!r}."
-        )
-    return int(float(match.group(1)) * _UNITS[unit])
+    return settings.MEMORY_BUDGET.convert(text)
 
 
 def model_device(lm: LoadedModel) -> torch.device:
@@ -103,9 +78,9 @@ def model_device(lm: LoadedModel) -> torch.device:
 
 def memory_budget(device: torch.device | str | None = None) -> int:
     """Bytes one batched call may use on `device`: the env override, else from the device."""
-    raw = os.environ.get(ENV)
-    if raw is not None and raw.strip():
-        return parse_size(raw)
+    chosen = settings.MEMORY_BUDGET.get()
+    if chosen is not None:
+        return chosen
     device = torch.device(device or "cpu")
     if device.type == "cuda":
         free, _total = torch.cuda.mem_get_info(device)

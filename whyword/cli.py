@@ -93,9 +93,10 @@ def _model(args):
 def _app(args) -> None:
     """Serve the page until Ctrl-C; `--model` is the model it starts with (and offers first)."""
     if args.model:
+        from whyword import settings
         from whyword.limits import model_choices
 
-        os.environ["WHYWORD_MODELS"] = ",".join(dict.fromkeys([args.model, *model_choices()]))
+        settings.MODELS.put(tuple(dict.fromkeys([args.model, *model_choices()])))
     from whyword.ui import build_demo
 
     demo = build_demo()

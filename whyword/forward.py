@@ -247,7 +247,8 @@ def _reused_or_run(lm, seqs, fulls, masks, scored, held, prefix, embeds) -> list
         for k, i in enumerate(group):
             rows[i] = {p: logits[k, where[p]] for p in wanted[i]}
             if keys[i] is not None:
-                fc.LOGITS.put(keys[i], logits[k, [where[p] for p in wanted[i]]].detach().clone())
+                kept = logits[k, [where[p] for p in wanted[i]]].detach().clone()  # (P_i, V)
+                fc.LOGITS.put(keys[i], kept, replace=False)
     for i, j in same.items():
         rows[i] = rows[j]
     return rows

@@ -15,66 +15,27 @@ and off whenever the result cache is (`WHYWORD_CACHE_ENTRIES=0`).
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 
 import torch
 
-from whyword.cache_keys import cache_entries, env_number, model_key
+from whyword import settings
+from whyword.bounded import BoundedCache
+from whyword.cache_keys import model_key
 
-DEFAULT_MB = 128.0
+DEFAULT_MB = settings.FORWARD_MB.default
 
 
 def _limit() -> int:
     """`WHYWORD_FORWARD_MB` in bytes (a malformed value is a one-sentence error)."""
-    return int(env_number("WHYWORD_FORWARD_MB", DEFAULT_MB, float) * 1024 * 1024)
+    return int(settings.FORWARD_MB.get() * 1024 * 1024)
 
 
-class LogitsCache:
-    """LRU of sequence key -> (P, V) logits at its scored positions, bounded in bytes."""
-
-    def __init__(self) -> None:
-        self._items: OrderedDict[Hashable, torch.Tensor] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: Hashable) -> torch.Tensor | None:
-        with self._lock:
-            found = self._items.get(key)
-            if found is None:
-                self.misses += 1
-                return None
-            self._items.move_to_end(key)
-            self.hits += 1
-            return found
-
-    def put(self, key: Hashable, logits: torch.Tensor) -> None:
-        limit = _limit()
-        size = logits.numel() * logits.element_size()
-        if size > limit:
-            return
-        with self._lock:
-            if key in self._items:
-                return
-            self._items[key] = logits
-            self._bytes += size
-            while self._bytes > limit:
-                _, old = self._items.popitem(last=False)
-                self._bytes -= old.numel() * old.element_size()
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self._bytes = 0
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
-LOGITS = LogitsCache()
+# sequence key -> (P, V) logits at its scored positions, bounded in bytes; a key already held
+# keeps its tensor (the same sequence gives the same logits)
+LOGITS: BoundedCache[torch.Tensor] = BoundedCache(
+    max_bytes=_limit, size=lambda logits: logits.numel() * logits.element_size()
+)
 
 
 def enabled(embeds: torch.Tensor) -> bool:
@@ -82,7 +43,7 @@ def enabled(embeds: torch.Tensor) -> bool:
     `WHYWORD_CACHE_ENTRIES`, not 0)."""
     if embeds.requires_grad and torch.is_grad_enabled():
         return False
-    return cache_entries() > 0 and _limit() > 0
+    return settings.CACHE_ENTRIES.get() > 0 and _limit() > 0
 
 
 def sequence_keys(lm, fulls: list, masks: list, positions: list) -> list[Hashable]:

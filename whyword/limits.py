@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from whyword import settings
 from whyword.errors import InputError
 from whyword.models import looks_like_path
 
-DEFAULT_MODEL_CHOICES = ("default", "distilgpt2", "gpt2", "bert-base-uncased", "distilroberta-base")
+DEFAULT_MODEL_CHOICES = settings.MODELS.default
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,9 @@ class Limits:
 
 
 def is_hosted() -> bool:
-    flag = os.environ.get("WHYWORD_HOSTED")
+    flag = settings.HOSTED.get()
     if flag is not None:
-        return flag.strip().lower() in ("1", "true", "yes", "on")
+        return flag
     return bool(os.environ.get("SPACE_ID"))
 
 
@@ -86,10 +87,7 @@ def model_choices(hosted: bool = False) -> tuple[str, ...]:
 
     Hosted, local folders are dropped from the list: they could not be loaded anyway.
     """
-    listed = os.environ.get("WHYWORD_MODELS")
-    names = DEFAULT_MODEL_CHOICES
-    if listed:
-        names = tuple(dict.fromkeys(n.strip() for n in listed.split(",") if n.strip()))
+    names = settings.MODELS.get()
     if hosted:
         names = tuple(n for n in names if not looks_like_path(n))
     return names if "default" in names else ("default", *names)

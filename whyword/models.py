@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import torch
 
-from whyword import default_model
+from whyword import default_model, settings
+from whyword.bounded import BoundedCache
 from whyword.devices import pick_device
 from whyword.errors import ModelLoadError
 
@@ -22,15 +21,11 @@ log = logging.getLogger("whyword.models")
 Kind = Literal["causal", "masked"]
 
 
-def _max_models(raw: str | None, default: int = 2) -> int:
-    """WHYWORD_MAX_MODELS as a count ≥ 1; a typo falls back to the default, never crashes."""
-    try:
-        return max(1, int(str(raw).strip()))
-    except ValueError:
-        return default
+def max_loaded() -> int:
+    """Models kept in memory at once (`WHYWORD_MAX_MODELS`, read now; ≥ 1, a typo: 2)."""
+    return settings.MAX_MODELS.get()
 
 
-MAX_LOADED = _max_models(os.environ.get("WHYWORD_MAX_MODELS"))  # models kept in memory at once
 HARD_TOKEN_CAP = 4096  # never feed more tokens than this, whatever the model claims
 
 
@@ -77,8 +72,8 @@ class LoadedModel:
         return int(self.embedding.num_embeddings)
 
 
-_CACHE: OrderedDict[str, LoadedModel] = OrderedDict()
-_CACHE_LOCK = threading.Lock()  # guards _CACHE and _LOADING only, never held during a load
+_CACHE: BoundedCache[LoadedModel] = BoundedCache(max_entries=max_loaded)  # name -> model, LRU
+_CACHE_LOCK = threading.Lock()  # guards _LOADING (and a look-then-load), never held during a load
 _LOADING: dict[str, threading.Lock] = {}  # one lock per model being loaded
 
 
@@ -128,30 +123,23 @@ def _on(lm: LoadedModel, device: torch.device | None) -> LoadedModel:
 
 
 def _cached(key: str) -> LoadedModel | None:
-    """The cached model, marked most recently used; the caller holds _CACHE_LOCK."""
-    if key in _CACHE:
-        _CACHE.move_to_end(key)
-        return _CACHE[key]
-    return None
+    """The cached model, marked most recently used."""
+    return _CACHE.get(key)
 
 
 def loaded_models() -> list[str]:
     """Names of the models held in the cache, least recently used first."""
-    return list(_CACHE)
+    return _CACHE.keys()
 
 
 def clear_cache() -> None:
-    with _CACHE_LOCK:
-        _CACHE.clear()
+    _CACHE.clear()
 
 
 def register_model(key: str, loaded: LoadedModel) -> None:
-    """Put an already built model in the cache under `key` (tests, notebooks, custom models)."""
-    with _CACHE_LOCK:
-        _CACHE[key] = loaded
-        _CACHE.move_to_end(key)
-        while len(_CACHE) > max(1, MAX_LOADED):
-            _CACHE.popitem(last=False)
+    """Put an already built model in the cache under `key` (tests, notebooks, custom models);
+    past `max_loaded()` models, the least recently used is dropped."""
+    _CACHE.put(key, loaded)
 
 
 def _load_default() -> LoadedModel:

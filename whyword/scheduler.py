@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import os
 import queue
 import threading
 import weakref
@@ -27,6 +26,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
+from whyword import settings
 from whyword.cache import RESULTS, model_key, request_key
 from whyword.dispatch import (
     CallJob,
@@ -219,8 +219,8 @@ def scheduler() -> Scheduler:
         if not _SCHEDULER:
             _SCHEDULER.append(
                 Scheduler(
-                    batching=os.environ.get("WHYWORD_BATCHING", "1") != "0",
-                    lanes=os.environ.get("WHYWORD_LANES", "1") != "0",
+                    batching=settings.BATCHING.get(),
+                    lanes=settings.LANES.get(),
                 )
             )
         return _SCHEDULER[0]

@@ -1,7 +1,7 @@
 """Step-through generation for class: the next-step distribution, one token's forward per click.
 
 A session is just the token ids so far. Their keys/values (`past_key_values`) and last-position
-logits live in a small bounded LRU (`KVStore`) keyed by (model, ids): appending a token extends
+logits live in a small `BoundedCache` (`KVStore`) keyed by (model, ids): appending a token extends
 the cached prefix with ONE token's forward; undo finds the shorter prefix still cached (or
 recomputes it). Nothing per user is kept anywhere else, so memory stays bounded however many
 users step at once.
@@ -15,13 +15,13 @@ from __future__ import annotations
 import copy
 import itertools
 import math
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import torch
 
 from whyword import model_calls
+from whyword.bounded import BoundedCache
+from whyword.cache_keys import model_key
 from whyword.errors import InputError
 from whyword.models import LoadedModel
 from whyword.options import GenerateOptions
@@ -106,51 +106,18 @@ def cache_bytes(past, logits: torch.Tensor) -> int:
     return logits.nbytes + sum(t.nbytes for t in parts if isinstance(t, torch.Tensor))
 
 
-class KVStore:
-    """A bounded LRU of (model name, ids) → (past_key_values, last logits (V,)) shared by all
-    sessions, at most `size` entries and `max_bytes` of tensors; entries are copied out so a
-    caller extending one never changes what is stored."""
+class KVStore(BoundedCache[tuple[object, torch.Tensor]]):
+    """(model, ids) → (past_key_values, last logits (V,)), shared by all sessions: at most
+    `size` entries and `max_bytes` of tensors. The model enters by `model_key` (its weights
+    object, not its name), so two models loaded under one name never share an entry."""
 
     def __init__(self, size: int = STORE_SIZE, max_bytes: int = STORE_BYTES) -> None:
-        self.size, self.max_bytes = size, max_bytes
-        self._items: OrderedDict[tuple[str, tuple[int, ...]], tuple[object, torch.Tensor]] = (
-            OrderedDict()
-        )
-        self._bytes: dict[tuple[str, tuple[int, ...]], int] = {}
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
+        super().__init__(max_entries=size, max_bytes=max_bytes, size=lambda i: cache_bytes(*i))
+        self.size = size
 
-    def get(self, model: str, ids: tuple[int, ...]):
-        with self._lock:
-            item = self._items.get((model, ids))
-            if item is not None:
-                self._items.move_to_end((model, ids))
-            return item
-
-    def put(self, model: str, ids: tuple[int, ...], past, logits: torch.Tensor) -> None:
-        size = cache_bytes(past, logits)
-        if size > self.max_bytes:
-            return  # one prefix larger than the whole store: recomputed when asked again
-        with self._lock:
-            self._items[(model, ids)] = (past, logits)
-            self._bytes[(model, ids)] = size
-            self._items.move_to_end((model, ids))
-            while len(self._items) > self.size or self.nbytes > self.max_bytes:
-                key, _ = self._items.popitem(last=False)
-                del self._bytes[key]
-
-    @property
-    def nbytes(self) -> int:
-        return sum(self._bytes.values())
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self._bytes.clear()
-
-    def __len__(self) -> int:
-        return len(self._items)
+    @staticmethod
+    def key(lm: LoadedModel, ids: tuple[int, ...]) -> tuple:
+        return model_key(lm), tuple(ids)
 
 
 STORE = KVStore()
@@ -165,12 +132,10 @@ def last_logits(lm: LoadedModel, ids: tuple[int, ...], store: KVStore = STORE) -
         raise InputError("Type some text first: the model needs at least one token to continue.")
     if len(ids) > lm.max_tokens:
         raise InputError(f"The text is {len(ids)} tokens long; this model reads {lm.max_tokens}.")
-    hit = store.get(lm.name, ids)
+    hit = store.get(store.key(lm, ids))
     if hit is not None:
-        store.hits += 1
         return hit[1]
-    store.misses += 1
-    prefix = store.get(lm.name, ids[:-1]) if len(ids) > 1 else None
+    prefix = store.get(store.key(lm, ids[:-1]), count=False) if len(ids) > 1 else None
     if prefix is not None:
         past = copy.deepcopy(prefix[0])  # the stored prefix stays as it was (undo needs it)
         new = torch.tensor([ids[-1:]], device=lm.device)  # (1, 1)
@@ -179,7 +144,7 @@ def last_logits(lm: LoadedModel, ids: tuple[int, ...], store: KVStore = STORE) -
         new = torch.tensor([ids], device=lm.device)  # (1, T)
     out, cache = model_calls.cached_call(lm, ids=new, past=past)  # (1, T', V'), its cache
     logits = out[0, -1, : lm.vocab_size].float().cpu()  # (V,)
-    store.put(lm.name, ids, cache, logits)
+    store.put(store.key(lm, ids), (cache, logits))
     return logits
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import torch
 
+from whyword.bounded import BoundedCache
 from whyword.default_model import cache_root
 from whyword.errors import ModelLoadError
 from whyword.model_calls import encoder_states
@@ -81,8 +82,9 @@ class Retriever:
         return torch.cat(out)  # (N, D)
 
 
-_CACHE: dict[str, Retriever] = {}
-_CACHE_LOCK = threading.Lock()
+RETRIEVERS_KEPT = 2  # encoders kept loaded (the embedded one and one other), least recent dropped
+_CACHE: BoundedCache[Retriever] = BoundedCache(max_entries=RETRIEVERS_KEPT)
+_CACHE_LOCK = threading.Lock()  # one load at a time: two requests never load the same encoder
 
 
 def load_retriever(name: str | Retriever | None = None) -> Retriever:
@@ -93,9 +95,11 @@ def load_retriever(name: str | Retriever | None = None) -> Retriever:
     if key.lower() in ALIASES:
         key = "default"
     with _CACHE_LOCK:
-        if key not in _CACHE:
-            _CACHE[key] = _load(key)
-        return _CACHE[key]
+        found = _CACHE.get(key)
+        if found is None:
+            found = _load(key)
+            _CACHE.put(key, found)
+        return found
 
 
 def _load(key: str) -> Retriever:

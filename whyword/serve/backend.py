@@ -7,9 +7,9 @@ dispatcher, the engine) never imports `serve/`.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
+from whyword import settings
 from whyword.explanation import Explanation
 from whyword.scheduler import scheduler
 
@@ -17,7 +17,7 @@ from whyword.scheduler import scheduler
 def backend():
     """A Ray Serve deployment when `WHYWORD_BACKEND` is its address (http://host:port), else
     this process's scheduler."""
-    address = os.environ.get("WHYWORD_BACKEND", "").strip()
+    address = settings.BACKEND.get()
     if address:
         from whyword.serve.client import RayBackend
 

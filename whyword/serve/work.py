@@ -78,7 +78,7 @@ class Worker:
         lm = members[0][1]
         keys = [_key(lm, job, i) for i, _, job in members]
         out: list[Any] = [
-            RESULTS.lookup(key) if isinstance(job, ExplainJob) else None
+            RESULTS.get(key) if isinstance(job, ExplainJob) else None
             for key, (_, _, job) in zip(keys, members, strict=True)
         ]
         first = {key: i for i, key in reversed(list(enumerate(keys)))}  # duplicates run once
@@ -125,6 +125,6 @@ def _answer(key, result: Any) -> dict[str, Any]:
             return {"error": str(result)}
         raise result
     if isinstance(result, Explanation):
-        RESULTS.store(key, result)
+        RESULTS.put(key, result)
         return {"result": result.to_dict()}
     return {"result": [asdict(p) for p in result]}  # the slots' predictions

@@ -12,7 +12,7 @@ import time
 import torch
 
 from whyword import load_model, lrp
-from whyword.models import LoadedModel, _load_default
+from whyword.models.load import LoadedModel, _load_default
 
 PROMPTS = [
     "The capital of France is",

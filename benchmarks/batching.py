@@ -15,12 +15,12 @@ import time
 
 import torch
 
-from whyword.cache import RESULTS
-from whyword.dispatch import length_buckets
-from whyword.explain import ExplainRequest, explain, explain_many
-from whyword.models import load_model
-from whyword.options import PAGE_METHODS, ExplainOptions
-from whyword.scheduler import MAX_BATCH
+from whyword.engine.cache import RESULTS
+from whyword.models.load import load_model
+from whyword.runtime.options import PAGE_METHODS, ExplainOptions
+from whyword.serve.dispatch import length_buckets
+from whyword.serve.scheduler import MAX_BATCH
+from whyword.tasks.explain import ExplainRequest, explain, explain_many
 
 PROMPTS = [
     "The capital of France is",

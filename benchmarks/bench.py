@@ -31,14 +31,14 @@ from captum.attr import (
 )
 
 import whyword
-from whyword import targets
 from whyword.attr import Problem
-from whyword.budget import rows_per_batch
-from whyword.encoding import encode
-from whyword.explain import row_for
-from whyword.options import ExplainOptions
-from whyword.predict import predictions as top_k_predictions
-from whyword.problems import build_problem
+from whyword.engine import targets
+from whyword.engine.predict import predictions as top_k_predictions
+from whyword.engine.problems import build_problem
+from whyword.models.budget import rows_per_batch
+from whyword.models.encoding import encode
+from whyword.runtime.options import ExplainOptions
+from whyword.tasks.explain import row_for
 
 RESULTS = Path(__file__).parent / "results"
 PROMPTS = {  # about 5, 12, 32 and 64 tokens with SmolLM2's tokenizer

@@ -2,7 +2,7 @@
 
 For each prompt of benchmarks/prompts_faithfulness.json, `explain` runs with the page's
 methods and faithfulness on, once with `precision="fp32"` (everything fp32) and once with
-`"auto"` (heatmaps fp32, curves bf16 where native: whyword/precision.py), interleaved, same
+`"auto"` (heatmaps fp32, curves bf16 where native: whyword/runtime/precision.py), interleaved, same
 target, result cache off. The heatmaps are identical, so every difference is the curves':
 per method the deletion and insertion areas' |bf16 − fp32| (mean and worst over prompts),
 the random order's area, and the faithfulness stage's time ratio fp32 / bf16.
@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 
 import whyword  # noqa: E402
-from whyword import precision  # noqa: E402
-from whyword.options import PAGE_METHODS  # noqa: E402
+from whyword.runtime import precision  # noqa: E402
+from whyword.runtime.options import PAGE_METHODS  # noqa: E402
 
 PROMPTS = Path(__file__).with_name("prompts_faithfulness.json")
 

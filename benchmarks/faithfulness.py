@@ -1,7 +1,7 @@
 """Faithfulness and faithfulness per second: WhyWord's methods against Captum's and Inseq's.
 
 Every tool's per-token scores for the same prompt and target (the model's top-1) are scored by
-the same deletion / insertion curves (whyword/faithfulness.py: tokens removed or re-inserted
+the same deletion / insertion curves (whyword/engine/faithfulness.py: tokens removed or re-inserted
 in score order, set to the zero embedding, first token never removed, curves normalised
 between the full and the emptied input; a random order ≈ 0.50 / 0.50). Cost is each tool's
 own attribution time over one raw forward+backward of the same prompt (median of 3).
@@ -44,14 +44,14 @@ from captum.attr import (  # noqa: E402
 )
 
 import whyword  # noqa: E402
-from whyword import faithfulness as faith  # noqa: E402
-from whyword import targets  # noqa: E402
 from whyword.attr import METHODS as REGISTERED  # noqa: E402
-from whyword.encoding import encode  # noqa: E402
-from whyword.explain import row_for  # noqa: E402
-from whyword.options import ExplainOptions  # noqa: E402
-from whyword.predict import predictions as top_k  # noqa: E402
-from whyword.problems import build_problem  # noqa: E402
+from whyword.engine import faithfulness as faith  # noqa: E402
+from whyword.engine import targets  # noqa: E402
+from whyword.engine.predict import predictions as top_k  # noqa: E402
+from whyword.engine.problems import build_problem  # noqa: E402
+from whyword.models.encoding import encode  # noqa: E402
+from whyword.runtime.options import ExplainOptions  # noqa: E402
+from whyword.tasks.explain import row_for  # noqa: E402
 
 METHODS = tuple(REGISTERED)  # every registered method
 PROMPTS = Path(__file__).with_name("prompts_faithfulness.json")

@@ -29,7 +29,7 @@ import bench  # noqa: E402
 import whyword  # noqa: E402
 from whyword.attr import IGParams  # noqa: E402
 from whyword.attr.integrated_gradients import integrated_gradients  # noqa: E402
-from whyword.options import ExplainOptions  # noqa: E402
+from whyword.runtime.options import ExplainOptions  # noqa: E402
 
 REPS = 5
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from whyword.options import PAGE_METHODS  # noqa: E402 — the page's default methods
+from whyword.runtime.options import PAGE_METHODS  # noqa: E402 — the page's default methods
 
 TEACHER = "The capital of France is"
 TEACHERS = [  # `--rounds`: the teacher's next examples (round r uses TEACHERS[r - 1])

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 import whyword as ww
-from whyword.encoding import encode
+from whyword.models.encoding import encode
 
 PROMPT = "The old lighthouse keeper climbed the stairs every night to"
 

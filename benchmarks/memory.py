@@ -40,7 +40,7 @@ PROSE = (
 
 def text_of(lm, tokens: int) -> str:
     """A text of about `tokens` tokens (specials included) in this model's tokenizer."""
-    from whyword.encoding import encode
+    from whyword.models.encoding import encode
 
     ids = lm.tokenizer(PROSE * (tokens // 60 + 2), add_special_tokens=False)["input_ids"]
     cut = tokens

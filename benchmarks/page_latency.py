@@ -11,7 +11,7 @@ then `--reps` rounds, each running every (prompt, method set) once; medians and 
 
     HF_HUB_OFFLINE=1 python benchmarks/page_latency.py [--reps=5] [--tokens=5,12,16]
 
-Method sets: the page's default (whyword.options.PAGE_METHODS) and saliency + IG (the page's
+Method sets: the page's default (whyword.runtime.options.PAGE_METHODS) and saliency + IG (the page's
 IG settings: 32-step first pass, refinement up to PAGE_MAX_STEPS). Targets (issue 12): first
 heatmap ≤ 0.5 s for ≤ 16 tokens; the default view complete ≤ 1.5 s at 12–14 tokens.
 """
@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from tests.browser_kit import ARGS, CHROMIUM, free_port  # noqa: E402
-from whyword.options import PAGE_METHODS  # noqa: E402
+from whyword.runtime.options import PAGE_METHODS  # noqa: E402
 
 PROMPTS = {  # SmolLM2's tokens
     5: "The capital of France is",

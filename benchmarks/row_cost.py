@@ -14,7 +14,7 @@ import time
 
 import torch
 
-from whyword.models import load_model
+from whyword.models.load import load_model
 
 ROWS = (1, 4, 16, 32, 64, 128, 256)
 

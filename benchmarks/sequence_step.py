@@ -22,10 +22,10 @@ os.environ["WHYWORD_CACHE_ENTRIES"] = "0"  # every explain call computes
 import torch  # noqa: E402
 
 import whyword as ww  # noqa: E402
-from whyword.encoding import encode  # noqa: E402
+from whyword.models.encoding import encode  # noqa: E402
 from whyword.render.sequence import next_step_figure  # noqa: E402
-from whyword.stepper import KVStore, Warp, last_logits, warp_step  # noqa: E402
-from whyword.steps import attribute_steps  # noqa: E402
+from whyword.tasks.stepper import KVStore, Warp, last_logits, warp_step  # noqa: E402
+from whyword.tasks.steps import attribute_steps  # noqa: E402
 
 PROMPT = "In a shocking finding, scientists discovered a herd of unicorns"  # 12 tokens
 LONG = (

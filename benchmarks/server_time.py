@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import load_test  # noqa: E402
 
 import whyword  # noqa: E402
-from whyword.options import PAGE_METHODS, ExplainOptions  # noqa: E402
+from whyword.runtime.options import PAGE_METHODS, ExplainOptions  # noqa: E402
 
 TEXTS = [
     "The keys to the cabinet are on the table next to the",

@@ -42,7 +42,8 @@ def fast_tests_leave_the_default_model_alone(request, monkeypatch) -> Iterator[N
     name "default", "" or None, in any thread of this process)."""
     loads: list[str] = []
     if request.node.get_closest_marker("slow") is None:
-        from whyword import default_model, models
+        from whyword.models import default as default_model
+        from whyword.models import load as models
 
         real_cached = models._cached
 

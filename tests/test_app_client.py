@@ -40,7 +40,7 @@ def client():
 
 def test_importing_app_loads_no_model():
     code = (
-        "import app, sys; from whyword.models import loaded_models; "
+        "import app, sys; from whyword.models.load import loaded_models; "
         "print(loaded_models(), 'gradio' in sys.modules)"
     )
     out = subprocess.run(

@@ -19,7 +19,7 @@ import pytest
 
 import whyword as ww
 from whyword import render
-from whyword.explanation import Explanation
+from whyword.results.explanation import Explanation
 
 SAME: Any = object()  # the app gives the same answer as the library
 LONG_TEXT = "The capital of France is Paris. " * 625  # 20 000 characters, ~4 400 tokens on SmolLM2

@@ -1,5 +1,5 @@
 """Batching across users: several inputs right-padded into one Problem give each request
-exactly the result it gets alone (whyword/engine.py)."""
+exactly the result it gets alone (whyword/engine/run.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import math
 
 import pytest
 
-from whyword.cache import RESULTS
-from whyword.dispatch import next_token_predictions
-from whyword.encoding import encode
-from whyword.explain import ExplainRequest, explain, explain_many
-from whyword.options import ExplainOptions
-from whyword.predict import predictions
+from whyword.engine.cache import RESULTS
+from whyword.engine.predict import predictions
+from whyword.models.encoding import encode
+from whyword.runtime.options import ExplainOptions
+from whyword.serve.dispatch import next_token_predictions
+from whyword.tasks.explain import ExplainRequest, explain, explain_many
 
 METHODS = ("saliency", "input_x_gradient", "occlusion")
 TEXTS = {

@@ -1,10 +1,10 @@
-"""The one cache type (whyword/bounded.py): LRU order, both bounds, counters, threads."""
+"""The one cache type (whyword/runtime/bounded.py): LRU order, both bounds, counters, threads."""
 
 from __future__ import annotations
 
 import threading
 
-from whyword.bounded import BoundedCache
+from whyword.runtime.bounded import BoundedCache
 
 
 def sized(max_entries=None, max_bytes=None) -> BoundedCache[str]:

@@ -13,8 +13,8 @@ import pytest
 import torch
 
 import whyword as ww
-from whyword import budget
-from whyword.budget import (
+from whyword.models import budget
+from whyword.models.budget import (
     RowShape,
     batch_rows,
     memory_budget,

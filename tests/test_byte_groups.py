@@ -1,4 +1,4 @@
-"""Byte-level pieces of one character shown as that character (whyword.tokens.byte_groups)."""
+"""Byte-level pieces of one character shown as that character (whyword.text.tokens.byte_groups)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from whyword.explanation import Attribution
 from whyword.render import heatmap_html
-from whyword.tokens import byte_groups, make_tokens
+from whyword.results.explanation import Attribution
+from whyword.text.tokens import byte_groups, make_tokens
 
 PIZZA = "I like 🍕 and 中文"
 

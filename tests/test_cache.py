@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 import threading
 from dataclasses import fields
 
 import pytest
 
 import whyword as ww
-from whyword import cache
+from whyword.engine import cache
 from whyword.errors import InputError
-from whyword.options import ExplainOptions
+from whyword.runtime.options import ExplainOptions
 
 TEXT = "The capital of France is Paris. The capital of Italy is"
 FAST = {"methods": ("saliency",)}
@@ -30,7 +29,8 @@ def cache_on(monkeypatch):
 def counted(monkeypatch):
     """Counts the explanations actually computed."""
     calls = []
-    explain_module = importlib.import_module("whyword.explain")
+    from whyword.tasks import explain as explain_module
+
     real = explain_module.explain_many
 
     def counting(lm, requests, *args, **kwargs):

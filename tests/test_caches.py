@@ -9,11 +9,14 @@ import shutil
 
 import torch
 
-from whyword import cache, forward_cache, models, stepper
-from whyword.bounded import BoundedCache
+from whyword.engine import cache
 from whyword.evidence import retriever
-from whyword.generate import prompt_ids
-from whyword.stepper import KVStore, last_logits
+from whyword.models import load as models
+from whyword.runtime import forward_cache
+from whyword.runtime.bounded import BoundedCache
+from whyword.tasks import stepper
+from whyword.tasks.generate import prompt_ids
+from whyword.tasks.stepper import KVStore, last_logits
 
 
 def test_every_cache_is_a_bounded_cache() -> None:

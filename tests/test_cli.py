@@ -7,7 +7,8 @@ import math
 
 import pytest
 
-from whyword import AttributionMatrix, cli
+from whyword import AttributionMatrix
+from whyword.cli import main as cli
 
 TEXT = "the cat sat on the"
 

@@ -153,7 +153,7 @@ def test_sixteen_clients_get_the_sequential_scores(app, tiny_paths, peak) -> Non
 
 
 def test_queue_settings_are_deliberate() -> None:
-    from whyword.scheduler import MAX_BATCH
+    from whyword.serve.scheduler import MAX_BATCH
     from whyword.ui.app import CONCURRENCY, QUEUE_SIZE
 
     # the slots wait in the scheduler, which owns the CPU (two lanes): enough of them to fill

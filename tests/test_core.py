@@ -8,9 +8,9 @@ import math
 import pytest
 
 import whyword as ww
-from whyword.encoding import encode
-from whyword.models import clear_cache, load_model, loaded_models
-from whyword.tokens import make_tokens
+from whyword.models.encoding import encode
+from whyword.models.load import clear_cache, load_model, loaded_models
+from whyword.text.tokens import make_tokens
 
 # --- reference numbers on the real default model -------------------------------------------
 
@@ -36,7 +36,7 @@ def test_masked_prompt_on_causal_model_uses_infill_and_finds_paris(smol):
 
 @pytest.mark.slow
 def test_infill_probabilities_form_a_distribution(smol):
-    from whyword.predict import predictions
+    from whyword.engine.predict import predictions
 
     enc = encode(smol, "The capital of France is [MASK].")
     (pred,) = predictions(smol, enc, k=50, infill_candidates=50)
@@ -51,7 +51,7 @@ def test_distilgpt2_reference_from_seed_notebook():
 
     tokenizer = AutoTokenizer.from_pretrained("distilgpt2", add_prefix_space=True)
     model = AutoModelForCausalLM.from_pretrained("distilgpt2")
-    from whyword.models import freeze
+    from whyword.models.load import freeze
 
     lm = freeze(model, tokenizer, kind="causal", name="distilgpt2")
     frame = ww.predict("This weekend I plan to", k=5, model=lm)
@@ -254,7 +254,7 @@ def test_explanation_round_trips_and_escapes(tiny_gpt2):
 
 
 def test_results_check_their_invariants():
-    from whyword.explanation import Attribution
+    from whyword.results.explanation import Attribution
 
     with pytest.raises(AssertionError):
         Attribution(method="saliency", scores=(0.1, -0.2), signed=False)
@@ -274,7 +274,7 @@ def test_unknown_options_and_methods_are_named(tiny_gpt2):
 def test_a_slow_load_does_not_block_models_already_loaded(tiny_paths, monkeypatch):
     import threading
 
-    from whyword import models
+    from whyword.models import load as models
 
     fast = load_model(tiny_paths["gpt2"])
     started, release = threading.Event(), threading.Event()

@@ -10,7 +10,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 
 import whyword as ww
-from whyword.devices import pick_device
+from whyword.models.devices import pick_device
 
 PACKAGE = str(Path(ww.__file__).resolve().parent)
 FACTORIES = {
@@ -76,7 +76,7 @@ def test_masks_and_infill_make_no_tensor_off_the_model_device(text, model, reque
 def test_the_probe_catches_a_tensor_made_without_a_device():
     probe = DeviceProbe()
     with probe:
-        from whyword import devices
+        from whyword.models import devices
 
         exec(compile("import torch\ntorch.zeros(2)", devices.__file__, "exec"), {})
     assert len(probe.missing) == 1

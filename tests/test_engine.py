@@ -11,13 +11,13 @@ import pytest
 import torch
 
 import whyword as ww
-from whyword import precision
-from whyword.cache import RESULTS
-from whyword.dispatch import ExplainJob, group_key
-from whyword.explain import ExplainRequest, explain_many
-from whyword.options import ExplainOptions
-from whyword.scheduler import Scheduler, cost
+from whyword.engine.cache import RESULTS
+from whyword.runtime import precision
+from whyword.runtime.options import ExplainOptions
+from whyword.serve.dispatch import ExplainJob, group_key
+from whyword.serve.scheduler import Scheduler, cost
 from whyword.serve.work import Worker
+from whyword.tasks.explain import ExplainRequest, explain_many
 
 PACKAGE = Path(__file__).resolve().parents[1] / "whyword"
 TEXT = "The keys to the cabinet are on the"
@@ -100,9 +100,11 @@ def test_precision_is_entered_in_one_place(tmp_path):
         for p in PACKAGE.rglob("*.py")
         if (n := _autocast_calls(p)) and p.name != "precision.py"
     }
-    assert calls == {"engine.py": 1}
+    assert calls == {"engine/run.py": 1}
     bad = tmp_path / "route.py"
-    bad.write_text("from whyword.precision import autocast\nwith autocast('bf16', d):\n    pass\n")
+    bad.write_text(
+        "from whyword.runtime.precision import autocast\nwith autocast('bf16', d):\n    pass\n"
+    )
     assert _autocast_calls(bad) == 1  # the check sees a second entry where one is added
 
 
@@ -151,7 +153,7 @@ def test_a_user_method_is_costed_listed_and_accepted(user_method, capsys):
     opts = ExplainOptions()
     assert cost(10, (method.name,), opts) == 10 * 7  # its own cost model
     assert cost(10, (method.name, "occlusion"), opts) == 10 * 7 + 10 * 10
-    from whyword.cli import main
+    from whyword.cli.main import main
 
     with pytest.raises(SystemExit):
         main(["explain", "--help"])

@@ -212,7 +212,7 @@ def test_infill_query_on_a_causal_reader_shares_one_pool(tiny_gpt2, retriever):
 
 
 def test_cli_evidence_table_and_json(tiny_paths, retriever, tmp_path, capsys):
-    from whyword.cli import main
+    from whyword.cli.main import main
 
     folder = tmp_path / "encoder"
     retriever.model.save_pretrained(folder)
@@ -239,9 +239,9 @@ def test_cli_evidence_table_and_json(tiny_paths, retriever, tmp_path, capsys):
 
 
 def test_cached_infill_equals_the_core_infill_scores(tiny_gpt2, monkeypatch):
+    from whyword.engine.predict import infill_scores
     from whyword.evidence import reader
     from whyword.evidence.reader import encode_context, read
-    from whyword.predict import infill_scores
 
     query = "The capital of [MASK] is Paris."
     monkeypatch.setattr(reader, "infill_scores", lambda *a: pytest.fail("cache not used"))
@@ -256,7 +256,7 @@ def test_cached_infill_equals_the_core_infill_scores(tiny_gpt2, monkeypatch):
 
 def test_the_reader_path_runs_through_the_given_explainer(tiny_gpt2, retriever):
     """The page passes its scheduler's explain: the same explanations, through the lanes."""
-    from whyword.scheduler import Scheduler
+    from whyword.serve.scheduler import Scheduler
 
     lanes, calls = Scheduler(), []
 

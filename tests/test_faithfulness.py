@@ -10,11 +10,11 @@ import pytest
 import torch
 
 import whyword as ww
-from whyword import faithfulness as faith
 from whyword.attr.problem import Problem, fixed_rows
-from whyword.attribute import _rows
-from whyword.options import ExplainOptions
-from whyword.problems import build_problem
+from whyword.engine import faithfulness as faith
+from whyword.engine.problems import build_problem
+from whyword.runtime.options import ExplainOptions
+from whyword.tasks.attribute import _rows
 
 TEXT = "The capital of France is Paris. The capital of Italy is"
 
@@ -211,7 +211,7 @@ def test_trust_panel_csv_and_cli_show_it(tiny_gpt2):
 
     import pandas as pd
 
-    from whyword.cli import _explanation_table
+    from whyword.cli.main import _explanation_table
     from whyword.render import export_csv, trust_html
 
     e = ww.explain(TEXT, methods=("saliency", "occlusion"), model=tiny_gpt2, faithfulness=True)

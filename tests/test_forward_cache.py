@@ -1,4 +1,4 @@
-"""Forward work a retarget reuses (whyword/forward_cache.py): the same answers, fewer rows."""
+"""Forward work a retarget reuses (whyword/runtime/forward_cache.py): the same answers, fewer rows."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 
 import whyword as ww
 from tests.tiny import Forwards
-from whyword.cache import RESULTS
-from whyword.forward_cache import LOGITS
+from whyword.engine.cache import RESULTS
+from whyword.runtime.forward_cache import LOGITS
 
 TEXT = "The capital of France is Paris. The capital of Italy is"
 METHODS = ("saliency", "occlusion")
@@ -61,8 +61,8 @@ def test_the_cache_is_bounded_in_bytes(tiny_gpt2, monkeypatch):
 def test_a_shared_call_runs_each_distinct_sequence_once(tiny_gpt2, monkeypatch):
     """Occluding a padded position of the shorter request leaves its row as it was: with the
     cache's keys that row runs once, and every answer is the one computed without them."""
-    from whyword.explain import ExplainRequest, explain_many
-    from whyword.options import ExplainOptions
+    from whyword.runtime.options import ExplainOptions
+    from whyword.tasks.explain import ExplainRequest, explain_many
 
     reqs = [
         ExplainRequest("The capital of France is Paris. The capital of Italy is"),
@@ -83,7 +83,7 @@ def test_a_shared_call_runs_each_distinct_sequence_once(tiny_gpt2, monkeypatch):
 
 
 def test_rows_of_very_different_lengths_go_in_separate_calls():
-    from whyword.forward import MIN_SPLIT_ROWS, _length_groups
+    from whyword.engine.sequences import MIN_SPLIT_ROWS, _length_groups
 
     n = MIN_SPLIT_ROWS
     lengths = [20] * n + [10] * n + [19] * 3 + [4] * 2  # long, short, a few near each

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from whyword import GenerateOptions, InputError, generate
-from whyword.generate import generation_from_output, prompt_ids, run_generate
+from whyword.tasks.generate import generation_from_output, prompt_ids, run_generate
 
 PROMPT = "The capital of France is"
 STRATEGIES = {

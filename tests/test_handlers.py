@@ -22,7 +22,7 @@ def local_mode(monkeypatch):
     monkeypatch.delenv("WHYWORD_HOSTED", raising=False)
     monkeypatch.delenv("SPACE_ID", raising=False)
     monkeypatch.delenv("WHYWORD_MODELS", raising=False)
-    from whyword.models import probe_kind
+    from whyword.models.load import probe_kind
 
     probe_kind.cache_clear()
 
@@ -97,14 +97,12 @@ def test_submit_on_the_default_model_predicts_paris(smol):
 
 def test_click_on_a_bar_retargets_without_new_predictions(gpt2_view, monkeypatch):
     outcome, state = gpt2_view
-    import importlib
+    from whyword.tasks import explain as explain_module
 
     def no_forward(*args, **kwargs):
         raise AssertionError("predictions were recomputed")
 
-    monkeypatch.setattr(
-        importlib.import_module("whyword.explain"), "compute_predictions", no_forward
-    )
+    monkeypatch.setattr(explain_module, "compute_predictions", no_forward)
     third = outcome.explanation.predictions[0].candidates[2].token_id
     clicked = ok(handlers.on_bar_click(f"{third}:1712345", "target", outcome.query, state))
     assert clicked.reused
@@ -393,7 +391,7 @@ def test_token_limit_comes_from_the_server_limits(monkeypatch, tiny_paths):
 def _limits_with(**changes):
     from dataclasses import replace
 
-    from whyword.limits import current_limits
+    from whyword.models.limits import current_limits
 
     return replace(current_limits(), local_paths=True, any_model=True, **changes)
 

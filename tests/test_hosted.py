@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import whyword as ww
-from whyword.limits import Limits, current_limits, is_hosted, model_choices
+from whyword.models.limits import Limits, current_limits, is_hosted, model_choices
 
 ROOT = Path(__file__).resolve().parents[1]
 SECURITY_DOC = ROOT / "docs" / "security.md"

@@ -11,7 +11,7 @@ import torch
 
 from whyword.attr import attnlrp as lrp
 from whyword.errors import InputError
-from whyword.models import LoadedModel, freeze
+from whyword.models.load import LoadedModel, freeze
 
 needs_lxt = pytest.mark.skipif(
     not lrp.lxt_installed(), reason="AttnLRP needs lxt: pip install --no-deps lxt==2.1"
@@ -301,7 +301,7 @@ def test_the_registered_method_equals_the_direct_route(tiny_paths):
     import numpy as np
 
     import whyword as ww
-    from whyword.encoding import encode
+    from whyword.models.encoding import encode
 
     lm = ww.load_model(tiny_paths["gpt2"])
     ids = encode(lm, "The capital of France is").ids

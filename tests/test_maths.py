@@ -6,8 +6,8 @@ import pytest
 import torch
 
 import whyword as ww
-from whyword.encoding import encode
-from whyword.problems import reference_embeddings
+from whyword.engine.problems import reference_embeddings
+from whyword.models.encoding import encode
 
 PROMPT = "The capital of France is"
 
@@ -189,10 +189,10 @@ def test_ig_first_pass_runs_the_default_steps(tiny_gpt2):
 
 def _problem(lm, text: str, target: str | None = None):
     """The Problem `explain` builds for `target` (default: the top-1)."""
-    from whyword import targets
-    from whyword.explain import row_for
-    from whyword.predict import predictions
-    from whyword.problems import build_problem
+    from whyword.engine import targets
+    from whyword.engine.predict import predictions
+    from whyword.engine.problems import build_problem
+    from whyword.tasks.explain import row_for
 
     enc = encode(lm, text)
     (slot,) = predictions(lm, enc, 1)[:1]
@@ -240,8 +240,8 @@ def test_held_first_token_cache_on_default_model(smol):
 
 
 def test_no_prefix_shortcut_where_it_cannot_hold(tiny_bert, tiny_gpt2):
-    from whyword.forward import Layout, RowSpec, held_prefix_scorer
-    from whyword.objectives import get_objective
+    from whyword.attr.objectives import get_objective
+    from whyword.engine.forward import Layout, RowSpec, held_prefix_scorer
 
     assert _problem(tiny_bert, "The capital of [MASK] is Paris.").path_forward is None
     x = prompt_embeds(tiny_gpt2, PROMPT)  # (1, T, H)

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import whyword as ww
-from whyword.encoding import encode
+from whyword.models.encoding import encode
 
 PROMPT = "The keys to the cabinet are on the table"
 METHODS = (
@@ -184,7 +184,7 @@ def test_infill_posterior_is_what_the_bars_show(tiny_gpt2):
     assert e.target_probability == pytest.approx(bar.probability, rel=1e-4)
     assert e.value == pytest.approx(bar.log_prob, abs=1e-4)
     # second route: the joint scores of predict's infill rescoring, normalised by hand
-    from whyword.predict import infill_scores
+    from whyword.engine.predict import infill_scores
 
     enc = encode(tiny_gpt2, text)
     pool = e.predictions[0].pool

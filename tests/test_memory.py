@@ -15,7 +15,8 @@ import pytest
 import torch
 
 import whyword as ww
-from whyword import models, settings
+from whyword.models import load as models
+from whyword.runtime import settings
 
 CALLS = 200  # sequential explain calls measured
 WARM_UP = 10  # calls before the first reading: allocator pools, lazy imports, Captum caches
@@ -143,7 +144,7 @@ def test_max_models_setting_is_read_leniently(value: str | None, expected: int) 
 
 def test_max_models_comes_from_the_environment() -> None:
     env = {**os.environ, "WHYWORD_MAX_MODELS": "1"}
-    code = "import whyword.models as m; print(m.max_loaded())"
+    code = "import whyword.models.load as m; print(m.max_loaded())"
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )

@@ -1,4 +1,4 @@
-"""whyword/model_calls.py is the only module that runs a model, and its calls read the same
+"""whyword/models/calls.py is the only module that runs a model, and its calls read the same
 numbers as the model's own full forward."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from whyword import model_calls
+from whyword.models import calls as model_calls
 
 PACKAGE = Path(__file__).resolve().parents[1] / "whyword"
-LAYER = PACKAGE / "model_calls.py"
+LAYER = PACKAGE / "models" / "calls.py"
 RUNS = ("generate", "forward", "__call__")  # x.model.generate(...) runs the model too
 
 
@@ -68,7 +68,7 @@ def test_only_the_model_call_layer_runs_a_model():
         for path in sorted(PACKAGE.rglob("*.py"))
         if path != LAYER and (lines := model_calls_in(path.read_text(encoding="utf-8")))
     }
-    assert not found, f"call the model through whyword/model_calls.py, not here: {found}"
+    assert not found, f"call the model through whyword/models/calls.py, not here: {found}"
     assert model_calls_in(LAYER.read_text(encoding="utf-8"))  # the layer itself does
 
 

@@ -3,7 +3,7 @@ user's KL divergence — against the same quantities written by hand in plain to
 
 The hand route runs the model on the input embeddings itself and differentiates with
 `torch.autograd.grad`; the library's route goes through `attribute` (the batched forward of
-whyword/forward.py) or the one-pass route (whyword/onepass.py). Both routes run the same
+whyword/engine/forward.py) or the one-pass route (whyword/engine/onepass.py). Both routes run the same
 float32 model on the same input: values agree to VALUE_TOL, gradients (saliency, input ×
 gradient) to GRAD_TOL (float rounding of differently batched calls).
 """
@@ -15,8 +15,8 @@ import pytest
 import torch
 
 import whyword as ww
-from whyword.encoding import encode
-from whyword.objectives import OBJECTIVES, get_objective, register_objective
+from whyword.attr.objectives import OBJECTIVES, get_objective, register_objective
+from whyword.models.encoding import encode
 
 VALUE_TOL = {"rtol": 1e-5, "atol": 1e-6}
 GRAD_TOL = {"rtol": 1e-4, "atol": 1e-7}
@@ -144,8 +144,8 @@ def test_the_distribution_is_computed_only_when_asked(tiny_gpt2):
 
 def test_the_one_pass_route_gives_the_separate_routes_entropy(tiny_gpt2):
     """shared_gradients reads F off the predictions' logits: the same value and gradient."""
-    from whyword.forward import RowSpec, layout_for
-    from whyword.onepass import shared_first_pass, shared_gradients
+    from whyword.engine.forward import RowSpec, layout_for
+    from whyword.engine.onepass import shared_first_pass, shared_gradients
 
     enc = encode(tiny_gpt2, CAUSAL_TEXT)
     with torch.enable_grad():

@@ -8,9 +8,9 @@ from captum.attr import InputXGradient, Saliency
 
 import whyword as ww
 from tests.tiny import count_forwards
-from whyword.cache import RESULTS
-from whyword.encoding import encode
-from whyword.predict import predictions as separate_predictions
+from whyword.engine.cache import RESULTS
+from whyword.engine.predict import predictions as separate_predictions
+from whyword.models.encoding import encode
 
 TEXT = "The capital of France is"
 
@@ -59,8 +59,8 @@ def test_one_pass_numbers_match_the_separate_route(tiny_gpt2, foil):
 
 def test_input_gradients_equal_captums_saliency_and_input_x_gradient(tiny_gpt2):
     from whyword.attr.problem import input_gradients
-    from whyword.explain import row_for
-    from whyword.problems import build_problem
+    from whyword.engine.problems import build_problem
+    from whyword.tasks.explain import row_for
 
     enc = encode(tiny_gpt2, TEXT)
     (slot,) = separate_predictions(tiny_gpt2, enc, 3)

@@ -20,8 +20,9 @@ import pytest
 import tomllib
 
 import whyword
-from whyword import cli, extras
+from whyword import extras
 from whyword._version import __version__
+from whyword.cli import main as cli
 from whyword.errors import MissingExtraError, WhyWordError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,7 +126,8 @@ def test_extras_match_pyproject():
 
 
 def test_page_and_default_model_name_their_extra(monkeypatch, tmp_path, capsys):
-    from whyword import default_model, ui
+    from whyword import ui
+    from whyword.models import default as default_model
 
     monkeypatch.setitem(sys.modules, "gradio", None)
     with pytest.raises(MissingExtraError, match=re.escape('pip install "whyword[app]"')):
@@ -152,7 +154,7 @@ def test_core_dependencies_leave_out_the_optional_parts():
 
 def test_app_command_launches_with_host_port_share_and_model(monkeypatch):
     from whyword import ui
-    from whyword.limits import current_limits
+    from whyword.models.limits import current_limits
 
     launched = {}
 

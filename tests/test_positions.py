@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from whyword import InputError, positions
-from whyword.positions import position_table, text_ids
+from whyword.tasks.positions import position_table, text_ids
 
 TEXT = "The capital of France is Paris. The capital of Italy is Rome."
 

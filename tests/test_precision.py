@@ -7,9 +7,9 @@ import pytest
 import torch
 
 import whyword as ww
-from whyword import precision
-from whyword.cache import request_key
+from whyword.engine.cache import request_key
 from whyword.errors import InputError
+from whyword.runtime import precision
 
 TEXT = "The capital of France is"
 native = pytest.mark.skipif(
@@ -18,7 +18,7 @@ native = pytest.mark.skipif(
 
 
 def test_auto_is_the_default_and_keeps_the_heatmaps_in_fp32():
-    from whyword.cli import _parser
+    from whyword.cli.main import _parser
 
     assert ww.ExplainOptions().precision == "auto"
     args = _parser().parse_args(["explain", "x"])

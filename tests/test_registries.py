@@ -6,7 +6,7 @@ import pytest
 
 import whyword as ww
 from whyword.attr import METHODS, register_method
-from whyword.objectives import OBJECTIVES, register_objective
+from whyword.attr.objectives import OBJECTIVES, register_objective
 
 BUILT_IN_METHODS = (
     "saliency",

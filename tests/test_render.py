@@ -15,8 +15,6 @@ import pandas as pd
 import pytest
 
 from whyword._version import __version__
-from whyword.explanation import Attribution, Candidate, Explanation, Prediction
-from whyword.params import IGParams
 from whyword.render import (
     colours,
     export_csv,
@@ -29,7 +27,9 @@ from whyword.render import (
     topk_figure,
     trust_html,
 )
-from whyword.tokens import Token, visible
+from whyword.results.explanation import Attribution, Candidate, Explanation, Prediction
+from whyword.results.params import IGParams
+from whyword.text.tokens import Token, visible
 
 HOSTILE = (
     "<script>alert(1)</script>",
@@ -656,7 +656,7 @@ def test_csv_round_trip(hostile):
 def test_csv_defuses_spreadsheet_formulas(hostile):
     from dataclasses import replace
 
-    from whyword.tokens import Token
+    from whyword.text.tokens import Token
 
     tokens = (Token(1, "=HYPERLINK(1)", "=HYPERLINK(1)"), *hostile.tokens[1:])
     back = pd.read_csv(
@@ -669,7 +669,14 @@ def test_csv_defuses_spreadsheet_formulas(hostile):
 
 
 def test_render_imports_no_models_torch_or_gradio():
-    banned = ("torch", "captum", "gradio", "transformers", "whyword.models", "whyword.explain")
+    banned = (
+        "torch",
+        "captum",
+        "gradio",
+        "transformers",
+        "whyword.models.load",
+        "whyword.tasks.explain",
+    )
     root = Path(__file__).resolve().parents[1] / "whyword" / "render"
     for path in root.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
@@ -693,7 +700,7 @@ def test_agreement_over_few_tokens_says_how_little_it_means():
 
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
 def test_trust_says_when_the_curves_ran_in_bf16(precision):
-    from whyword.options import CURVE_BOUND
+    from whyword.runtime.options import CURVE_BOUND
 
     curves = dict(
         deletion=0.3,

@@ -8,11 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from whyword.cache import RESULTS
+from whyword.engine.cache import RESULTS
 from whyword.errors import InputError
-from whyword.explain import explain
-from whyword.options import ExplainOptions
-from whyword.scheduler import Scheduler, cost
+from whyword.runtime.options import ExplainOptions
+from whyword.serve.scheduler import Scheduler, cost
+from whyword.tasks.explain import explain
 
 METHODS = ("saliency", "input_x_gradient")
 TEXTS = ["The capital of France is", "The keys to the cabinet are on the", "I plan to go"] * 4
@@ -69,7 +69,7 @@ def test_cost_counts_the_ig_cap():
 
 
 def test_buckets_limit_padding_and_size():
-    from whyword.scheduler import _Job, buckets
+    from whyword.serve.scheduler import _Job, buckets
 
     jobs = [_Job(None, None, "g", tokens=t) for t in (30, 5, 6, 8, 12, 40, 7)]
     got = [[j.tokens for j in b] for b in buckets(jobs, 3)]
@@ -95,7 +95,7 @@ def test_an_idle_lane_hands_freed_memory_back(tiny_gpt2, monkeypatch):
     the call itself is safe anywhere (a no-op without glibc)."""
     import threading
 
-    from whyword import scheduler as sched
+    from whyword.serve import scheduler as sched
 
     sched.release_freed_memory()
     trimmed = threading.Event()

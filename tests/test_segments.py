@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from whyword.encoding import encode
+from whyword.engine.forward import layout_for
 from whyword.errors import InputError
-from whyword.forward import layout_for
-from whyword.segments import Segmentation, aggregate, segment
-from whyword.tokens import make_tokens
+from whyword.models.encoding import encode
+from whyword.text.segments import Segmentation, aggregate, segment
+from whyword.text.tokens import make_tokens
 
 TEXTS = [
     "The capital of France is",

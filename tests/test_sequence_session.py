@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from whyword.stepper import STORE
+from whyword.tasks.stepper import STORE
 from whyword.ui import sequence_session as ss
 
 TEXT = "The capital of France is"

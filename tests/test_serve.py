@@ -16,11 +16,11 @@ import pytest
 
 pytest.importorskip("ray.serve")
 
-from whyword.cache import RESULTS  # noqa: E402
+from whyword.engine.cache import RESULTS  # noqa: E402
+from whyword.engine.predict import predictions  # noqa: E402
 from whyword.errors import WhyWordError  # noqa: E402
-from whyword.explain import explain  # noqa: E402
-from whyword.options import ExplainOptions  # noqa: E402
-from whyword.predict import predictions  # noqa: E402
+from whyword.runtime.options import ExplainOptions  # noqa: E402
+from whyword.tasks.explain import explain  # noqa: E402
 
 METHODS = ("saliency", "input_x_gradient")
 TEXTS = ["The capital of France is", "The keys to the cabinet are on the", "I plan to go"]
@@ -73,7 +73,7 @@ def test_concurrent_requests_equal_the_same_in_process(backend, tiny_gpt2):
 
 
 def test_predictions_and_a_bad_request(backend, tiny_gpt2):
-    from whyword.encoding import encode
+    from whyword.models.encoding import encode
 
     remote = backend.predictions("default", TEXTS[0], 3)
     (local,) = predictions(tiny_gpt2, encode(tiny_gpt2, TEXTS[0]), 3)

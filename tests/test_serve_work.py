@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
-from whyword.cache import RESULTS
-from whyword.explain import explain
-from whyword.options import ExplainOptions
+from whyword.engine.cache import RESULTS
+from whyword.runtime.options import ExplainOptions
 from whyword.serve.work import Worker
+from whyword.tasks.explain import explain
 
 METHODS = ["saliency", "input_x_gradient"]
 

@@ -1,4 +1,4 @@
-"""Every WHYWORD_* variable is one registered setting (whyword/settings.py): the docs' table and
+"""Every WHYWORD_* variable is one registered setting (whyword/runtime/settings.py): the docs' table and
 the code agree both ways, each kind parses what it says, and nothing else reads them."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from whyword import settings
 from whyword.errors import InputError
+from whyword.runtime import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "whyword"
@@ -41,7 +41,9 @@ def doc_rows() -> dict[str, list[str]]:
 
 def test_every_setting_is_in_the_table_as_defined() -> None:
     rows = doc_rows()
-    assert set(rows) == set(settings.REGISTRY), "docs/settings.md and whyword/settings.py differ"
+    assert set(rows) == set(settings.REGISTRY), (
+        "docs/settings.md and whyword/runtime/settings.py differ"
+    )
     for name, s in settings.REGISTRY.items():
         default, accepts, meaning, read_by = rows[name]
         assert default == s.default_text, name
@@ -52,7 +54,7 @@ def test_every_setting_is_in_the_table_as_defined() -> None:
 
 def test_every_whyword_name_in_the_package_is_a_registered_setting() -> None:
     named = {name for source in modules().values() for name in NAME.findall(source)}
-    assert named - set(settings.REGISTRY) == set(), "register these in whyword/settings.py"
+    assert named - set(settings.REGISTRY) == set(), "register these in whyword/runtime/settings.py"
     assert set(settings.REGISTRY) <= named  # each one is mentioned where it is defined, at least
 
 
@@ -60,7 +62,7 @@ def test_each_setting_is_read_exactly_where_it_says() -> None:
     readers: dict[str, set[str]] = {name: set() for name in settings.REGISTRY}
     for module, source in modules().items():
         for attr in re.findall(r"\bsettings\.([A-Z][A-Z0-9_]*)\b", source):
-            if module != "settings":
+            if module != "runtime.settings":
                 readers[getattr(settings, attr).name].add(module)
     for name, s in settings.REGISTRY.items():
         assert readers[name] == set(s.used_in), name
@@ -116,9 +118,9 @@ def test_only_the_settings_module_reads_whyword_variables() -> None:
     offenders = {
         module: lines
         for module, source in modules().items()
-        if module != "settings" and (lines := environ_reads(source))
+        if module != "runtime.settings" and (lines := environ_reads(source))
     }
-    assert offenders == {}, "read these through whyword.settings"
+    assert offenders == {}, "read these through whyword.runtime.settings"
 
 
 @pytest.mark.parametrize(
@@ -209,7 +211,7 @@ def test_unset_or_blank_is_the_default(monkeypatch) -> None:
 
 def test_a_lenient_setting_logs_and_uses_its_default(monkeypatch, caplog) -> None:
     monkeypatch.setenv("WHYWORD_MAX_MODELS", "two")
-    with caplog.at_level(logging.WARNING, logger="whyword.settings"):
+    with caplog.at_level(logging.WARNING, logger="whyword.runtime.settings"):
         assert settings.MAX_MODELS.get() == 2
     assert "WHYWORD_MAX_MODELS must be a whole number" in caplog.text
 

@@ -9,7 +9,7 @@ import pytest
 
 import whyword as ww
 from tests.tiny import count_forwards
-from whyword.cache import RESULTS
+from whyword.engine.cache import RESULTS
 
 TEXT = "The capital of France is"
 METHODS = ("saliency", "integrated_gradients")

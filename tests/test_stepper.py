@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from whyword import InputError, generate
-from whyword.generate import prompt_ids, run_generate
-from whyword.options import GenerateOptions
-from whyword.stepper import KVStore, Session, Warp, auto_complete, last_logits, next_step
+from whyword.runtime.options import GenerateOptions
+from whyword.tasks.generate import prompt_ids, run_generate
+from whyword.tasks.stepper import KVStore, Session, Warp, auto_complete, last_logits, next_step
 
 PROMPT = "The capital of France is"
 WARPS = [Warp(), Warp(temperature=0.7), Warp(top_k=5), Warp(0.8, 50, 0.9), Warp(1.3, None, 0.5)]
@@ -131,7 +131,7 @@ def test_store_is_bounded(tiny_gpt2) -> None:
 
 
 def test_store_is_bounded_in_bytes_too(tiny_gpt2) -> None:
-    from whyword.stepper import cache_bytes
+    from whyword.tasks.stepper import cache_bytes
 
     ids = prompt_ids(tiny_gpt2, PROMPT, 1)
     with tiny_gpt2.lock:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from whyword import InputError, Output, attribute, generate
-from whyword.steps import WHY_TEACHER_FORCED
+from whyword.tasks.steps import WHY_TEACHER_FORCED
 
 PROMPT = "The capital of France is"
 STRATEGIES = {

@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("gradio")
 
-from whyword.limits import current_limits  # noqa: E402
+from whyword.models.limits import current_limits  # noqa: E402
 from whyword.ui.query import BY_KEY, CONTROLS, Controls, make  # noqa: E402
 from whyword.ui.share import Query  # noqa: E402
 

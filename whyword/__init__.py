@@ -1,20 +1,20 @@
 """WhyWord: see why a language model predicts the word it predicts."""
 
 from whyword._version import __version__
-from whyword.attr import METHODS, Problem, register_method
-from whyword.attribute import Output, attribute
+from whyword.attr import METHODS, Method, MethodOutput, Problem, register_method
+from whyword.attr.objectives import OBJECTIVES, Scores, register_objective
+from whyword.engine.predict import predict
 from whyword.errors import InputError, ModelLoadError, TargetError, WhyWordError
 from whyword.evidence import EvidenceResult, explain_with_evidence
-from whyword.explain import ExplainRequest, explain, explain_many, with_stage
-from whyword.explanation import Attribution, Candidate, Explanation, Prediction
-from whyword.generate import Generation, Step, generate
-from whyword.matrix import AttributionMatrix, Completeness, MethodScores, OutputRow, Stage
-from whyword.models import LoadedModel, load_model
-from whyword.objectives import OBJECTIVES, Scores, register_objective
-from whyword.options import DEFAULT_METHODS, PAGE_METHODS, ExplainOptions, GenerateOptions
-from whyword.positions import PositionRow, PositionTable, positions
-from whyword.predict import predict
-from whyword.tokens import Token, TokenGroup, byte_groups
+from whyword.models.load import LoadedModel, load_model
+from whyword.results.explanation import Attribution, Candidate, Explanation, Prediction
+from whyword.results.matrix import AttributionMatrix, Completeness, MethodScores, OutputRow, Stage
+from whyword.runtime.options import DEFAULT_METHODS, PAGE_METHODS, ExplainOptions, GenerateOptions
+from whyword.tasks.attribute import Output, attribute
+from whyword.tasks.explain import ExplainRequest, explain, explain_many, with_stage
+from whyword.tasks.generate import Generation, Step, generate
+from whyword.tasks.positions import PositionRow, PositionTable, positions
+from whyword.text.tokens import Token, TokenGroup, byte_groups
 
 __all__ = [
     "ExplainRequest",
@@ -22,6 +22,8 @@ __all__ = [
     "DEFAULT_METHODS",
     "PAGE_METHODS",
     "METHODS",
+    "Method",
+    "MethodOutput",
     "OBJECTIVES",
     "Attribution",
     "AttributionMatrix",

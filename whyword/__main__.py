@@ -2,6 +2,6 @@
 
 import sys
 
-from whyword.cli import main
+from whyword.cli.main import main
 
 sys.exit(main())

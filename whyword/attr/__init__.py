@@ -20,7 +20,7 @@ from whyword.attr.registry import (
 )
 from whyword.attr.saliency import SALIENCY
 from whyword.attr.smoothgrad import SMOOTHGRAD
-from whyword.params import IGParams, OcclusionParams, SmoothGradParams
+from whyword.results.params import IGParams, OcclusionParams, SmoothGradParams
 
 # The built-ins, in the order the page and the command line list them.
 for _method in (SALIENCY, INPUT_X_GRADIENT, INTEGRATED_GRADIENTS, SMOOTHGRAD, OCCLUSION, ATTNLRP):

@@ -35,12 +35,12 @@ from pathlib import Path
 
 import torch
 
-from whyword import model_calls
+from whyword.attr.objectives import get_objective
+from whyword.attr.scoring import Reads, row_values
 from whyword.errors import InputError
-from whyword.method_info import Method
-from whyword.models import LoadedModel
-from whyword.objectives import get_objective
-from whyword.scoring import Reads, row_values
+from whyword.models import calls as model_calls
+from whyword.models.load import LoadedModel
+from whyword.results.methods import Method
 
 LXT_VERSION = "2.1"
 INSTALL_HINT = f"pip install --no-deps lxt=={LXT_VERSION}"
@@ -252,7 +252,7 @@ def attnlrp_scores(
     explains log p = logit − logsumexp: its relevances are the target logit's minus the
     p-weighted mean of every logit's (the gradient is linear), so they do not add up to log p.
     Any registered objective that needs neither a foil nor a pool works (`entropy`, `margin`):
-    F is computed by the same function as everywhere (whyword/scoring.py).
+    F is computed by the same function as everywhere (whyword/attr/scoring.py).
     """
     found = get_objective(ALIASES.get(objective, objective))
     if found.needs_foil or found.needs_pool:

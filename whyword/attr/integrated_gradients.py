@@ -32,7 +32,7 @@ from captum.attr import IntegratedGradients
 
 from whyword.attr.problem import Problem
 from whyword.attr.registry import Completeness, Method, MethodOutput
-from whyword.params import IGParams
+from whyword.results.params import IGParams
 
 Interval = tuple[float, float]  # (t_start, t_end) in the graded parameter: α = t**grading
 Item = tuple[int, Interval]  # (row, interval)

@@ -7,7 +7,7 @@ from captum.attr import FeatureAblation
 
 from whyword.attr.problem import Problem
 from whyword.attr.registry import Method, MethodOutput
-from whyword.params import OcclusionParams
+from whyword.results.params import OcclusionParams
 
 
 def occlusion(problem: Problem, params: OcclusionParams) -> MethodOutput:

@@ -8,7 +8,8 @@ from typing import Any
 
 import torch
 
-from whyword.forward import ScoreFn
+# F(embeds, mask, rows): (B, T, H), (B, T), (B,) long -> (B,): each example's row objective
+ScoreFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,4 +1,4 @@
-"""What a method returns (`MethodOutput`), and the registry of `Method`s (whyword/method_info.py).
+"""What a method returns (`MethodOutput`), and the registry of `Method`s (whyword/results/methods.py).
 
 `register_method` is public: a user-defined method gets the same batching, rows, result
 objects and rendering as the built-in ones, through the traits it declares.
@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import torch
 
-from whyword.matrix import Completeness
-from whyword.method_info import METHODS, Method, Runner, add_method, get_method, register_method
+from whyword.results.matrix import Completeness
+from whyword.results.methods import METHODS, Method, Runner, add_method, get_method, register_method
 
 
 @dataclass(frozen=True, eq=False)

@@ -7,7 +7,7 @@ from captum.attr import InputXGradient, NoiseTunnel
 
 from whyword.attr.problem import Problem
 from whyword.attr.registry import Method, MethodOutput
-from whyword.params import SmoothGradParams
+from whyword.results.params import SmoothGradParams
 
 
 def smoothgrad(problem: Problem, params: SmoothGradParams) -> MethodOutput:

@@ -27,9 +27,9 @@ from whyword.evidence.reader import (
 )
 from whyword.evidence.result import Answer, EvidenceResult, RetrievedPassage, TokenAttribution
 from whyword.evidence.retriever import block_embeddings, load_retriever, retrieval_query
-from whyword.explanation import Explanation
-from whyword.models import LoadedModel, load_model
-from whyword.tokens import make_tokens, token_text, visible
+from whyword.models.load import LoadedModel, load_model
+from whyword.results.explanation import Explanation
+from whyword.text.tokens import make_tokens, token_text, visible
 
 DEFAULT_K = 5  # blocks retrieved (REALM used 5 at fine-tuning time)
 DEFAULT_TEMPERATURE = (
@@ -64,7 +64,7 @@ def explain_with_evidence(
     `explainer`: what computes each reader-path explanation, `whyword.explain` by default; a
     server passes its scheduler's (whyword.serve.backend.scheduled_explain), so a long evidence
     request takes the heavy lane instead of holding the model other users wait for."""
-    from whyword.method_info import method_names
+    from whyword.results.methods import method_names
 
     _check(k, temperature, ablations)
     methods = method_names(methods) if methods else ()
@@ -202,7 +202,7 @@ def _encoder_row(retr, ids, mask, scores, passage, part) -> TokenAttribution:
 
 def _reader_path(lm, query, texts, scores: ReaderScores, y: int, methods, explainer=None):
     """The core's explanation of log p(y | x, z) on each reader input (and the query alone)."""
-    from whyword.explain import explain
+    from whyword.tasks.explain import explain
 
     explain = explainer or explain
     if not methods:

@@ -1,7 +1,7 @@
 """The reader: the LM on "passage + query", scored over one candidate space for every context.
 
 A `[MASK]` query on a masked LM is fill-mask at the (single) mask; on a causal LM it is the
-core's infill scoring (whyword.predict.infill_scores) over one candidate pool shared by every
+core's infill scoring (whyword.engine.predict.infill_scores) over one candidate pool shared by every
 context, so p(y | x, z) of different passages are over the same answers; a plain prompt asks
 for the next token. Every context's distribution is computed without gradients.
 """
@@ -13,14 +13,14 @@ from dataclasses import dataclass
 
 import torch
 
-from whyword import model_calls
-from whyword.encoding import Encoded, encode
+from whyword.engine.predict import INFILL_NOTE, _logits_at, infill_scores
 from whyword.errors import InputError, TargetError
-from whyword.explanation import Candidate, Prediction
-from whyword.models import LoadedModel
-from whyword.offsets import locate
-from whyword.predict import INFILL_NOTE, _logits_at, infill_scores
-from whyword.tokens import token_text, visible
+from whyword.models import calls as model_calls
+from whyword.models.encoding import Encoded, encode
+from whyword.models.load import LoadedModel
+from whyword.results.explanation import Candidate, Prediction
+from whyword.text.offsets import locate
+from whyword.text.tokens import token_text, visible
 
 SEPARATOR = "\n"  # between a passage and the query in the reader's input
 POOL_PER_CONTEXT = 5  # infill: each context's top next tokens after the left side join the pool
@@ -105,8 +105,8 @@ def _infill(lm: LoadedModel, encs: Sequence[Encoded], extra: Sequence[int]) -> R
 def _cached_infill(lm, enc: Encoded, ids, cache, last: torch.Tensor) -> torch.Tensor:
     """log p(c | left) + log p(right | left, c) for each pool id c, the left side run once:
     its keys and values are shared by every candidate (the same sums as infill_scores)."""
-    from whyword.budget import rows_per_batch
-    from whyword.forward import HeldPrefix
+    from whyword.engine.sequences import HeldPrefix
+    from whyword.models.budget import rows_per_batch
 
     right = list(enc.ids[enc.gap :])
     gap = enc.gap
@@ -135,7 +135,7 @@ def _cached_infill(lm, enc: Encoded, ids, cache, last: torch.Tensor) -> torch.Te
 
 def resolve_target(lm: LoadedModel, query: str, target) -> int | None:
     """One token id for a typed target (None stays None: the marginal's top-1 is taken)."""
-    from whyword import targets
+    from whyword.engine import targets
 
     if target is None or (isinstance(target, str) and target == ""):
         return None

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from whyword.evidence.marginal import Surrogate
-from whyword.explanation import Explanation
+from whyword.results.explanation import Explanation
 
 Path = Literal["reader", "retriever"]
 PATH_NOTES = {

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import torch
 
-from whyword.bounded import BoundedCache
-from whyword.default_model import cache_root
 from whyword.errors import ModelLoadError
-from whyword.model_calls import encoder_states
-from whyword.offsets import MASK_LITERALS
+from whyword.models.calls import encoder_states
+from whyword.models.default import cache_root
+from whyword.runtime.bounded import BoundedCache
+from whyword.text.offsets import MASK_LITERALS
 
 PACKAGE = "all_minilm_l6_v2"  # found with find_spec: importing it prints a banner
 ZIP_FILE = "model.zip"

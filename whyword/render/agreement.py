@@ -8,8 +8,8 @@ from itertools import combinations
 
 import pandas as pd
 
-from whyword.explanation import Explanation
-from whyword.method_info import METHODS
+from whyword.results.explanation import Explanation
+from whyword.results.methods import METHODS
 
 
 def spearman(a: Sequence[float], b: Sequence[float]) -> float:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from whyword.explanation import Candidate, Prediction
 from whyword.render.figures import topk_figure
 from whyword.render.heatmap import TOKEN_STYLE, cell_colours
 from whyword.render.text import esc, fmt_score
+from whyword.results.explanation import Candidate, Prediction
 
 if TYPE_CHECKING:  # only for hints: render never imports the evidence pipeline
     from whyword.evidence.result import EvidenceResult, TokenAttribution

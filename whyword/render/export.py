@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 from whyword._version import __version__
-from whyword.explanation import Explanation, Prediction
 from whyword.render.heatmap import heatmap_html
 from whyword.render.text import esc, fmt_score, foil_label, target_label
 from whyword.render.trust import CELL, trust_html
+from whyword.results.explanation import Explanation, Prediction
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # spreadsheets run cells that start so
 

@@ -10,10 +10,10 @@ import math
 
 import plotly.graph_objects as go
 
-from whyword.explanation import Explanation, Prediction
 from whyword.render import colours
 from whyword.render.heatmap import in_scale, max_abs
 from whyword.render.text import esc_plotly, fmt_score, method_label
+from whyword.results.explanation import Explanation, Prediction
 
 FONT_SIZE = 20  # classroom projection
 FONT_COLOUR = "#7a7a7a"  # about 4.3:1 on white and on a near-black dark theme

@@ -10,7 +10,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import replace
 
-from whyword.explanation import Attribution, Explanation
 from whyword.render import colours
 from whyword.render.text import (
     esc,
@@ -20,7 +19,8 @@ from whyword.render.text import (
     method_label,
     target_label,
 )
-from whyword.tokens import Token, byte_groups
+from whyword.results.explanation import Attribution, Explanation
+from whyword.text.tokens import Token, byte_groups
 
 NORMALISE = ("per_method", "shared", "none")
 FONT = "ui-monospace, SFMono-Regular, Menlo, Consolas, 'DejaVu Sans Mono', monospace"

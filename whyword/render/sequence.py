@@ -16,18 +16,18 @@ from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 
-from whyword.explanation import Prediction
 from whyword.render import colours
 from whyword.render.figures import GRID_COLOUR, _base_layout, probability_ticks, topk_figure
 from whyword.render.heatmap import FONT, TOKEN_STYLE
 from whyword.render.text import esc, esc_plotly, method_label
-from whyword.tokens import visible
+from whyword.results.explanation import Prediction
+from whyword.text.tokens import visible
 
 if TYPE_CHECKING:  # result types only: render never loads a model
-    from whyword.generate import Step
-    from whyword.matrix import AttributionMatrix
-    from whyword.positions import PositionRow, PositionTable
-    from whyword.stepper import NextStep
+    from whyword.results.matrix import AttributionMatrix
+    from whyword.tasks.generate import Step
+    from whyword.tasks.positions import PositionRow, PositionTable
+    from whyword.tasks.stepper import NextStep
 
 MAX_BITS = 16.0  # surprisal at which the strip's colour saturates
 RAW_COLOUR = "rgba(140, 140, 140, 0.75)"

@@ -6,9 +6,9 @@ import html
 import math
 import unicodedata
 
-from whyword.explanation import Explanation
-from whyword.method_info import METHODS
-from whyword.tokens import visible
+from whyword.results.explanation import Explanation
+from whyword.results.methods import METHODS
+from whyword.text.tokens import visible
 
 
 def esc(text: object) -> str:

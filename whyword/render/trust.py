@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 
-from whyword.explanation import Attribution, Explanation
-from whyword.options import CURVE_BOUND
-from whyword.params import IGParams
 from whyword.render.agreement import comparable_positions, rank_agreement
 from whyword.render.text import esc, fmt_number, method_label
+from whyword.results.explanation import Attribution, Explanation
+from whyword.results.params import IGParams
+from whyword.runtime.options import CURVE_BOUND
 
 MAX_RELATIVE_ERROR = 0.05  # above this share of F(input) − F(baseline), IG gets a warning
 BASELINES = {

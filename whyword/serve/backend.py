@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from whyword import settings
-from whyword.explanation import Explanation
-from whyword.scheduler import scheduler
+from whyword.results.explanation import Explanation
+from whyword.runtime import settings
+from whyword.serve.scheduler import scheduler
 
 
 def backend():

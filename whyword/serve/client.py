@@ -10,9 +10,9 @@ from functools import lru_cache
 from typing import Any
 
 from whyword.errors import WhyWordError
-from whyword.explanation import Candidate, Explanation, Prediction
-from whyword.models import LoadedModel
-from whyword.options import DEFAULT_METHODS, ExplainOptions
+from whyword.models.load import LoadedModel
+from whyword.results.explanation import Candidate, Explanation, Prediction
+from whyword.runtime.options import DEFAULT_METHODS, ExplainOptions
 
 TIMEOUT_S = 600.0
 

@@ -2,7 +2,7 @@
 
 A request is {"op": "explain", "text", "target", "foil", "methods", "model", "options"} or
 {"op": "predict", "text", "model", "k", "max_tokens"}; the answer is {"result": ...} or
-{"error": one sentence}. The dispatcher (whyword/dispatch.py), the one the in-process
+{"error": one sentence}. The dispatcher (whyword/serve/dispatch.py), the one the in-process
 scheduler uses, says which requests share calls and runs them.
 """
 
@@ -13,8 +13,13 @@ from collections.abc import Hashable, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from whyword.cache import RESULTS, model_key, request_key
-from whyword.dispatch import (
+from whyword.engine.cache import RESULTS, model_key, request_key
+from whyword.errors import WhyWordError
+from whyword.models.load import LoadedModel, load_model
+from whyword.results.explanation import Explanation
+from whyword.results.methods import method_names
+from whyword.runtime.options import ExplainOptions
+from whyword.serve.dispatch import (
     ExplainJob,
     Job,
     PredictJob,
@@ -24,12 +29,7 @@ from whyword.dispatch import (
     release_freed_memory,
     run_group,
 )
-from whyword.errors import WhyWordError
-from whyword.explain import ExplainRequest
-from whyword.explanation import Explanation
-from whyword.method_info import method_names
-from whyword.models import LoadedModel, load_model
-from whyword.options import ExplainOptions
+from whyword.tasks.explain import ExplainRequest
 
 log = logging.getLogger("whyword.serve")
 FAILED = "The attribution backend failed on this request; the error was logged on the server."

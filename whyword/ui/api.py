@@ -7,8 +7,8 @@ import logging
 from typing import Any
 
 from whyword.errors import InputError, WhyWordError
-from whyword.limits import current_limits
-from whyword.options import DEFAULT_METHODS
+from whyword.models.limits import current_limits
+from whyword.runtime.options import DEFAULT_METHODS
 from whyword.ui import session
 from whyword.ui.display import heatmap
 from whyword.ui.session import GENERIC_ERROR

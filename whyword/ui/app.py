@@ -14,7 +14,7 @@ import gradio as gr
 
 from whyword._version import __version__
 from whyword.errors import WhyWordError
-from whyword.limits import Limits, current_limits
+from whyword.models.limits import Limits, current_limits
 from whyword.ui import api, display
 from whyword.ui.query import CONTROLS, make
 from whyword.ui.static import read, script
@@ -23,7 +23,7 @@ from whyword.ui.views.explain import EXAMPLES_FILE, load_examples
 
 __all__ = ["CONCURRENCY", "EXAMPLES_FILE", "QUEUE_SIZE", "THEME", "build_demo", "load_examples"]
 
-# Concurrency: up to 16 events wait inside the scheduler (whyword/scheduler.py), which runs
+# Concurrency: up to 16 events wait inside the scheduler (whyword/serve/scheduler.py), which runs
 # the model work in two lanes (light, batched across users; heavy, one at a time) — so
 # concurrent requests can share calls. Beyond that, gradio's queue shows each student their
 # position and an estimate; it is bounded so a crowded classroom gets "queue full", not a stall.

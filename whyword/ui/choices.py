@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from whyword.explanation import Explanation, Prediction
-from whyword.limits import current_limits
+from whyword.models.limits import current_limits
+from whyword.results.explanation import Explanation, Prediction
 from whyword.ui.outcome import Outcome
 from whyword.ui.share import Query, token_ref
 
@@ -83,8 +83,8 @@ def shareable_query(outcome: Outcome) -> Query:
 
 def readable_ref(model: str, token_id: int, text: str) -> str | None:
     """`text` as a visible label when typing it resolves to exactly `token_id`, else None."""
-    from whyword.models import load_model
-    from whyword.tokens import from_visible, visible
+    from whyword.models.load import load_model
+    from whyword.text.tokens import from_visible, visible
 
     label = visible(text)
     # a leading space or a non-letter start is taken as typed by the core (no space added)

@@ -4,11 +4,11 @@ mode notes and messages. No gradio here; Markdown is escaped once, for where it 
 from __future__ import annotations
 
 from whyword import render
-from whyword.encoding import MASK_LITERALS
 from whyword.errors import WhyWordError
-from whyword.explanation import Explanation
-from whyword.limits import current_limits
-from whyword.models import probe_kind
+from whyword.models.encoding import MASK_LITERALS
+from whyword.models.limits import current_limits
+from whyword.models.load import probe_kind
+from whyword.results.explanation import Explanation
 from whyword.ui.choices import single_id, slot
 from whyword.ui.session import Outcome, State, previous_query
 from whyword.ui.share import Query
@@ -90,7 +90,7 @@ def percent(fraction: float) -> str:
 
 
 def slot_label(text: str) -> str:
-    from whyword.tokens import visible
+    from whyword.text.tokens import visible
 
     return visible(text)
 

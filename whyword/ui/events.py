@@ -18,9 +18,9 @@ from typing import Any
 
 import gradio as gr
 
-from whyword.explain import with_stage
-from whyword.matrix import Stage
-from whyword.method_info import METHODS
+from whyword.results.matrix import Stage
+from whyword.results.methods import METHODS
+from whyword.tasks.explain import with_stage
 from whyword.ui.outcome import Tracker
 from whyword.ui.query import Controls
 from whyword.ui.session import Outcome, Progress, State

@@ -11,7 +11,7 @@ import unicodedata
 from pathlib import Path
 
 from whyword import render
-from whyword.explanation import Explanation
+from whyword.results.explanation import Explanation
 
 EXPORT_ROOT = Path(tempfile.gettempdir()) / "whyword-exports"
 EXPORT_MAX_AGE = 3600.0  # seconds an export file is kept

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from whyword.explanation import Explanation
-from whyword.matrix import Stage
+from whyword.results.explanation import Explanation
+from whyword.results.matrix import Stage
 from whyword.ui.share import Query
 
 State = dict[str, Any]  # {"query": Query dict, "explanation": Explanation dict, "targets": {...}}

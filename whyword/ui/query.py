@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from whyword.limits import Limits
-from whyword.options import BASELINES, PAGE_MAX_STEPS, PAGE_METHODS, ExplainOptions
+from whyword.models.limits import Limits
+from whyword.runtime.options import BASELINES, PAGE_MAX_STEPS, PAGE_METHODS, ExplainOptions
 from whyword.ui import params, widgets
 from whyword.ui.params import Kind, Span
 

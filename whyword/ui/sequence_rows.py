@@ -4,9 +4,9 @@ gradio, no model)."""
 from __future__ import annotations
 
 from whyword import render
-from whyword.explanation import Attribution, Explanation
-from whyword.matrix import AttributionMatrix
 from whyword.render.text import esc
+from whyword.results.explanation import Attribution, Explanation
+from whyword.results.matrix import AttributionMatrix
 
 
 def row_explanation(matrix: AttributionMatrix, row: int) -> Explanation:

@@ -2,7 +2,7 @@
 state (`SeqState`, kept in gr.State: token ids and small results, never a KV cache) and the
 controls, returning a `SeqView` the view turns into component updates.
 
-The KV caches live in `whyword.stepper.STORE`, a bounded LRU shared by all users and keyed by
+The KV caches live in `whyword.tasks.stepper.STORE`, a bounded LRU shared by all users and keyed by
 (model, ids); a miss recomputes, so nothing a user does can grow the server's memory.
 """
 
@@ -13,14 +13,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from whyword.errors import WhyWordError
-from whyword.generate import Step
-from whyword.limits import current_limits
-from whyword.matrix import AttributionMatrix
-from whyword.positions import PositionTable
+from whyword.models.limits import current_limits
 from whyword.render import sequence as seq
 from whyword.render.text import esc
-from whyword.stepper import Session, Warp
-from whyword.steps import WHY_TEACHER_FORCED
+from whyword.results.matrix import AttributionMatrix
+from whyword.tasks.generate import Step
+from whyword.tasks.positions import PositionTable
+from whyword.tasks.stepper import Session, Warp
+from whyword.tasks.steps import WHY_TEACHER_FORCED
 
 # The view reaches the link and the matrix rows through this module (they live beside it).
 from whyword.ui.sequence_link import PREFIX, LinkValues, read_link, share_query  # noqa: F401
@@ -67,7 +67,7 @@ class SeqView:
 
 
 def _lm(model: str):
-    from whyword.models import load_model
+    from whyword.models.load import load_model
 
     return load_model(current_limits().check_model(model))
 
@@ -99,7 +99,7 @@ def warp_of(temperature: float, top_k: float | None, top_p: float | None) -> War
 
 def _stepped(state: SeqState, warp: Warp, status: str = "") -> SeqView:
     """The chart and the text so far for the state's session (one token's forward at most)."""
-    from whyword.stepper import next_step
+    from whyword.tasks.stepper import next_step
 
     s = state.session
     lm = _lm(s.model)
@@ -129,7 +129,7 @@ _APPENDED = "background:rgba(15,118,110,0.18);border-bottom:3px solid #0f766e;"
 @guarded
 def start(state: SeqState, text: str, model: str, t: float, k: float, p: float) -> SeqView:
     """A new session from the typed text: the surprisal strip and the first next-step chart."""
-    from whyword.positions import position_table, text_ids
+    from whyword.tasks.positions import position_table, text_ids
 
     current_limits().check_text(text)
     if not (text or "").strip():
@@ -160,8 +160,8 @@ def append(state: SeqState, token_id: str | int, t: float, k: float, p: float) -
     raw = str(token_id).split(":")[0].strip()
     if not raw.isdigit():
         return SeqView(state)
-    from whyword.stepper import last_logits
-    from whyword.transitions import step_from_logits
+    from whyword.tasks.stepper import last_logits
+    from whyword.tasks.transitions import step_from_logits
 
     lm, warp = _lm(s.model), warp_of(t, k, p)
     if int(raw) >= lm.vocab_size:
@@ -191,7 +191,7 @@ def rewarp(state: SeqState, t: float, k: float, p: float) -> SeqView:
 
 @guarded
 def auto(state: SeqState, n: float, strategy: str, t, k, p, seed: float) -> SeqView:
-    from whyword.stepper import auto_complete
+    from whyword.tasks.stepper import auto_complete
 
     s = _need_session(state)
     n = int(n)
@@ -205,7 +205,7 @@ def auto(state: SeqState, n: float, strategy: str, t, k, p, seed: float) -> SeqV
 
 def _with_ids(lm, state: SeqState, ids: tuple[int, ...], warp: Warp) -> SeqState:
     """The state with the session's ids set to `ids`; the new tokens' rows from one forward."""
-    from whyword.transitions import transition_steps
+    from whyword.tasks.transitions import transition_steps
 
     s = state.session
     if any(i >= lm.vocab_size for i in ids):
@@ -236,9 +236,9 @@ def pick_position(state: SeqState, position: str) -> SeqView:
 @guarded
 def explain_steps(state: SeqState, method: str) -> SeqView:
     """The generated-steps × source-tokens matrix (one teacher-forced forward per batch)."""
-    from whyword.options import ExplainOptions
-    from whyword.scheduler import cost, scheduler
-    from whyword.steps import attribute_steps
+    from whyword.runtime.options import ExplainOptions
+    from whyword.serve.scheduler import cost, scheduler
+    from whyword.tasks.steps import attribute_steps
 
     s = _need_session(state)
     if not s.appended:
@@ -269,7 +269,7 @@ def export_files(state: SeqState, folder: str) -> tuple[str, str]:
     """The transition table as CSV and JSON files in `folder` (paths)."""
     from pathlib import Path
 
-    from whyword.generate import SCORES_FROM
+    from whyword.tasks.generate import SCORES_FROM
 
     s = _need_session(state)
     steps = state.steps

@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 import time
 
-from whyword.devices import on_gpu_space
 from whyword.errors import InputError, WhyWordError
-from whyword.explanation import Explanation, Prediction
-from whyword.limits import current_limits
-from whyword.method_info import method_names
-from whyword.options import ExplainOptions
+from whyword.models.devices import on_gpu_space
+from whyword.models.limits import current_limits
+from whyword.results.explanation import Explanation, Prediction
+from whyword.results.methods import method_names
+from whyword.runtime.options import ExplainOptions
 from whyword.serve.backend import scheduled_explain
 from whyword.ui.choices import effective_query
 from whyword.ui.outcome import Outcome, Progress, State, Tracker

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from whyword.attr import METHODS
-from whyword.limits import Limits
+from whyword.models.limits import Limits
 
 Make = Callable[[Any, Limits, Any], Any]  # (Control, Limits, Bounds) -> gr.components.Component
 

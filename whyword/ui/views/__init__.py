@@ -22,7 +22,7 @@ class ViewContext:
     model: Any  # the sidebar's model dropdown (a gradio component): every view explains this model
     demo: Any  # the page's gr.Blocks, for `demo.load` events that read the share link
     settings: dict[str, Any] = field(default_factory=dict)  # the sidebar's widgets by Query key
-    limits: Any = None  # this server's whyword.limits.Limits
+    limits: Any = None  # this server's whyword.models.limits.Limits
 
 
 # Module names under whyword.ui.views, in tab order after the "Explain" view (views/explain.py,

@@ -41,7 +41,7 @@ class Shown:
 def run(req: Request, model: str | None) -> Shown:
     """Compute and render; a user's mistake is one sentence in the status line."""
     from whyword.evidence import explain_with_evidence
-    from whyword.limits import current_limits
+    from whyword.models.limits import current_limits
     from whyword.render import evidence as draw
     from whyword.render.text import esc
     from whyword.serve.backend import scheduled_explain

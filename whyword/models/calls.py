@@ -1,0 +1,106 @@
+"""The one place WhyWord runs a model: every forward, cached step and `generate` goes here.
+
+A handful of calls, each named for what it returns: `logits` (every position), `logits_at`
+(only the positions a caller reads: the LM head runs there alone where a causal model takes
+`logits_to_keep`), `cached_call` (a causal call that builds or extends a KV cache),
+`generate`, and `encoder_states` for the retriever's sentence encoder. Whether a model takes
+`logits_to_keep` is looked up once per model class. A causal call that neither reads nor
+builds a cache says so (`use_cache=False`), so no call builds a cache nobody reads.
+tests/test_model_calls.py fails if any other module of the package calls a model itself.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any
+
+import torch
+
+from whyword.models.load import LoadedModel
+
+
+@functools.lru_cache(maxsize=64)
+def _class_takes_keep(cls: type) -> bool:
+    return "logits_to_keep" in inspect.signature(cls.forward).parameters
+
+
+def takes_keep(lm: LoadedModel) -> bool:
+    """Does the model's forward take `logits_to_keep`? Per model class, unless an instance
+    replaces its own forward (then that forward is asked)."""
+    model = lm.model
+    if "forward" in vars(model):
+        return "logits_to_keep" in inspect.signature(model.forward).parameters
+    return _class_takes_keep(type(model))
+
+
+def _inputs(lm: LoadedModel, ids, embeds, mask, past) -> dict[str, Any]:
+    assert (ids is None) != (embeds is None), "give input ids or input embeddings"
+    kwargs: dict[str, Any] = {"input_ids": ids} if ids is not None else {"inputs_embeds": embeds}
+    if mask is not None:
+        kwargs["attention_mask"] = mask
+    if past is not None:
+        kwargs["past_key_values"] = past  # read (and extended in place: pass a fresh one)
+    elif lm.kind == "causal":
+        kwargs["use_cache"] = False
+    return kwargs
+
+
+def logits(
+    lm: LoadedModel,
+    *,
+    ids: torch.Tensor | None = None,
+    embeds: torch.Tensor | None = None,
+    mask: torch.Tensor | None = None,
+    past: Any = None,
+) -> torch.Tensor:
+    """The logits (B, T, V') at every position of `ids` (B, T) or `embeds` (B, T, H), in
+    the model's dtype; `past`: a cache of earlier positions the call reads."""
+    return lm.model(**_inputs(lm, ids, embeds, mask, past)).logits
+
+
+def logits_at(
+    lm: LoadedModel,
+    positions: torch.Tensor,
+    *,
+    ids: torch.Tensor | None = None,
+    embeds: torch.Tensor | None = None,
+    mask: torch.Tensor | None = None,
+    past: Any = None,
+) -> torch.Tensor:
+    """The logits (B, P, V') at `positions` (P,) only: a causal model that takes
+    `logits_to_keep` runs its LM head there alone (not over (T, V)); others compute every
+    position and the rows are picked."""
+    kwargs = _inputs(lm, ids, embeds, mask, past)
+    if lm.kind == "causal" and takes_keep(lm):
+        return lm.model(**kwargs, logits_to_keep=positions).logits  # (B, P, V')
+    return lm.model(**kwargs).logits[:, positions]  # (B, P, V')
+
+
+def cached_call(
+    lm: LoadedModel,
+    *,
+    ids: torch.Tensor | None = None,
+    embeds: torch.Tensor | None = None,
+    past: Any = None,
+) -> tuple[torch.Tensor, Any]:
+    """A causal call that builds a KV cache (or extends `past`): the logits (B, T, V') of
+    the new positions and the cache after them."""
+    assert (ids is None) != (embeds is None), "give input ids or input embeddings"
+    kwargs: dict[str, Any] = {"input_ids": ids} if ids is not None else {"inputs_embeds": embeds}
+    out = lm.model(**kwargs, past_key_values=past, use_cache=True)
+    return out.logits, out.past_key_values
+
+
+def generate(lm: LoadedModel, input_ids: torch.Tensor, **kwargs: Any) -> Any:
+    """`model.generate` on `input_ids` (1, T) with the caller's decoding arguments."""
+    return lm.model.generate(input_ids=input_ids, **kwargs)
+
+
+def encoder_states(
+    encoder: torch.nn.Module, embeds: torch.Tensor, mask: torch.Tensor, type_ids: torch.Tensor
+) -> torch.Tensor:
+    """A sentence encoder's last hidden states (B, T, D) for token embeddings (B, T, H)."""
+    return encoder(
+        inputs_embeds=embeds, attention_mask=mask, token_type_ids=type_ids
+    ).last_hidden_state

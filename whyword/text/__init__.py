@@ -1,0 +1,1 @@
+"""Text and tokens, model-free: token labels and specials, character offsets, segments."""

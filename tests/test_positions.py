@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 
-from tests.tolerances import ENTROPY, FP32, TINY_FP32, assert_close
+from tests.tolerances import DEFAULT_MODEL_FP32, ENTROPY, FP32, TINY_FP32, Tolerance, assert_close
 from whyword import InputError, positions
 from whyword.positions import position_table, text_ids
 
@@ -25,13 +25,13 @@ def reference_log_probs(lm, ids) -> torch.Tensor:
     return torch.log_softmax(logits.double()[:, : lm.vocab_size], -1)  # (T-1, V)
 
 
-def check_rows(frame: pd.DataFrame, ref: torch.Tensor, ids, vocab: int) -> None:
+def check_rows(frame: pd.DataFrame, ref: torch.Tensor, ids, vocab: int, tol: Tolerance) -> None:
     """Every row against the reference distribution that predicted it."""
     for row in frame.itertuples():
         dist = ref[row.position - 1]  # (V,) the distribution at the previous position
         p = math.exp(float(dist[ids[row.position]]))
         assert row.token_id == ids[row.position]
-        assert_close(row.probability, p, FP32, "probability")
+        assert_close(row.probability, p, tol, "probability")
         assert row.rank == 1 + int((dist > dist[row.token_id] + 1e-9).sum())
         assert (row.rank == 1) == (int(dist.argmax()) == row.token_id)
         assert row.surprisal == pytest.approx(-math.log2(row.probability), rel=1e-9)
@@ -40,7 +40,7 @@ def check_rows(frame: pd.DataFrame, ref: torch.Tensor, ids, vocab: int) -> None:
         assert_close(row.entropy, entropy, ENTROPY, "entropy")
         assert row.top_k_ids[0] == int(dist.argmax())
         assert row.top_k_probabilities == sorted(row.top_k_probabilities, reverse=True)
-        assert_close(row.top_k_probabilities[0], math.exp(float(dist.max())), FP32, "top-1")
+        assert_close(row.top_k_probabilities[0], math.exp(float(dist.max())), tol, "top-1")
 
 
 @pytest.mark.numerics
@@ -50,7 +50,7 @@ def test_causal_rows_are_one_forward_at_the_previous_position(tiny_gpt2):
     assert list(frame.position) == list(range(1, len(ids)))  # no BOS here: token 0 has no row
     assert frame.attrs["scoring"] == "causal"
     assert all(len(labels) == 4 for labels in frame.top_k)
-    check_rows(frame, reference_log_probs(tiny_gpt2, ids), ids, tiny_gpt2.vocab_size)
+    check_rows(frame, reference_log_probs(tiny_gpt2, ids), ids, tiny_gpt2.vocab_size, FP32)
 
 
 @pytest.mark.numerics
@@ -120,6 +120,7 @@ def test_default_model_rows_match_one_forward(smol, one_torch_thread):
     ids = text_ids(smol, TEXT)
     frame = positions(TEXT, k=5, model=smol)
     assert len(frame) == len(ids) - 1
-    check_rows(frame, reference_log_probs(smol, ids), ids, smol.vocab_size)
+    ref = reference_log_probs(smol, ids)
+    check_rows(frame, ref, ids, smol.vocab_size, DEFAULT_MODEL_FP32)
     paris = frame[frame.token == "␣Paris"].iloc[0]
     assert paris["rank"] <= 3  # the model knows the capital of France

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.tolerances import CHAINED_LOG_PROB, TINY_FP32, assert_close
+from tests.tolerances import CHAINED_LOG_PROB, DEFAULT_MODEL_LOG_PROB, TINY_FP32, assert_close
 from whyword import InputError, Output, attribute, generate
 from whyword.steps import WHY_TEACHER_FORCED
 
@@ -83,5 +83,5 @@ def test_on_the_default_model_rows_are_the_raw_log_probs_of_the_kept_beam(smol):
     gen = generate(PROMPT, max_new_tokens=4, strategy="beam", num_beams=3, model=smol)
     matrix = gen.attribute("saliency")  # the default model, by default
     values = [row.value for row in matrix.outputs]
-    assert_close(values, [s.raw_log_prob for s in gen.steps], CHAINED_LOG_PROB)
+    assert_close(values, [s.raw_log_prob for s in gen.steps], DEFAULT_MODEL_LOG_PROB)
     assert matrix.outputs[0].target == " Paris"

@@ -39,8 +39,8 @@ class Tolerance:
     atol: float
 
     def __post_init__(self) -> None:
-        if not (self.rtol >= 0 and self.atol >= 0 and self.rtol + self.atol > 0):
-            raise ValueError(f"{self.name}: a tolerance needs rtol, atol >= 0, not both 0")
+        if not (self.rtol >= 0 and self.atol > 0):  # a relative bound alone cannot compare a 0
+            raise ValueError(f"{self.name}: a tolerance needs rtol >= 0 and atol > 0")
 
 
 # Each level: what it compares, why its size, and the largest difference measured over the
@@ -166,21 +166,24 @@ def _nan_for_none(value: Any) -> Any:
 
 def assert_close(actual: Any, expected: Any, tol: Tolerance, what: str = "") -> None:
     """Every element of `actual` within `tol` of `expected` (scalars, sequences, numpy arrays
-    or tensors, of one shape); NaN must stand where the other has NaN."""
+    or tensors, of one shape); NaN and ±inf must stand where the other has the same."""
     a, e = _array(actual), _array(expected)
     label = f"{what}: " if what else ""
     assert a.shape == e.shape, f"{label}shapes differ: {a.shape} vs {e.shape}"
-    nan_a, nan_e = np.isnan(a), np.isnan(e)
-    assert (nan_a == nan_e).all(), f"{label}NaN at different places"
-    diff = np.abs(np.where(nan_a, 0.0, a - e))  # same shape
-    allowed = np.maximum(tol.atol, tol.rtol * np.abs(np.where(nan_e, 0.0, e)))  # same shape
+    assert (np.isnan(a) == np.isnan(e)).all(), f"{label}NaN at different places"
+    odd = ~np.isfinite(a) | ~np.isfinite(e)  # NaN or ±inf: compared above and here, not below
+    assert (np.isinf(a) == np.isinf(e)).all() and (a[np.isinf(a)] == e[np.isinf(e)]).all(), (
+        f"{label}infinities at different places"
+    )
+    diff = np.abs(np.subtract(a, e, out=np.zeros_like(a), where=~odd))  # same shape
+    allowed = np.maximum(tol.atol, tol.rtol * np.abs(np.where(odd, 0.0, e)))  # same shape
     used = float((diff / allowed).max()) if diff.size else 0.0
     _log(tol, used, float(diff.max()) if diff.size else 0.0, what)
     if used > 1.0 and not os.environ.get("WHYWORD_TOLERANCE_MEASURE_ONLY"):
-        worst = np.unravel_index(int(np.argmax(diff / allowed)), diff.shape)
+        worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff / allowed)), a.shape))
         raise AssertionError(
             f"{label}not within {tol.name} (rtol={tol.rtol:g}, atol={tol.atol:g}): at {worst} "
-            f"{a[worst]!r} vs {e[worst]!r}, |diff| {diff[worst]:.3g} > allowed "
+            f"{float(a[worst])!r} vs {float(e[worst])!r}, |diff| {diff[worst]:.3g} > allowed "
             f"{allowed[worst]:.3g} ({used:.2f}× the tolerance)"
         )
 

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 import whyword as ww
+from tests.tolerances import FP32, assert_close
 from whyword.models import budget
 from whyword.models.budget import (
     RowShape,
@@ -121,6 +122,7 @@ def test_wide_calls_take_more_rows_but_stay_in_the_budget(
     assert batch_rows(shape, 1000, grad=False, wide=True) == bound < 256
 
 
+@pytest.mark.numerics
 @pytest.mark.parametrize("method", ["integrated_gradients", "smoothgrad", "occlusion"])
 def test_one_row_batches_give_the_same_scores(tiny_gpt2, monkeypatch, method: str) -> None:
     """Batching is bookkeeping: a budget of one row per call changes no score."""
@@ -132,9 +134,7 @@ def test_one_row_batches_give_the_same_scores(tiny_gpt2, monkeypatch, method: st
     assert rows_per_batch(tiny_gpt2, 2) == 1
     narrow = ww.explain(text, methods=(method,), model=tiny_gpt2, **options).attributions[0]
     assert narrow.steps == wide.steps
-    torch.testing.assert_close(
-        torch.tensor(narrow.scores), torch.tensor(wide.scores), rtol=1e-4, atol=1e-5
-    )
+    assert_close(narrow.scores, wide.scores, FP32)
 
 
 # --- a long text inside an address-space cap -------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 import whyword as ww
+from tests.tolerances import BF16_ROUTES, FP32, TINY_FP32, Tolerance, assert_close, for_scores
 from whyword.engine.cache import RESULTS
 from whyword.runtime import precision
 from whyword.runtime.options import ExplainOptions
@@ -24,9 +25,6 @@ TEXT = "The keys to the cabinet are on the"
 OTHERS = ("The capital of France is", "I plan to go to the beach because it is")
 SHARED = ("saliency", "input_x_gradient", "occlusion")  # methods that share calls
 ALONE = ("integrated_gradients", "smoothgrad")  # refine per input: never padded with others
-# Two routes run the same arithmetic up to the shapes of their calls (padding, batch size):
-# the same request agrees to float rounding. Stated once, for fp32 and for bf16 autocast.
-ROUTE_TOL = {"fp32": dict(rel=1e-5, abs=1e-6), "bf16": dict(rel=2e-2, abs=2e-3)}
 
 
 @pytest.fixture
@@ -51,22 +49,26 @@ def _routes(lm, path: str, methods, opts: ExplainOptions) -> dict[str, ww.Explan
     return out
 
 
-def _assert_same(routes: dict, tol: dict) -> None:
+def _assert_same(routes: dict, tol: Tolerance) -> None:
     ref = routes["explain"]
     for name, got in routes.items():
         assert [a.method for a in got.attributions] == [a.method for a in ref.attributions]
         assert got.target_ids == ref.target_ids, name
-        assert got.value == pytest.approx(ref.value, **tol), name
+        assert_close(got.value, ref.value, tol, f"{name}: F")
         for a, b in zip(ref.attributions, got.attributions, strict=True):
-            assert b.scores == pytest.approx(a.scores, **tol), f"{name}: {a.method}"
+            assert_close(b.scores, a.scores, for_scores(a.method, tol), f"{name}: {a.method}")
 
 
-@pytest.mark.parametrize("methods", [SHARED, ("saliency", *ALONE)])
-def test_every_route_gives_the_same_scores_in_fp32(no_caches, tiny_paths, tiny_gpt2, methods):
+@pytest.mark.numerics
+@pytest.mark.parametrize(("methods", "tol"), [(SHARED, TINY_FP32), (("saliency", *ALONE), FP32)])
+def test_every_route_gives_the_same_scores_in_fp32(
+    no_caches, tiny_paths, tiny_gpt2, methods, tol
+):
     opts = ExplainOptions(k=5, n_steps=8, max_steps=16, nt_samples=3, precision="fp32")
-    _assert_same(_routes(tiny_gpt2, tiny_paths["gpt2"], methods, opts), ROUTE_TOL["fp32"])
+    _assert_same(_routes(tiny_gpt2, tiny_paths["gpt2"], methods, opts), tol)
 
 
+@pytest.mark.numerics
 @pytest.mark.skipif(
     not precision.bf16_native(torch.device("cpu")), reason="this CPU has no native bf16"
 )
@@ -75,7 +77,7 @@ def test_every_route_gives_the_same_scores_in_bf16(no_caches, tiny_paths, tiny_g
     the bf16 ones, not fp32 ones under the same cache key."""
     opts = ExplainOptions(k=5, precision="bf16")
     routes = _routes(tiny_gpt2, tiny_paths["gpt2"], SHARED, opts)
-    _assert_same(routes, ROUTE_TOL["bf16"])
+    _assert_same(routes, BF16_ROUTES)
     fp32 = ww.explain(TEXT, methods=SHARED, model=tiny_gpt2, options=opts.with_(precision="fp32"))
     far = [
         max(abs(x - y) for x, y in zip(a.scores, b.scores, strict=True))

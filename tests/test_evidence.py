@@ -9,6 +9,14 @@ import math
 import pytest
 import torch
 
+from tests.tolerances import (
+    CHAINED_LOG_PROB,
+    FLOAT64,
+    LOG_PROB,
+    PROBABILITY,
+    TINY_FP32,
+    assert_close,
+)
 from whyword import predict
 from whyword.errors import InputError
 from whyword.evidence import corpus as corpora
@@ -57,6 +65,7 @@ def run(lm, retriever, **kw):
     return explain_with_evidence(kw.pop("query", QUERY), model=lm, retriever=retriever, **kw)
 
 
+@pytest.mark.numerics
 def test_marginal_is_the_retrieval_weighted_sum_of_readers(tiny_gpt2, retriever):
     r = run(tiny_gpt2, retriever, k=3)
     y = r.target.token_id
@@ -64,14 +73,15 @@ def test_marginal_is_the_retrieval_weighted_sum_of_readers(tiny_gpt2, retriever)
     for p in r.retrieved:  # each p(y | x, z) recomputed by the plain reader on passage + query
         frame = predict(joined(p.text, QUERY), k=tiny_gpt2.vocab_size, model=tiny_gpt2)
         reader = float(frame.loc[frame.token_id == y, "probability"].iloc[0])
-        assert reader == pytest.approx(p.reader_probability, rel=1e-4)
+        assert_close(reader, p.reader_probability, PROBABILITY)
         total += p.retrieval_probability * reader
-    assert r.target.probability == pytest.approx(total, rel=1e-4)
+    assert_close(r.target.probability, total, PROBABILITY)
     assert sum(p.share for p in r.retrieved) == pytest.approx(1.0, abs=1e-9)
     assert sum(p.retrieval_probability for p in r.retrieved) == pytest.approx(1.0, abs=1e-9)
     assert r.marginal.probability.iloc[0] == pytest.approx(r.target.probability, rel=1e-6)
 
 
+@pytest.mark.numerics
 @pytest.mark.parametrize("name", ["tiny_gpt2", "tiny_bert"])
 def test_one_passage_equals_the_plain_reader_on_it(name, request, retriever):
     lm = request.getfixturevalue(name)
@@ -79,12 +89,13 @@ def test_one_passage_equals_the_plain_reader_on_it(name, request, retriever):
     r = run(lm, retriever, query=query, k=1)
     frame = predict(joined(r.retrieved[0].text, query), k=10, model=lm)
     assert list(r.marginal.token_id) == list(frame.token_id)
-    assert list(r.marginal.probability) == pytest.approx(list(frame.probability), rel=1e-5)
+    assert_close(list(r.marginal.probability), list(frame.probability), PROBABILITY)
     assert r.retrieved[0].retrieval_probability == 1.0 and r.retrieved[0].share == 1.0
     none = predict(query, k=10, model=lm)
-    assert list(r.no_evidence.probability) == pytest.approx(list(none.probability), rel=1e-5)
+    assert_close(list(r.no_evidence.probability), list(none.probability), PROBABILITY)
 
 
+@pytest.mark.numerics
 def test_leave_one_out_matches_recomputing_without_the_passage(tiny_gpt2, retriever):
     r = run(tiny_gpt2, retriever, k=len(PASSAGES))
     y = r.target.token_id
@@ -92,15 +103,17 @@ def test_leave_one_out_matches_recomputing_without_the_passage(tiny_gpt2, retrie
         rest = [t for t in PASSAGES if t != p.text]
         without = run(tiny_gpt2, retriever, passages=rest, k=len(rest), target=y)
         delta = math.log(r.target.probability) - math.log(without.target.probability)
-        assert p.leave_one_out == pytest.approx(delta, abs=1e-5)
+        assert_close(p.leave_one_out, delta, LOG_PROB)
 
 
+@pytest.mark.numerics
 def test_leave_one_out_of_the_only_passage_is_the_no_evidence_value(tiny_gpt2, retriever):
     r = run(tiny_gpt2, retriever, k=1)
     want = math.log(r.target.probability) - math.log(r.target_probability_no_evidence)
     assert r.retrieved[0].leave_one_out == pytest.approx(want, abs=1e-6)
 
 
+@pytest.mark.numerics
 def test_relevance_gradient_analytic_equals_autograd():
     torch.manual_seed(0)
     s = torch.randn(5, dtype=torch.double, requires_grad=True)
@@ -108,9 +121,10 @@ def test_relevance_gradient_analytic_equals_autograd():
     value = mg.log_marginal(mg.retrieval_log_probs(s, 0.3), log_py_z)
     (auto,) = torch.autograd.grad(value, s)
     analytic = mg.relevance_gradient(s.detach(), log_py_z, 0.3)
-    torch.testing.assert_close(analytic, auto, rtol=1e-10, atol=1e-12)
+    assert_close(analytic, auto, FLOAT64)
 
 
+@pytest.mark.numerics
 def test_retriever_path_gradient_matches_a_finite_difference(retriever):
     import copy
 
@@ -199,6 +213,7 @@ def test_bad_options_are_one_sentence(tiny_gpt2, retriever):
         run(tiny_gpt2, retriever, temperature=0)
 
 
+@pytest.mark.numerics
 def test_infill_query_on_a_causal_reader_shares_one_pool(tiny_gpt2, retriever):
     r = run(
         tiny_gpt2, retriever, query="The capital of [MASK] is Paris.", k=2, methods=("saliency",)
@@ -206,8 +221,8 @@ def test_infill_query_on_a_causal_reader_shares_one_pool(tiny_gpt2, retriever):
     assert r.mode == "infill" and any("pool" in n for n in r.notes)
     pool = set(r.reader[0].predictions[0].pool)
     assert pool == set(r.reader[1].predictions[0].pool) and r.target.token_id in pool
-    assert math.exp(r.reader[0].target_log_prob) == pytest.approx(
-        r.retrieved[0].reader_probability, rel=1e-4
+    assert_close(
+        math.exp(r.reader[0].target_log_prob), r.retrieved[0].reader_probability, PROBABILITY
     )
 
 
@@ -238,6 +253,7 @@ def test_cli_evidence_table_and_json(tiny_paths, retriever, tmp_path, capsys):
     assert "--passages" in capsys.readouterr().err
 
 
+@pytest.mark.numerics
 def test_cached_infill_equals_the_core_infill_scores(tiny_gpt2, monkeypatch):
     from whyword.engine.predict import infill_scores
     from whyword.evidence import reader
@@ -249,11 +265,10 @@ def test_cached_infill_equals_the_core_infill_scores(tiny_gpt2, monkeypatch):
     for row, passage in enumerate([PASSAGES[1], None]):
         enc = encode_context(tiny_gpt2, passage, query)
         core = infill_scores(tiny_gpt2, enc, [(c,) for c in scores.candidate_ids])
-        torch.testing.assert_close(
-            scores.log_probs[row], torch.log_softmax(core, -1), atol=1e-4, rtol=1e-4
-        )
+        assert_close(scores.log_probs[row], torch.log_softmax(core, -1), CHAINED_LOG_PROB)
 
 
+@pytest.mark.numerics
 def test_the_reader_path_runs_through_the_given_explainer(tiny_gpt2, retriever):
     """The page passes its scheduler's explain: the same explanations, through the lanes."""
     from whyword.serve.scheduler import Scheduler
@@ -269,4 +284,4 @@ def test_the_reader_path_runs_through_the_given_explainer(tiny_gpt2, retriever):
     assert len(calls) == 3  # two passages + the query alone
     for a, b in zip(direct.token_attributions, via.token_attributions, strict=True):
         assert (a.path, a.passage, a.tokens) == (b.path, b.passage, b.tokens)
-        assert a.scores == pytest.approx(b.scores, abs=1e-6)
+        assert_close(a.scores, b.scores, TINY_FP32)

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import whyword as ww
+from tests.tolerances import CURVE, SAME_ARITHMETIC, assert_close
 from whyword.attr.problem import Problem, fixed_rows
 from whyword.engine import faithfulness as faith
 from whyword.engine.problems import build_problem
@@ -40,11 +41,22 @@ def _hand_curves(problem: Problem, row: int, scores: list[float], cells: list[in
     ]
 
 
+CURVE_FIELDS = (
+    "deletion",
+    "insertion",
+    "deletion_curve",
+    "insertion_curve",
+    "random_deletion",
+    "random_insertion",
+)
+
+
 def _area(curve) -> float:
     n = len(curve) - 1
     return sum((a + b) / 2 for a, b in zip(curve[:-1], curve[1:], strict=False)) / n
 
 
+@pytest.mark.numerics
 @pytest.mark.parametrize("which", ["tiny_gpt2", "tiny_bert"])
 def test_batched_curves_equal_a_loop_of_single_forwards(which, request):
     lm = request.getfixturevalue(which)
@@ -67,10 +79,10 @@ def test_batched_curves_equal_a_loop_of_single_forwards(which, request):
         for r, result in enumerate(method.faithfulness):
             cells = [i for i, c in enumerate(m.context[r]) if c and i not in held]
             deletion, insertion = _hand_curves(problem, r, list(method.scores[r]), cells)
-            assert result.deletion_curve == pytest.approx(deletion, abs=2e-4)
-            assert result.insertion_curve == pytest.approx(insertion, abs=2e-4)
-            assert result.deletion == pytest.approx(_area(deletion), abs=2e-4)
-            assert result.insertion == pytest.approx(_area(insertion), abs=2e-4)
+            assert_close(result.deletion_curve, deletion, CURVE, "deletion")
+            assert_close(result.insertion_curve, insertion, CURVE, "insertion")
+            assert_close(result.deletion, _area(deletion), CURVE, "deletion area")
+            assert_close(result.insertion, _area(insertion), CURVE, "insertion area")
             assert len(result.deletion_curve) == len(cells) + 1  # held / NaN cells never removed
 
 
@@ -111,6 +123,7 @@ def _run(problem: Problem, scores, context):
     return faith.method_faithfulness(problem, torch.tensor(scores, dtype=torch.double), base)
 
 
+@pytest.mark.numerics
 def test_a_perfect_order_on_an_additive_f_gives_the_exact_areas():
     forward = Recorder([3.0, 2.0, 1.0])
     (result,) = _run(_problem(forward, 3), [[3.0, 2.0, 1.0]], [[True] * 3])
@@ -121,6 +134,7 @@ def test_a_perfect_order_on_an_additive_f_gives_the_exact_areas():
     assert result.insertion == pytest.approx(11 / 18)
 
 
+@pytest.mark.numerics
 def test_perfect_order_beats_random_beats_reversed_order():
     weights = [5.0, -1.0, 4.0, 0.5, 3.0, 2.0, 0.0, 1.0]
     forward = Recorder(weights)
@@ -134,6 +148,7 @@ def test_perfect_order_beats_random_beats_reversed_order():
     assert good.random_deletion == pytest.approx(0.5, abs=0.15)
 
 
+@pytest.mark.numerics
 def test_an_unsigned_method_removes_the_largest_magnitude_first():
     forward = Recorder([1.0, 1.0, 1.0])
     (result,) = _run(_problem(forward, 3), [[0.0, 5.0, 2.0]], [[True] * 3])
@@ -142,6 +157,7 @@ def test_an_unsigned_method_removes_the_largest_magnitude_first():
     assert deleted == [1.0, 0.0, 1.0]  # token 1 (score 5) went first
 
 
+@pytest.mark.numerics
 def test_held_tokens_and_out_of_context_cells_are_never_removed():
     forward = Recorder([10.0, 1.0, 2.0, 3.0, 4.0])
     problem = _problem(forward, 5, anchors=(0,))
@@ -225,6 +241,7 @@ def test_trust_panel_csv_and_cli_show_it(tiny_gpt2):
     assert f"occlusion: deletion {a.deletion:.3f}, insertion {a.insertion:.3f}" in table
 
 
+@pytest.mark.numerics
 def test_all_curves_in_one_pass_equal_the_step_by_step_route_and_share_points():
     weights = [5.0, -1.0, 4.0, 0.5, 3.0, 2.0, 0.0, 1.0]
     forward = Recorder(weights)
@@ -239,7 +256,13 @@ def test_all_curves_in_one_pass_equal_the_step_by_step_route_and_share_points():
     before, seen = forward.calls, len(forward.seen)
     got = faith.all_curves(problem, cells, {"a": a, "b": b})
     assert forward.calls - before == 1  # the baseline and both methods: one call
-    assert got == want
+    assert got.keys() == want.keys()
+    for name in want:  # two routes to the same curves
+        for g, w in zip(got[name], want[name], strict=True):
+            assert (g is None) == (w is None)
+            assert g is None or g.curve_precision == w.curve_precision
+            for field in () if w is None else CURVE_FIELDS:
+                assert_close(getattr(g, field), getattr(w, field), SAME_ARITHMETIC, field)
     planned = 2 * (2 + 2 * 7 + 2 * 2 * 7)  # per row: ends, 2 random orders, 2 methods × 2 curves
     assert sum(x.shape[0] for x in forward.seen[seen:]) < planned  # shared points once
 

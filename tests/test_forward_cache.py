@@ -6,6 +6,7 @@ import pytest
 
 import whyword as ww
 from tests.tiny import Forwards
+from tests.tolerances import LOG_PROB, TINY_FP32, assert_close, for_scores
 from whyword.engine.cache import RESULTS
 from whyword.runtime.forward_cache import LOGITS
 
@@ -18,6 +19,7 @@ def _explain(lm, target, foil=None):
     return ww.explain(TEXT, target, foil, METHODS, model=lm, faithfulness=True)
 
 
+@pytest.mark.numerics
 def test_a_retarget_and_a_foil_reuse_the_first_requests_forward_rows(tiny_gpt2, monkeypatch):
     monkeypatch.setenv("WHYWORD_CACHE_ENTRIES", "128")  # the tests run with the caches off
     LOGITS.clear()
@@ -32,12 +34,11 @@ def test_a_retarget_and_a_foil_reuse_the_first_requests_forward_rows(tiny_gpt2, 
     LOGITS.clear()
     for got, target, foil_id in ((first, 3, None), (second, 5, None), (foil, 3, 5)):
         want = _explain(tiny_gpt2, target, foil_id)
-        assert got.value == pytest.approx(want.value, abs=1e-5)
+        assert_close(got.value, want.value, LOG_PROB)  # cached rows vs computed ones
         for a, b in zip(want.attributions, got.attributions, strict=True):
-            assert b.scores == pytest.approx(a.scores, abs=1e-5), a.method
-            assert b.deletion == pytest.approx(a.deletion, abs=1e-5)
-            assert b.insertion == pytest.approx(a.insertion, abs=1e-5)
-            assert b.random_deletion == pytest.approx(a.random_deletion, abs=1e-5)
+            assert_close(b.scores, a.scores, for_scores(a.method, TINY_FP32), a.method)
+            for field in ("deletion", "insertion", "random_deletion"):
+                assert_close(getattr(b, field), getattr(a, field), TINY_FP32, field)
     assert len(LOGITS) == 0  # off with the result cache
 
 
@@ -58,6 +59,7 @@ def test_the_cache_is_bounded_in_bytes(tiny_gpt2, monkeypatch):
     assert 1 <= len(LOGITS) <= 3
 
 
+@pytest.mark.numerics
 def test_a_shared_call_runs_each_distinct_sequence_once(tiny_gpt2, monkeypatch):
     """Occluding a padded position of the shorter request leaves its row as it was: with the
     cache's keys that row runs once, and every answer is the one computed without them."""
@@ -78,8 +80,10 @@ def test_a_shared_call_runs_each_distinct_sequence_once(tiny_gpt2, monkeypatch):
         got[entries + " rows"] = counter.rows
     assert got["128 rows"] < got["0 rows"]
     for a, b in zip(got["0"], got["128"], strict=True):
-        assert b.attributions[0].scores == pytest.approx(a.attributions[0].scores, abs=1e-5)
-        assert b.value == pytest.approx(a.value, abs=1e-5)
+        assert_close(
+            b.attributions[0].scores, a.attributions[0].scores, for_scores("occlusion", TINY_FP32)
+        )
+        assert_close(b.value, a.value, LOG_PROB)
 
 
 def test_rows_of_very_different_lengths_go_in_separate_calls():

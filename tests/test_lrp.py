@@ -9,6 +9,7 @@ import threading
 import pytest
 import torch
 
+from tests.tolerances import SAME_ARITHMETIC, TINY_FP32, assert_close
 from whyword.attr import attnlrp as lrp
 from whyword.errors import InputError
 from whyword.models.load import LoadedModel, freeze
@@ -104,6 +105,7 @@ def relevance_chain(lm: LoadedModel, ids: torch.Tensor, target: int) -> list[tup
     ]
 
 
+@pytest.mark.numerics
 @needs_lxt
 def test_forward_unchanged_inside_and_everything_restored_after(causal) -> None:
     ids = ids_for(causal)
@@ -116,7 +118,7 @@ def test_forward_unchanged_inside_and_everything_restored_after(causal) -> None:
         assert causal.model.config._attn_implementation != impl  # the LXT-wrapped attention
         with torch.no_grad():
             inside = causal.model(input_ids=ids).logits  # (1, T, V)
-    torch.testing.assert_close(inside, before, rtol=0, atol=1e-6)  # rules change gradients only
+    assert_close(inside, before, TINY_FP32)  # the rules change gradients only
     assert causal.model.config._attn_implementation == impl
     assert not [m for m in causal.model.modules() if "forward" in m.__dict__]
     assert torch.equal(plain_gradient(causal, ids, target), grad_before)
@@ -131,6 +133,7 @@ def test_restored_when_the_body_raises() -> None:
     assert not [m for m in lm.model.modules() if "forward" in m.__dict__]
 
 
+@pytest.mark.numerics
 @needs_lxt
 def test_same_relevances_as_lxts_own_global_patch(monkeypatch) -> None:
     """LXT's documented route (patch the classes and the module's attention functions) and the
@@ -158,9 +161,10 @@ def test_same_relevances_as_lxts_own_global_patch(monkeypatch) -> None:
     modeling_llama.ALL_ATTENTION_FUNCTIONS = fixed
     grad = plain_gradient(lm, ids, target)  # (1, T, H) now LXT's relevance gradient
     theirs = (lm.embed(ids) * grad)[0].sum(-1)  # (T,)
-    torch.testing.assert_close(ours, theirs, rtol=0, atol=1e-6)
+    assert_close(ours, theirs, TINY_FP32)
 
 
+@pytest.mark.numerics
 @needs_lxt
 def test_relevance_is_conserved_where_the_rules_promise_it(causal) -> None:
     """Through the LM head and final norm, and across every MLP block, the sum is conserved
@@ -181,13 +185,17 @@ def test_relevance_is_conserved_where_the_rules_promise_it(causal) -> None:
     assert (scores - plain).abs().max() > 0.1 * scores.abs().max()  # the rules took effect
 
 
+@pytest.mark.numerics
 @needs_lxt
 def test_ids_and_embeddings_give_the_same_relevances() -> None:
     lm = tiny("llama")
     ids = ids_for(lm)
-    assert torch.equal(lrp.attnlrp_scores(lm, ids, 7), lrp.attnlrp_scores(lm, lm.embed(ids), 7))
+    assert_close(
+        lrp.attnlrp_scores(lm, ids, 7), lrp.attnlrp_scores(lm, lm.embed(ids), 7), SAME_ARITHMETIC
+    )
 
 
+@pytest.mark.numerics
 @needs_lxt
 def test_logprob_relevance_is_the_logit_relevance_minus_its_expectation() -> None:
     """∂ log p_t = ∂ z_t − Σ_j p_j ∂ z_j, and relevance is linear in the gradient."""
@@ -200,9 +208,10 @@ def test_logprob_relevance_is_the_logit_relevance_minus_its_expectation() -> Non
     )  # (V, T)
     expected = per_logit[3] - probs @ per_logit  # (T,)
     got = lrp.attnlrp_scores(lm, ids, 3, objective="logprob")  # (T,)
-    torch.testing.assert_close(got, expected, rtol=0, atol=1e-5)
+    assert_close(got, expected, TINY_FP32)
 
 
+@pytest.mark.numerics
 @needs_lxt
 def test_a_contrast_is_the_difference_of_relevances_and_the_logits_come_free() -> None:
     lm = tiny("llama")
@@ -210,15 +219,16 @@ def test_a_contrast_is_the_difference_of_relevances_and_the_logits_come_free() -
     leaf = lm.embed(ids).detach().requires_grad_(True)  # (1, T, H) a caller's leaf
     result = lrp.attnlrp_relevance(lm, leaf, lambda z: z[0, -1, 5] - z[0, -1, 9])
     expected = lrp.attnlrp_scores(lm, ids, 5) - lrp.attnlrp_scores(lm, ids, 9)  # (T,)
-    torch.testing.assert_close(result.scores, expected, rtol=0, atol=1e-6)
+    assert_close(result.scores, expected, TINY_FP32)
     with torch.no_grad():
         logits = lm.model(input_ids=ids).logits  # (1, T, V)
-    torch.testing.assert_close(result.logits, logits, rtol=0, atol=1e-6)
-    assert result.value == pytest.approx(float(logits[0, -1, 5] - logits[0, -1, 9]), abs=1e-6)
+    assert_close(result.logits, logits, TINY_FP32)
+    assert_close(result.value, float(logits[0, -1, 5] - logits[0, -1, 9]), TINY_FP32)
     assert result.conserved == pytest.approx(float(expected.sum()) / result.value, rel=1e-5)
     assert leaf.grad is None
 
 
+@pytest.mark.numerics
 @needs_lxt
 def test_sdpa_and_eager_attention_agree() -> None:
     lm = tiny("llama")
@@ -226,7 +236,7 @@ def test_sdpa_and_eager_attention_agree() -> None:
     eager.model.config._attn_implementation = "eager"
     ids = ids_for(lm)
     a, b = lrp.attnlrp_scores(lm, ids, 5), lrp.attnlrp_scores(eager, ids, 5)  # (T,) each
-    torch.testing.assert_close(a, b, rtol=0, atol=1e-5)
+    assert_close(a, b, TINY_FP32)
 
 
 @needs_lxt
@@ -296,10 +306,9 @@ def test_default_model_paris(smol) -> None:
     assert float(scores[france]) > float(lrp.attnlrp_scores(smol, ids, rome)[france])
 
 
+@pytest.mark.numerics
 def test_the_registered_method_equals_the_direct_route(tiny_paths):
     """`attnlrp` in the matrix (batched rows, logit objective) = attnlrp_scores one by one."""
-    import numpy as np
-
     import whyword as ww
     from whyword.models.encoding import encode
 
@@ -309,7 +318,7 @@ def test_the_registered_method_equals_the_direct_route(tiny_paths):
     m = ww.attribute(lm, ids, rows, "attnlrp")
     for r, p in enumerate((2, len(ids) - 1)):
         direct = lrp.attnlrp_scores(lm, torch.tensor([ids]), 7, position=p).numpy()  # (T,)
-        np.testing.assert_allclose(m.scores("attnlrp")[r][: p + 1], direct[: p + 1], atol=1e-5)
+        assert_close(m.scores("attnlrp")[r][: p + 1], direct[: p + 1], TINY_FP32)
 
 
 def test_the_registered_method_refuses_a_model_without_rules(tiny_paths):

@@ -6,10 +6,20 @@ import pytest
 import torch
 
 import whyword as ww
+from tests.tolerances import (
+    CHAINED_LOG_PROB,
+    DEFAULT_MODEL_LOG_PROB,
+    LOG_PROB,
+    SAME_ARITHMETIC,
+    SCALED_IG_PREFIX,
+    TINY_FP32,
+    assert_close,
+)
 from whyword.engine.problems import reference_embeddings
 from whyword.models.encoding import encode
 
 PROMPT = "The capital of France is"
+pytestmark = pytest.mark.numerics  # every test here compares numbers: two routes or a reference
 
 
 def manual_log_prob(lm, embeds: torch.Tensor, target: int) -> torch.Tensor:
@@ -31,7 +41,7 @@ def test_inputs_embeds_route_equals_input_ids_route(tiny_paths, model_name):
     with torch.no_grad():
         by_ids = lm.model(input_ids=ids).logits  # (1, T, V)
         by_embeds = lm.model(inputs_embeds=lm.embed(ids)).logits  # (1, T, V)
-    torch.testing.assert_close(by_embeds, by_ids, rtol=0, atol=1e-5)
+    assert_close(by_embeds, by_ids, SAME_ARITHMETIC)  # the ids route embeds, then the same
 
 
 @pytest.mark.slow
@@ -40,7 +50,7 @@ def test_inputs_embeds_route_on_default_model(smol):
     with torch.no_grad():
         by_ids = smol.model(input_ids=ids).logits  # (1, T, V)
         by_embeds = smol.model(inputs_embeds=smol.embed(ids)).logits  # (1, T, V)
-    torch.testing.assert_close(by_embeds, by_ids, rtol=0, atol=1e-4)
+    assert_close(by_embeds, by_ids, SAME_ARITHMETIC)
 
 
 def test_saliency_and_input_x_gradient_equal_hand_written_autograd(tiny_gpt2):
@@ -50,12 +60,8 @@ def test_saliency_and_input_x_gradient_equal_hand_written_autograd(tiny_gpt2):
     (grad,) = torch.autograd.grad(manual_log_prob(tiny_gpt2, embeds, e.target_ids[0]).sum(), embeds)
     expected_saliency = grad[0].norm(dim=-1)  # (T,)
     expected_ixg = (grad[0] * embeds[0]).sum(dim=-1)  # (T,)
-    torch.testing.assert_close(
-        torch.tensor(e.attribution("saliency").scores).float(), expected_saliency
-    )
-    torch.testing.assert_close(
-        torch.tensor(e.attribution("input_x_gradient").scores).float(), expected_ixg.detach()
-    )
+    assert_close(e.attribution("saliency").scores, expected_saliency, TINY_FP32)
+    assert_close(e.attribution("input_x_gradient").scores, expected_ixg, TINY_FP32)
 
 
 @pytest.mark.parametrize("model_name", ["gpt2", "bert"])
@@ -90,11 +96,11 @@ def test_reported_delta_is_an_independent_completeness_gap(smol):
     with torch.no_grad():
         f = manual_log_prob(smol, torch.cat([x, baseline]), e.target_ids[0])  # (2,)
     gap = float(f[0] - f[1])
-    assert a.convergence_delta == pytest.approx(sum(a.scores) - gap, abs=2e-3)
+    assert_close(a.convergence_delta, sum(a.scores) - gap, DEFAULT_MODEL_LOG_PROB)
     assert a.relative_error == pytest.approx(abs(a.convergence_delta) / abs(gap), rel=1e-3)
     assert a.scores[0] == 0.0  # held token: no path, no score
-    assert a.f_input == pytest.approx(float(f[0]), abs=1e-4)
-    assert a.f_input == pytest.approx(e.target_log_prob, abs=1e-4)
+    assert_close(a.f_input, float(f[0]), DEFAULT_MODEL_LOG_PROB)  # against a hand-written F
+    assert_close(a.f_input, e.target_log_prob, DEFAULT_MODEL_LOG_PROB)
 
 
 @pytest.mark.slow
@@ -134,20 +140,13 @@ def test_swapping_target_and_foil_flips_every_signed_score(tiny_paths, model_nam
     methods = ("input_x_gradient", "integrated_gradients", "occlusion", "saliency")
     ab = ww.explain(text, target="paris", foil="rome", methods=methods, model=lm, n_steps=16)
     ba = ww.explain(text, target="rome", foil="paris", methods=methods, model=lm, n_steps=16)
-    assert ab.value == pytest.approx(-ba.value, abs=1e-5)
+    # log p(a) − log p(b) against log p(b) − log p(a): the same sums, negated
+    assert_close(ab.value, -ba.value, SAME_ARITHMETIC)
     for name in methods[:3]:
-        torch.testing.assert_close(
-            torch.tensor(ab.attribution(name).scores),
-            -torch.tensor(ba.attribution(name).scores),
-            atol=1e-5,
-            rtol=1e-4,
-        )
-    torch.testing.assert_close(
-        torch.tensor(ab.attribution("saliency").scores),
-        torch.tensor(ba.attribution("saliency").scores),
-        atol=1e-6,
-        rtol=1e-5,
-    )
+        ba_scores = [-s for s in ba.attribution(name).scores]
+        assert_close(ab.attribution(name).scores, ba_scores, SAME_ARITHMETIC, name)
+    saliency = ab.attribution("saliency").scores, ba.attribution("saliency").scores
+    assert_close(*saliency, SAME_ARITHMETIC, "saliency")
 
 
 def test_multi_token_target_is_the_teacher_forced_sum(tiny_gpt2):
@@ -160,7 +159,7 @@ def test_multi_token_target_is_the_teacher_forced_sum(tiny_gpt2):
             logits = tiny_gpt2.model(input_ids=torch.tensor([ids])).logits[0, -1]  # (V,)
             expected += float(torch.log_softmax(logits, -1)[t])
             ids.append(t)
-    assert e.target_log_prob == pytest.approx(expected, abs=1e-4)
+    assert_close(e.target_log_prob, expected, CHAINED_LOG_PROB)
     assert len(e.tokens) == len(encode(tiny_gpt2, PROMPT).ids)  # the continuation is not attributed
 
 
@@ -172,9 +171,8 @@ def test_occlusion_equals_replacing_one_token(tiny_gpt2):
         for i, score in enumerate(e.attribution("occlusion").scores):
             occluded = x.clone()
             occluded[:, i] = 0.0
-            assert score == pytest.approx(
-                full - float(manual_log_prob(tiny_gpt2, occluded, e.target_ids[0])), abs=1e-5
-            )
+            occluded_f = float(manual_log_prob(tiny_gpt2, occluded, e.target_ids[0]))
+            assert_close(score, full - occluded_f, LOG_PROB)
 
 
 def test_ig_first_pass_runs_the_default_steps(tiny_gpt2):
@@ -223,8 +221,8 @@ def test_held_first_token_cached_once_gives_the_same_ig(tiny_gpt2, text, target)
     full = _ig(replace(problem, path_forward=None), **opts)
     assert cached.scores[0, 0] == 0.0
     assert full.scores[0, 0] == 0.0
-    torch.testing.assert_close(cached.scores, full.scores, rtol=1e-4, atol=1e-5)
-    assert cached.completeness[0].f_input == pytest.approx(full.completeness[0].f_input, abs=1e-5)
+    assert_close(cached.scores, full.scores, TINY_FP32)
+    assert_close(cached.completeness[0].f_input, full.completeness[0].f_input, LOG_PROB)
 
 
 @pytest.mark.slow
@@ -236,7 +234,7 @@ def test_held_first_token_cache_on_default_model(smol):
     opts = {"n_steps": 8, "nodes_per_interval": 4, "max_steps": 8}
     cached, full = (_ig(p, **opts) for p in (problem, replace(problem, path_forward=None)))
     scale = float(full.scores.abs().max())
-    torch.testing.assert_close(cached.scores, full.scores, rtol=0, atol=2e-3 * scale)
+    assert_close(cached.scores / scale, full.scores / scale, SCALED_IG_PREFIX)
 
 
 def test_no_prefix_shortcut_where_it_cannot_hold(tiny_bert, tiny_gpt2):

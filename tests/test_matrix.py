@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
 import whyword as ww
+from tests.tolerances import (
+    CHAINED_LOG_PROB,
+    LOG_PROB,
+    PROBABILITY,
+    SAME_ARITHMETIC,
+    TINY_FP32,
+    assert_close,
+    assert_close_fields,
+    for_scores,
+)
 from whyword.models.encoding import encode
 
 PROMPT = "The keys to the cabinet are on the table"
@@ -21,6 +30,7 @@ METHODS = (
     "occlusion",
     "attnlrp",
 )
+pytestmark = pytest.mark.numerics  # nearly every test compares numbers: routes, formulas
 FAST_IG = {"n_steps": 8, "nodes_per_interval": 4, "max_steps": 32, "nt_samples": 3}
 
 
@@ -36,16 +46,10 @@ def test_every_row_equals_its_own_one_row_matrix(tiny_gpt2):
     assert together.shape == (3, len(ids))
     for r, out in enumerate(outputs):
         alone = ww.attribute(tiny_gpt2, ids, out, METHODS, **FAST_IG)
-        a, b = alone.outputs[0], together.outputs[r]  # padded calls: equal to float rounding
-        assert replace(a, value=0.0, target_log_prob=0.0) == replace(
-            b, value=0.0, target_log_prob=0.0
-        )
-        assert a.value == pytest.approx(b.value, rel=1e-6, abs=1e-6)
-        assert a.target_log_prob == pytest.approx(b.target_log_prob, rel=1e-6, abs=1e-6)
+        numbers = ("value", "target_log_prob")
+        assert_close_fields(together.outputs[r], alone.outputs[0], LOG_PROB, numbers)
         for m in METHODS:
-            np.testing.assert_allclose(
-                together.scores(m)[r], alone.scores(m)[0], rtol=1e-4, atol=1e-6, err_msg=m
-            )
+            assert_close(together.scores(m)[r], alone.scores(m)[0], for_scores(m, TINY_FP32), m)
 
 
 def test_rows_share_calls_under_a_small_budget_and_give_the_same_scores(tiny_gpt2):
@@ -62,7 +66,7 @@ def test_rows_share_calls_under_a_small_budget_and_give_the_same_scores(tiny_gpt
         **FAST_IG,
     )
     for m in ("saliency", "integrated_gradients"):
-        np.testing.assert_allclose(big.scores(m), one.scores(m), rtol=1e-4, atol=1e-6)
+        assert_close(big.scores(m), one.scores(m), TINY_FP32, m)
 
 
 def test_causal_rows_mark_later_tokens_not_in_context(tiny_gpt2):
@@ -90,11 +94,9 @@ def test_a_row_equals_a_hand_written_gradient(tiny_gpt2):
     lp = torch.log_softmax(logits, -1)[ids[p + 1]]
     (grad,) = torch.autograd.grad(lp, x)  # (1, T, H)
     expected = (grad[0] * x[0]).sum(-1).detach().numpy()  # (T,)
-    np.testing.assert_allclose(
-        m.scores("input_x_gradient")[0][: p + 1], expected[: p + 1], atol=1e-6
-    )
+    assert_close(m.scores("input_x_gradient")[0][: p + 1], expected[: p + 1], TINY_FP32)
     np.testing.assert_allclose(expected[p + 1 :], 0.0, atol=1e-7)
-    assert m.outputs[0].value == pytest.approx(float(lp.detach()), abs=1e-5)
+    assert_close(m.outputs[0].value, float(lp.detach()), LOG_PROB)
 
 
 def test_explain_is_the_one_row_matrix(tiny_gpt2):
@@ -108,10 +110,10 @@ def test_explain_is_the_one_row_matrix(tiny_gpt2):
         **FAST_IG,
     )
     for a in e.attributions:
-        np.testing.assert_allclose(a.scores, m.scores(a.method)[0], rtol=1e-6, atol=1e-9)
-    assert e.value == pytest.approx(m.outputs[0].value, abs=1e-6)
+        assert_close(a.scores, m.scores(a.method)[0], SAME_ARITHMETIC, a.method)
+    assert_close(e.value, m.outputs[0].value, SAME_ARITHMETIC)
     ig = m.method("integrated_gradients").completeness[0]
-    assert e.attribution("integrated_gradients").convergence_delta == pytest.approx(ig.delta)
+    assert_close(e.attribution("integrated_gradients").convergence_delta, ig.delta, SAME_ARITHMETIC)
 
 
 @pytest.mark.parametrize("objective", ["log_prob", "probability", "logit"])
@@ -123,8 +125,8 @@ def test_objectives_equal_their_formula(tiny_gpt2, objective):
         logits = tiny_gpt2.model(input_ids=torch.tensor([ids])).logits[0, -1]  # (V,)
     lp = float(torch.log_softmax(logits, -1)[target])
     expected = {"log_prob": lp, "probability": math.exp(lp), "logit": float(logits[target])}
-    assert m.outputs[0].value == pytest.approx(expected[objective], rel=1e-5, abs=1e-6)
-    assert m.outputs[0].target_log_prob == pytest.approx(lp, abs=1e-5)
+    assert_close(m.outputs[0].value, expected[objective], TINY_FP32)
+    assert_close(m.outputs[0].target_log_prob, lp, LOG_PROB)
 
 
 def test_contrastive_foil_of_another_length_on_a_causal_model(tiny_gpt2):
@@ -134,7 +136,7 @@ def test_contrastive_foil_of_another_length_on_a_causal_model(tiny_gpt2):
     two = ww.attribute(tiny_gpt2, ids, ww.Output(target=(9, 11)), "saliency").outputs[0]
     both = ww.attribute(tiny_gpt2, ids, ww.Output(target=7, foil=(9, 11)), "saliency").outputs[0]
     assert both.objective == "contrastive"
-    assert both.value == pytest.approx(one.value - two.value, abs=1e-5)
+    assert_close(both.value, one.value - two.value, LOG_PROB)
 
 
 def test_a_user_defined_objective_runs_through_every_method(tiny_gpt2):
@@ -145,7 +147,7 @@ def test_a_user_defined_objective_runs_through_every_method(tiny_gpt2):
     a = ww.attribute(tiny_gpt2, ids, ww.Output(target=7), signed)
     b = ww.attribute(tiny_gpt2, ids, ww.Output(target=7, objective="surprisal_test"), signed)
     for m in signed:
-        np.testing.assert_allclose(b.scores(m), -a.scores(m), rtol=1e-5, atol=1e-7)
+        assert_close(b.scores(m), -a.scores(m), SAME_ARITHMETIC, m)  # −F: the same sums
     assert b.outputs[0].formula == "−log p(target)"
 
 
@@ -181,8 +183,8 @@ def test_infill_posterior_is_what_the_bars_show(tiny_gpt2):
     e = ww.explain(text, methods=("saliency",), model=tiny_gpt2)
     bar = e.predictions[0].candidates[0]
     assert e.objective == "infill_posterior"
-    assert e.target_probability == pytest.approx(bar.probability, rel=1e-4)
-    assert e.value == pytest.approx(bar.log_prob, abs=1e-4)
+    assert_close(e.target_probability, bar.probability, PROBABILITY)
+    assert_close(e.value, bar.log_prob, CHAINED_LOG_PROB)
     # second route: the joint scores of predict's infill rescoring, normalised by hand
     from whyword.engine.predict import infill_scores
 
@@ -190,10 +192,10 @@ def test_infill_posterior_is_what_the_bars_show(tiny_gpt2):
     pool = e.predictions[0].pool
     joint = infill_scores(tiny_gpt2, enc, [(c,) for c in pool])  # (N,)
     by_hand = joint[pool.index(bar.token_id)] - torch.logsumexp(joint, 0)
-    assert e.value == pytest.approx(float(by_hand), abs=1e-4)
+    assert_close(e.value, float(by_hand), CHAINED_LOG_PROB)
     second = e.predictions[0].candidates[1]
     e2 = ww.explain(text, target=second.token_id, methods=("saliency",), model=tiny_gpt2)
-    assert e2.target_probability == pytest.approx(second.probability, rel=1e-4)
+    assert_close(e2.target_probability, second.probability, PROBABILITY)
 
 
 def test_ig_notes_only_when_ig_ran(tiny_gpt2):

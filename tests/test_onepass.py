@@ -8,6 +8,7 @@ from captum.attr import InputXGradient, Saliency
 
 import whyword as ww
 from tests.tiny import count_forwards
+from tests.tolerances import LOG_PROB, TINY_FP32, assert_close
 from whyword.engine.cache import RESULTS
 from whyword.engine.predict import predictions as separate_predictions
 from whyword.models.encoding import encode
@@ -41,6 +42,7 @@ def _separate(lm, target=None, foil=None, methods=("saliency", "input_x_gradient
     return ww.explain(TEXT, target, foil, methods=methods, model=lm, predictions=preds)
 
 
+@pytest.mark.numerics
 @pytest.mark.parametrize("foil", [None, 1])  # log p(target), and contrastive with a foil
 def test_one_pass_numbers_match_the_separate_route(tiny_gpt2, foil):
     RESULTS.clear()
@@ -48,15 +50,15 @@ def test_one_pass_numbers_match_the_separate_route(tiny_gpt2, foil):
     apart = _separate(tiny_gpt2, folded.target_ids[0], foil)
     assert folded.target_ids == apart.target_ids
     for a, b in zip(folded.predictions[0].candidates, apart.predictions[0].candidates, strict=True):
-        assert a.token_id == b.token_id and a.log_prob == pytest.approx(b.log_prob, abs=1e-5)
-    assert folded.value == pytest.approx(apart.value, abs=1e-5)
-    assert folded.target_log_prob == pytest.approx(apart.target_log_prob, abs=1e-5)
+        assert a.token_id == b.token_id
+        assert_close(a.log_prob, b.log_prob, LOG_PROB)
+    assert_close(folded.value, apart.value, LOG_PROB)
+    assert_close(folded.target_log_prob, apart.target_log_prob, LOG_PROB)
     for a, b in zip(folded.attributions, apart.attributions, strict=True):
-        torch.testing.assert_close(
-            torch.tensor(a.scores), torch.tensor(b.scores), atol=1e-5, rtol=1e-4
-        )
+        assert_close(a.scores, b.scores, TINY_FP32, a.method)
 
 
+@pytest.mark.numerics
 def test_input_gradients_equal_captums_saliency_and_input_x_gradient(tiny_gpt2):
     from whyword.attr.problem import input_gradients
     from whyword.engine.problems import build_problem
@@ -71,25 +73,22 @@ def test_input_gradients_equal_captums_saliency_and_input_x_gradient(tiny_gpt2):
         ref = Saliency(p.forward).attribute(p.inputs, abs=False, additional_forward_args=p.args())
         ixg = InputXGradient(p.forward).attribute(p.inputs, additional_forward_args=p.args())
         f = p.forward(p.inputs.detach(), *p.args())  # (1,)
-    torch.testing.assert_close(grads, ref, atol=1e-6, rtol=1e-5)
-    torch.testing.assert_close(p.inputs.detach() * grads, ixg, atol=1e-6, rtol=1e-5)
-    torch.testing.assert_close(values, f.detach(), atol=1e-6, rtol=1e-5)
+    assert_close(grads, ref, TINY_FP32, "gradients")
+    assert_close(p.inputs.detach() * grads, ixg, TINY_FP32, "input x gradient")
+    assert_close(values, f, TINY_FP32, "F")
 
 
+@pytest.mark.numerics
 def test_a_multi_token_target_falls_back_to_the_methods_own_pass(tiny_gpt2):
     RESULTS.clear()
     folded = ww.explain(TEXT, " capital of", methods="saliency", model=tiny_gpt2)
     apart = _separate(tiny_gpt2, " capital of", methods=("saliency",))
     assert len(folded.target_ids) > 1
-    assert folded.value == pytest.approx(apart.value, abs=1e-5)
-    torch.testing.assert_close(
-        torch.tensor(folded.attributions[0].scores),
-        torch.tensor(apart.attributions[0].scores),
-        atol=1e-5,
-        rtol=1e-4,
-    )
+    assert_close(folded.value, apart.value, LOG_PROB)
+    assert_close(folded.attributions[0].scores, apart.attributions[0].scores, TINY_FP32)
 
 
+@pytest.mark.numerics
 def test_attnlrp_gives_the_rows_value_from_its_own_forward(tiny_gpt2):
     from whyword.attr import attnlrp as lrp
 
@@ -99,5 +98,5 @@ def test_attnlrp_gives_the_rows_value_from_its_own_forward(tiny_gpt2):
     e, n = count_forwards(tiny_gpt2, lambda: ww.explain(TEXT, methods="attnlrp", model=tiny_gpt2))
     apart = _separate(tiny_gpt2, e.target_ids[0], methods=("saliency",))
     assert n == 2  # the predictions, then AttnLRP's forward (no separate pass for F(x))
-    assert e.value == pytest.approx(apart.value, abs=1e-5)
-    assert e.target_log_prob == pytest.approx(apart.target_log_prob, abs=1e-5)
+    assert_close(e.value, apart.value, LOG_PROB)
+    assert_close(e.target_log_prob, apart.target_log_prob, LOG_PROB)

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import whyword as ww
+from tests.tolerances import BF16_CURVE, BF16_VALUE, assert_close
 from whyword.engine.cache import request_key
 from whyword.errors import InputError
 from whyword.runtime import precision
@@ -62,6 +63,7 @@ def test_autocast_runs_the_block_in_bf16_and_fp32_stays_fp32():
         assert chosen == "fp32" and (a @ a).dtype == torch.float32
 
 
+@pytest.mark.numerics
 @native
 @pytest.mark.parametrize("method", ["saliency", "input_x_gradient", "integrated_gradients"])
 def test_bf16_scores_are_close_to_fp32(tiny_gpt2, method):
@@ -71,12 +73,13 @@ def test_bf16_scores_are_close_to_fp32(tiny_gpt2, method):
     b = torch.tensor(b16.attributions[0].scores)  # (T,)
     assert not torch.equal(a, b)  # bf16 really ran
     assert float((b - a).norm() / a.norm()) <= precision.ERROR_BOUND
-    assert b16.value == pytest.approx(f32.value, abs=0.05)
+    assert_close(b16.value, f32.value, BF16_VALUE)
     ig = b16.attributions[0].relative_error
     if ig is not None:  # completeness measured on the bf16 F itself
         assert ig <= b16.params["ig_tolerance"]
 
 
+@pytest.mark.numerics
 @native
 def test_bf16_curves_are_close_to_fp32_and_say_so(tiny_gpt2):
     text = "The capital of France is Paris. The capital of Italy is"
@@ -96,5 +99,5 @@ def test_bf16_curves_are_close_to_fp32_and_say_so(tiny_gpt2):
         assert (a.curve_precision, b.curve_precision) == ("fp32", "bf16")
         assert a.deletion_curve != b.deletion_curve  # bf16 really ran
         assert b.deletion_curve[0] == 1.0 and b.deletion_curve[-1] == 0.0  # ends: one function
-        assert abs(a.deletion - b.deletion) <= precision.CURVE_BOUND
-        assert abs(a.insertion - b.insertion) <= precision.CURVE_BOUND
+        assert_close(b.deletion, a.deletion, BF16_CURVE, "deletion")
+        assert_close(b.insertion, a.insertion, BF16_CURVE, "insertion")

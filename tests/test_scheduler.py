@@ -3,11 +3,11 @@ alone, a heavy request takes its own lane, and a full heavy lane answers with a 
 
 from __future__ import annotations
 
-import math
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.tolerances import SAME_ARITHMETIC, TINY_FP32, assert_close
 from whyword.engine.cache import RESULTS
 from whyword.errors import InputError
 from whyword.runtime.options import ExplainOptions
@@ -18,6 +18,7 @@ METHODS = ("saliency", "input_x_gradient")
 TEXTS = ["The capital of France is", "The keys to the cabinet are on the", "I plan to go"] * 4
 
 
+@pytest.mark.numerics
 def test_concurrent_requests_share_calls_and_equal_alone(tiny_gpt2):
     opts = ExplainOptions(faithfulness=True, k=5)
     sched = Scheduler()
@@ -34,13 +35,12 @@ def test_concurrent_requests_share_calls_and_equal_alone(tiny_gpt2):
         RESULTS.clear()
         alone = explain(text + " ", methods=METHODS, model=tiny_gpt2, options=opts)
         for a, b in zip(alone.attributions, e.attributions, strict=True):
-            assert all(
-                math.isclose(x, y, abs_tol=1e-5) for x, y in zip(a.scores, b.scores, strict=True)
-            )
+            assert_close(b.scores, a.scores, TINY_FP32, a.method)  # batched vs alone
     preds = list(ThreadPoolExecutor(6).map(lambda t: sched.predictions(tiny_gpt2, t, 3), TEXTS))
     assert all(len(p[0].candidates) == 3 for p in preds)
 
 
+@pytest.mark.numerics
 def test_heavy_requests_take_their_own_lane(tiny_gpt2):
     opts = ExplainOptions(n_steps=8, adaptive=False, faithfulness=False)
     sched = Scheduler(heavy_cost=1)  # every IG request counts as heavy here
@@ -52,7 +52,7 @@ def test_heavy_requests_take_their_own_lane(tiny_gpt2):
     alone = explain(
         "The capital of France is", methods="integrated_gradients", model=tiny_gpt2, options=opts
     )
-    assert got.attributions[0].scores == pytest.approx(alone.attributions[0].scores, abs=1e-6)
+    assert_close(got.attributions[0].scores, alone.attributions[0].scores, SAME_ARITHMETIC)
     assert sched._copies.get(tiny_gpt2.model) is not None  # ran on the heavy lane's copy
 
 

@@ -8,7 +8,6 @@ process, batches stay within the maximum, and a bad request is one sentence.
 
 from __future__ import annotations
 
-import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,6 +15,7 @@ import pytest
 
 pytest.importorskip("ray.serve")
 
+from tests.tolerances import TINY_FP32, assert_close
 from whyword.engine.cache import RESULTS  # noqa: E402
 from whyword.engine.predict import predictions  # noqa: E402
 from whyword.errors import WhyWordError  # noqa: E402
@@ -45,6 +45,7 @@ def backend(tiny_paths):
         command.stop()
 
 
+@pytest.mark.numerics
 def test_concurrent_requests_equal_the_same_in_process(backend, tiny_gpt2):
     opts = ExplainOptions(faithfulness=False, k=5)  # its batching: tests/test_batch.py
     asks = [
@@ -65,9 +66,7 @@ def test_concurrent_requests_equal_the_same_in_process(backend, tiny_gpt2):
             local.tokens,
         )
         for a, b in zip(local.attributions, remote.attributions, strict=True):
-            assert all(
-                math.isclose(x, y, abs_tol=1e-5) for x, y in zip(a.scores, b.scores, strict=True)
-            )
+            assert_close(b.scores, a.scores, TINY_FP32, a.method)  # batched vs alone
     sizes = backend.stats()["batch_sizes"]  # one replica's batches (the one that answered)
     assert sizes and max(sizes) <= 16
 

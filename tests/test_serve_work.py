@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import math
+import pytest
 
+from tests.tolerances import TINY_FP32, assert_close
 from whyword.engine.cache import RESULTS
 from whyword.runtime.options import ExplainOptions
 from whyword.serve.work import Worker
@@ -12,6 +13,7 @@ from whyword.tasks.explain import explain
 METHODS = ["saliency", "input_x_gradient"]
 
 
+@pytest.mark.numerics
 def test_a_batch_of_requests_gets_the_answers_of_each_alone(tiny_paths, tiny_gpt2):
     opts = ExplainOptions(faithfulness=True, k=5)
     worker = Worker(tiny_paths["gpt2"])
@@ -40,8 +42,6 @@ def test_a_batch_of_requests_gets_the_answers_of_each_alone(tiny_paths, tiny_gpt
         alone = explain(text, methods=METHODS, model=tiny_gpt2, options=opts)
         got = answer["result"]["attributions"]
         for a, b in zip(alone.attributions, got, strict=True):
-            assert all(
-                math.isclose(x, y, abs_tol=1e-5) for x, y in zip(a.scores, b["scores"], strict=True)
-            )
+            assert_close(b["scores"], a.scores, TINY_FP32, a.method)  # batched vs alone
     assert len(answers[4]["result"][0]["candidates"]) == 3
     assert "error" in answers[5] and "error" in answers[6] and "nonsense" in answers[6]["error"]

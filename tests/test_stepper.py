@@ -8,6 +8,14 @@ import math
 import pytest
 import torch
 
+from tests.tolerances import (
+    DEFAULT_MODEL_LOG_PROB,
+    DISTRIBUTION,
+    LOG_PROB,
+    TAIL_LOG_PROB,
+    Tolerance,
+    assert_close,
+)
 from whyword import InputError, generate
 from whyword.runtime.options import GenerateOptions
 from whyword.tasks.generate import prompt_ids, run_generate
@@ -23,9 +31,9 @@ def full_forward(lm, ids) -> torch.Tensor:
     return torch.log_softmax(logits[0, -1].double(), -1)  # (V,)
 
 
-def check_steps_match_full_forward(lm, log_atol: float) -> None:
-    """Probabilities to 1e-5; log-probs to `log_atol` (float32 matmuls of other shapes differ
-    in the last bits, which the log of a 1e-9 probability magnifies)."""
+def check_steps_match_full_forward(lm, log_tol: Tolerance) -> None:
+    """Probabilities to DISTRIBUTION; log-probs to `log_tol` (float32 matmuls of other shapes
+    differ in the last bits, which the log of a 1e-9 probability magnifies)."""
     store = KVStore(size=4)
     ids = prompt_ids(lm, PROMPT, 1)
     session = Session(lm.name, ids, ids)
@@ -41,24 +49,26 @@ def check_steps_match_full_forward(lm, log_atol: float) -> None:
             with lm.lock:
                 stepped = torch.log_softmax(last_logits(lm, session.ids, store).double(), -1)
             full = full_forward(lm, session.ids)  # (V,)
-            torch.testing.assert_close(stepped.exp(), full.exp(), atol=1e-5, rtol=0)
-            torch.testing.assert_close(stepped, full, atol=log_atol, rtol=0)
+            assert_close(stepped.exp(), full.exp(), DISTRIBUTION, "probabilities")
+            assert_close(stepped, full, log_tol, "log-probabilities")
     finally:
         hook.remove()
     assert lengths[0] == len(ids) and lengths[1::2] == [1, 1, 1, 1]  # then one token per step
     assert store.misses == 5 and len(store) == 4
 
 
+@pytest.mark.numerics
 def test_stepped_distribution_equals_a_full_forward(tiny_gpt2) -> None:
-    check_steps_match_full_forward(tiny_gpt2, 1e-5)
+    check_steps_match_full_forward(tiny_gpt2, LOG_PROB)
 
 
+@pytest.mark.numerics
 @pytest.mark.slow
 def test_stepped_distribution_equals_a_full_forward_on_llama(smol) -> None:
-    check_steps_match_full_forward(smol, 1e-4)
+    check_steps_match_full_forward(smol, TAIL_LOG_PROB)
 
 
-def check_warp_equals_generate_scores(lm) -> None:
+def check_warp_equals_generate_scores(lm, tol: Tolerance) -> None:
     ids = prompt_ids(lm, PROMPT, 3)
     for warp in WARPS:
         opts = GenerateOptions(max_new_tokens=3, strategy="sample", seed=2, **warp.__dict__)
@@ -73,17 +83,19 @@ def check_warp_equals_generate_scores(lm) -> None:
                 if c.cut:
                     assert expected[c.token_id] == -math.inf
                 else:
-                    assert abs(c.log_prob - float(expected[c.token_id])) < 1e-5
+                    assert_close(c.log_prob, float(expected[c.token_id]), tol)
             assert step.kept == int(torch.isfinite(score[0]).sum())
 
 
+@pytest.mark.numerics
 def test_warped_equals_generate_scores(tiny_gpt2) -> None:
-    check_warp_equals_generate_scores(tiny_gpt2)
+    check_warp_equals_generate_scores(tiny_gpt2, LOG_PROB)
 
 
+@pytest.mark.numerics
 @pytest.mark.slow
 def test_warped_equals_generate_scores_on_llama(smol) -> None:
-    check_warp_equals_generate_scores(smol)
+    check_warp_equals_generate_scores(smol, DEFAULT_MODEL_LOG_PROB)
 
 
 def test_top_k_and_top_p_cut_off_what_they_should(tiny_gpt2) -> None:

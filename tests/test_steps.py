@@ -3,11 +3,10 @@ step, later tokens are out of context, and each row's value is the step's raw lo
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 
+from tests.tolerances import CHAINED_LOG_PROB, DEFAULT_MODEL_LOG_PROB, TINY_FP32, assert_close
 from whyword import InputError, Output, attribute, generate
 from whyword.tasks.steps import WHY_TEACHER_FORCED
 
@@ -23,6 +22,7 @@ def continuation(lm, n: int = 6, **kwargs):
     return generate(PROMPT, max_new_tokens=n, model=lm, **kwargs)
 
 
+@pytest.mark.numerics
 @pytest.mark.parametrize("method", ["saliency", "integrated_gradients"])
 def test_each_row_equals_a_one_row_attribute_of_its_position(tiny_gpt2, method):
     gen = continuation(tiny_gpt2)
@@ -34,7 +34,7 @@ def test_each_row_equals_a_one_row_attribute_of_its_position(tiny_gpt2, method):
         position = len(gen.prompt) - 1 + s
         alone = attribute(tiny_gpt2, ids, Output(position=position), method)
         assert alone.outputs[0].target_ids == (gen.token_ids[s],)  # the token that came next
-        np.testing.assert_allclose(scores[s], alone.scores(method)[0], atol=1e-5, equal_nan=True)
+        assert_close(scores[s], alone.scores(method)[0], TINY_FP32, f"step {s}")
         assert matrix.outputs[s].position == position
 
 
@@ -51,6 +51,7 @@ def test_later_tokens_are_not_in_context(tiny_gpt2):
         assert matrix.context[s] == tuple(i < p + s for i in range(len(matrix.tokens)))
 
 
+@pytest.mark.numerics
 @pytest.mark.parametrize("name", STRATEGIES)
 def test_row_values_are_the_steps_raw_log_probs(tiny_gpt2, name):
     gen = continuation(tiny_gpt2, **STRATEGIES[name])
@@ -59,7 +60,7 @@ def test_row_values_are_the_steps_raw_log_probs(tiny_gpt2, name):
     for row, step in zip(matrix.outputs, gen.steps, strict=True):
         assert row.objective == "log_prob"
         assert row.target_ids == (step.token.id,)
-        assert math.isclose(row.value, step.raw_log_prob, abs_tol=1e-4)
+        assert_close(row.value, step.raw_log_prob, CHAINED_LOG_PROB)  # vs generate's
     if name == "sample":  # the warped distribution differs, and the rows do not follow it
         assert max(abs(s.log_prob - s.raw_log_prob) for s in gen.steps) > 1e-2
 
@@ -76,10 +77,11 @@ def test_another_model_is_refused(tiny_gpt2, tiny_bert):
         gen.attribute("saliency", model=tiny_bert)
 
 
+@pytest.mark.numerics
 @pytest.mark.slow
 def test_on_the_default_model_rows_are_the_raw_log_probs_of_the_kept_beam(smol):
     gen = generate(PROMPT, max_new_tokens=4, strategy="beam", num_beams=3, model=smol)
     matrix = gen.attribute("saliency")  # the default model, by default
     values = [row.value for row in matrix.outputs]
-    np.testing.assert_allclose(values, [s.raw_log_prob for s in gen.steps], atol=1e-4)
+    assert_close(values, [s.raw_log_prob for s in gen.steps], DEFAULT_MODEL_LOG_PROB)
     assert matrix.outputs[0].target == " Paris"

@@ -61,7 +61,7 @@ class Limits:
                 raise InputError(f"{name} is {value}; this server allows at most {cap}.")
 
     def describe(self) -> str:
-        """One line for the page and the README."""
+        """One line for the page and docs/security.md."""
         mode = "Hosted mode" if self.hosted else "Local mode"
         return (
             f"{mode}: text ≤ {self.max_chars:,} characters and {self.max_tokens} tokens, "

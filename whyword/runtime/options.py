@@ -12,13 +12,13 @@ from whyword.errors import InputError
 BASELINES = ("zero", "pad", "mask")
 PRECISIONS = ("fp32", "bf16", "auto")  # whyword/runtime/precision.py
 # The largest |area_bf16 − area_fp32| of a deletion / insertion curve (0–1 scale) that lets
-# "auto" run the curves in bf16: measured in benchmarks/curve_precision.py (README)
+# "auto" run the curves in bf16: measured in benchmarks/curve_precision.py (docs/performance.md)
 CURVE_BOUND = 0.05  # half the page's ±0.1 margin for "no better than random" (render/trust.py)
 DEFAULT_METHODS = ("saliency", "integrated_gradients")  # the library, the CLI and the API
 # The page's default (issue 12, benchmarks/faithfulness.py, 14 prompts): occlusion beat IG on
 # deletion and insertion (paired 95 % intervals exclude 0) at 1.7× one forward+backward
 # against IG's 12.8×; saliency (1.1×) is the first heatmap and could not be told apart from
-# IG. Both run on every architecture without the optional lxt (AttnLRP). README, Performance.
+# IG. Both run on every architecture without the optional lxt (AttnLRP). docs/performance.md.
 PAGE_METHODS = ("saliency", "occlusion")
 # The page's IG refinement cap: lower than the library's `max_steps` (256) so a click stays
 # interactive; the page says when a result missed the tolerance and how to raise the cap.

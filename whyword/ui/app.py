@@ -98,7 +98,7 @@ def _sidebar(limits: Limits) -> dict[str, Any]:
 
 
 def _api() -> None:
-    """Endpoints for gradio_client with plain values (see the README's client example)."""
+    """Endpoints for gradio_client with plain values (see docs/guide/page.md, API)."""
     gr.api(_gradio_errors(api.api_explain), api_name="explain")
     gr.api(_gradio_errors(api.api_predict), api_name="predict")
 

@@ -65,9 +65,7 @@ def main() -> None:
                 target = out.get(("fp32", m))
                 t = None if target is None else target.target_ids[0]
                 start = time.perf_counter()
-                e = whyword.explain(
-                    text, t, methods=m, model=lm, precision=precision, **ig_opts
-                )
+                e = whyword.explain(text, t, methods=m, model=lm, precision=precision, **ig_opts)
                 if not warm:
                     secs[m][precision].append(time.perf_counter() - start)
                 out[(precision, m)] = e

@@ -61,9 +61,7 @@ def _assert_same(routes: dict, tol: Tolerance) -> None:
 
 @pytest.mark.numerics
 @pytest.mark.parametrize(("methods", "tol"), [(SHARED, TINY_FP32), (("saliency", *ALONE), FP32)])
-def test_every_route_gives_the_same_scores_in_fp32(
-    no_caches, tiny_paths, tiny_gpt2, methods, tol
-):
+def test_every_route_gives_the_same_scores_in_fp32(no_caches, tiny_paths, tiny_gpt2, methods, tol):
     opts = ExplainOptions(k=5, n_steps=8, max_steps=16, nt_samples=3, precision="fp32")
     _assert_same(_routes(tiny_gpt2, tiny_paths["gpt2"], methods, opts), tol)
 

@@ -31,7 +31,7 @@ TOKEN_ROWS = 512  # below the budget: about this many (row × token) per call (1
 # bf16 no-grad calls (the faithfulness curves under precision "auto"): bf16 matrix kernels
 # keep getting cheaper per row as a call grows, fp32 ones stop at ~64 rows. SmolLM2-135M,
 # 12 tokens, ms per row: fp32 10.6 / 10.4 / 12.0 at 64 / 128 / 256 rows, bf16 4.4 / 3.4 / 3.0
-# (benchmarks/row_cost.py) — so such calls take up to 4× as many token-rows (8× measured
+# (benchmarks/calibrate/row_cost.py) — so such calls take up to 4× as many token-rows (8× measured
 # no faster under load and held 150 MB more at the peak for 8 requests).
 WIDE_TOKEN_ROWS, WIDE_MAX_ROWS = 2048, 256
 CPU_BUDGET = 2 * 2**30  # bytes a batched call may use on CPU (fixed: results do not vary)

@@ -12,7 +12,7 @@ from whyword.errors import InputError
 BASELINES = ("zero", "pad", "mask")
 PRECISIONS = ("fp32", "bf16", "auto")  # whyword/runtime/precision.py
 # The largest |area_bf16 − area_fp32| of a deletion / insertion curve (0–1 scale) that lets
-# "auto" run the curves in bf16: measured in benchmarks/curve_precision.py (docs/performance.md)
+# "auto" run the curves in bf16: measured in benchmarks/calibrate/curve_precision.py (docs/performance.md)
 CURVE_BOUND = 0.05  # half the page's ±0.1 margin for "no better than random" (render/trust.py)
 DEFAULT_METHODS = ("saliency", "integrated_gradients")  # the library, the CLI and the API
 # The page's default (issue 12, benchmarks/faithfulness.py, 14 prompts): occlusion beat IG on

@@ -7,7 +7,7 @@ evaluation of every method, IG's completeness check, faithfulness — runs in th
 so IG's completeness is still measured on the very function it attributes.
 
 "auto" picks bf16 only where the hardware has it natively AND `AUTO_BF16` is on: the
-per-token error against fp32 measured in benchmarks/precision.py must stay within
+per-token error against fp32 measured in benchmarks/calibrate/precision.py must stay within
 `ERROR_BOUND` (docs/performance.md) for that.
 """
 
@@ -24,7 +24,7 @@ from whyword.runtime.options import CURVE_BOUND, PRECISIONS
 __all__ = ["CURVE_BOUND", "ERROR_BOUND", "autocast", "bf16_native", "curves", "resolve", "stage"]
 
 # The bound "auto" is held to: the mean, over prompts, of each method's relative L2 error
-# ‖s_bf16 − s_fp32‖ / ‖s_fp32‖ per row; measured in benchmarks/precision.py (docs/performance.md)
+# ‖s_bf16 − s_fp32‖ / ‖s_fp32‖ per row; measured in benchmarks/calibrate/precision.py (docs/performance.md)
 ERROR_BOUND = 0.05
 AUTO_BF16 = False  # set from the measurement: see docs/performance.md
 
@@ -66,7 +66,7 @@ def autocast(precision: str, device: torch.device) -> Iterator[str]:
 
 # The deletion / insertion curves (whyword/engine/faithfulness.py) are forward-only rows, most of a
 # page request's work; bf16 moves each area by at most `CURVE_BOUND` against fp32 on the
-# prompts of benchmarks/curve_precision.py (docs/performance.md), so "auto" runs them in bf16
+# prompts of benchmarks/calibrate/curve_precision.py (docs/performance.md), so "auto" runs them in bf16
 # where it is native, while the heatmaps keep fp32 (their error is above ERROR_BOUND).
 AUTO_CURVES_BF16 = True  # set from the measurement: see docs/performance.md
 

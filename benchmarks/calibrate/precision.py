@@ -8,7 +8,7 @@ same; mean and worst over prompts; and the median time ratio fp32 / bf16. For IG
 completeness under each precision — |Σ scores − (F(x) − F(x'))| / |F(x) − F(x')|, each measured
 on the function it attributed (bf16's F under autocast) — and the steps its adaptive search took.
 
-    HF_HUB_OFFLINE=1 python benchmarks/precision.py [--prompts=16] [--threads=1]
+    HF_HUB_OFFLINE=1 python benchmarks/calibrate/precision.py [--prompts=16] [--threads=1]
         [--methods=saliency,occlusion]   # a subset (a bounded run on a busy machine)
         [--ig-steps=64]   # IG non-adaptive at this many steps: the same path in both precisions
 """
@@ -30,7 +30,7 @@ import whyword  # noqa: E402
 from whyword.attr import METHODS as REGISTERED  # noqa: E402
 
 METHODS = tuple(REGISTERED)  # every registered method
-PROMPTS = Path(__file__).with_name("prompts_faithfulness.json")
+PROMPTS = Path(__file__).parents[1] / "prompts_faithfulness.json"
 
 
 def errors(a: torch.Tensor, b: torch.Tensor) -> tuple[float, float, bool]:
@@ -114,7 +114,7 @@ def main() -> None:
                 f"{max(err):.4f}, ≤ 5 % on {sum(e <= 0.05 for e in err)}/{len(err)}; "
                 f"steps mean {statistics.mean(steps):.1f} ({min(steps)}–{max(steps)})"
             )
-    out_dir = Path(__file__).with_name("results")
+    out_dir = Path(__file__).parents[1] / "results"
     out_dir.mkdir(exist_ok=True)
     (out_dir / f"precision-{'-'.join(methods)}{f'-{fixed}' if fixed else ''}.json").write_text(
         json.dumps(result, indent=1)

@@ -1,6 +1,6 @@
 """Speed ideas measured one by one, each against its alternative in the same run (interleaved).
 
-    HF_HUB_OFFLINE=1 python benchmarks/ideas.py [idea ...] [--tokens=5,12,32,64]
+    HF_HUB_OFFLINE=1 python benchmarks/calibrate/ideas.py [idea ...] [--tokens=5,12,32,64]
 
 Ideas: keep (logits_to_keep), attention (sdpa vs eager), threads, batch, endpoints (edge
 forward cache vs Captum's per-interval deltas), adaptive (interval layout, grading, stopping
@@ -23,7 +23,7 @@ from types import SimpleNamespace
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))  # bench.py, one level up
 import bench  # noqa: E402
 
 import whyword  # noqa: E402
@@ -116,7 +116,7 @@ def _args(problem, n: int):
 def _old_integrate(rev: str = "ad9fca9"):
     """whyword/integrated.py at `rev` (ad9fca9: Captum's convergence delta per interval;
     d6e9fec: equal intervals of 8 nodes, stop at Σ|δ_i| ≤ tolerance)."""
-    root = Path(__file__).parents[1]
+    root = Path(__file__).parents[2]
     source = subprocess.run(
         ["git", "show", f"{rev}:whyword/integrated.py"],
         cwd=root,

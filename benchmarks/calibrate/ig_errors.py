@@ -1,6 +1,6 @@
 """IG completeness error on the default model: fixed Gauss–Legendre steps vs the adaptive default.
 
-    HF_HUB_OFFLINE=1 python benchmarks/ig_errors.py
+    HF_HUB_OFFLINE=1 python benchmarks/calibrate/ig_errors.py
 
 Prints, per prompt and setting, the steps used, the relative completeness error
 |sum(scores) − (F(x) − F(baseline))| / |F(x) − F(baseline)| and the wall time.

@@ -1,6 +1,6 @@
 """What one forward row costs as a call grows, in fp32 and under bf16 autocast (no gradients).
 
-    HF_HUB_OFFLINE=1 python benchmarks/row_cost.py          # default model, 12 and 24 tokens
+    HF_HUB_OFFLINE=1 python benchmarks/calibrate/row_cost.py          # default model, 12 and 24 tokens
 
 Sizes `budget.WIDE_TOKEN_ROWS`: fp32 calls stop getting cheaper per row near 64 rows, bf16
 ones keep gaining up to a few hundred, so the faithfulness curves (bf16 under precision

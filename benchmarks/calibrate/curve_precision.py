@@ -7,7 +7,7 @@ target, result cache off. The heatmaps are identical, so every difference is the
 per method the deletion and insertion areas' |bf16 − fp32| (mean and worst over prompts),
 the random order's area, and the faithfulness stage's time ratio fp32 / bf16.
 
-    HF_HUB_OFFLINE=1 python benchmarks/curve_precision.py [--prompts=24] [--methods=...] [--threads=1]
+    HF_HUB_OFFLINE=1 python benchmarks/calibrate/curve_precision.py [--prompts=24] [--methods=...] [--threads=1]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("WHYWORD_CACHE_ENTRIES", "0")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import torch  # noqa: E402
 
@@ -28,7 +28,7 @@ import whyword  # noqa: E402
 from whyword.runtime import precision  # noqa: E402
 from whyword.runtime.options import PAGE_METHODS  # noqa: E402
 
-PROMPTS = Path(__file__).with_name("prompts_faithfulness.json")
+PROMPTS = Path(__file__).parents[1] / "prompts_faithfulness.json"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -227,7 +227,7 @@ def test_trust_panel_csv_and_cli_show_it(tiny_gpt2):
 
     import pandas as pd
 
-    from whyword.cli.main import _explanation_table
+    from whyword.cli.explain import explanation_table
     from whyword.render import export_csv, trust_html
 
     e = ww.explain(TEXT, methods=("saliency", "occlusion"), model=tiny_gpt2, faithfulness=True)
@@ -237,7 +237,7 @@ def test_trust_panel_csv_and_cli_show_it(tiny_gpt2):
     frame = pd.read_csv(io.StringIO(export_csv(e)), skiprows=1)  # the version comment
     assert list(frame["occlusion deletion"].unique()) == [a.deletion]
     assert list(frame["random insertion"].unique()) == [a.random_insertion]
-    table = _explanation_table(e)
+    table = explanation_table(e)
     assert f"occlusion: deletion {a.deletion:.3f}, insertion {a.insertion:.3f}" in table
 
 

@@ -1,2 +1,2 @@
-"""The `whyword` command: `main.py` (predict, explain, positions, generate, app, serve) and
-`evidence.py` (`whyword evidence`)."""
+"""The `whyword` command: `main.py` builds the parser from one module per sub-command
+(`predict`, `explain`, `positions`, `generate`, `evidence`, `app`; `serve` lives in serve/)."""

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import whyword as ww
-from tests.tolerances import BF16_ROUTES, FP32, TINY_FP32, Tolerance, assert_close, for_scores
+from tests.tolerances import BF16_ROUTES, TINY_FP32, Tolerance, assert_close, for_scores
 from whyword.engine.cache import RESULTS
 from whyword.runtime import precision
 from whyword.runtime.options import ExplainOptions
@@ -60,10 +60,13 @@ def _assert_same(routes: dict, tol: Tolerance) -> None:
 
 
 @pytest.mark.numerics
-@pytest.mark.parametrize(("methods", "tol"), [(SHARED, TINY_FP32), (("saliency", *ALONE), FP32)])
-def test_every_route_gives_the_same_scores_in_fp32(no_caches, tiny_paths, tiny_gpt2, methods, tol):
+@pytest.mark.parametrize("methods", [SHARED, ("saliency", *ALONE)])
+def test_every_route_gives_the_same_scores_in_fp32(no_caches, tiny_paths, tiny_gpt2, methods):
+    """Within 1e-6 (TINY_FP32; occlusion's differences of two F values: 1e-5, `for_scores`).
+    Measured at most 6e-8 for the gradient methods, IG and SmoothGrad, and 4.8e-7 for
+    occlusion (one float32 ulp of F), under AVX-512, AVX2 and the plain kernels."""
     opts = ExplainOptions(k=5, n_steps=8, max_steps=16, nt_samples=3, precision="fp32")
-    _assert_same(_routes(tiny_gpt2, tiny_paths["gpt2"], methods, opts), tol)
+    _assert_same(_routes(tiny_gpt2, tiny_paths["gpt2"], methods, opts), TINY_FP32)
 
 
 @pytest.mark.numerics

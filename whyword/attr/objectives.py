@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from whyword.errors import InputError
+from whyword.runtime.registry import Registry
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,7 +51,7 @@ class Objective:
     needs_distribution: bool = False  # receives `Scores.log_probs` (B, V) at the read position
 
 
-OBJECTIVES: dict[str, Objective] = {}
+OBJECTIVES: Registry[Objective] = Registry("objective")
 
 
 def register_objective(
@@ -71,23 +72,16 @@ def register_objective(
     `overwrite=True`."""
     if not name or not isinstance(name, str):
         raise InputError("An objective needs a non-empty name.")
-    if name in OBJECTIVES and not overwrite:
-        raise InputError(f"An objective named '{name}' exists: pass overwrite=True to replace it.")
     if not callable(fn):
         raise InputError(f"The objective '{name}' must be a function of the scores.")
     objective = Objective(
         name, formula, fn, needs_foil, needs_pool, is_log_prob, needs_distribution
     )
-    OBJECTIVES[name] = objective
-    return objective
+    return OBJECTIVES.add(name, objective, overwrite=overwrite)
 
 
 def get_objective(name: str) -> Objective:
-    try:
-        return OBJECTIVES[name]
-    except KeyError:
-        known = ", ".join(OBJECTIVES)
-        raise InputError(f"Unknown objective '{name}'. Choose from: {known}.") from None
+    return OBJECTIVES.find(name)
 
 
 def log_prob(s: Scores) -> torch.Tensor:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from whyword.errors import InputError
+from whyword.runtime.registry import Registry
 
 Runner = Callable[[Any, Any], Any]  # (whyword.attr.Problem, params) -> whyword.attr.MethodOutput
 Evaluations = Callable[[int, Any], int]  # (tokens, ExplainOptions) -> evaluations of F per row
@@ -81,18 +82,12 @@ class Method:
         return tokens * max(1, int(self.evaluations(tokens, options)))
 
 
-METHODS: dict[str, Method] = {}
+METHODS: Registry[Method] = Registry("method")
 
 
 def add_method(method: Method, *, overwrite: bool = False) -> Method:
     """Put `method` in the registry; a name that exists is refused unless `overwrite`."""
-    if method.name in METHODS and not overwrite:
-        raise InputError(
-            f"A method named '{method.name}' exists: pass overwrite=True to replace it, or pick "
-            "another name."
-        )
-    METHODS[method.name] = method
-    return method
+    return METHODS.add(method.name, method, overwrite=overwrite)
 
 
 def register_method(
@@ -110,11 +105,7 @@ def register_method(
 
 
 def get_method(name: str) -> Method:
-    try:
-        return METHODS[name]
-    except KeyError:
-        known = ", ".join(METHODS)
-        raise InputError(f"Unknown method '{name}'. Choose from: {known}.") from None
+    return METHODS.find(name)
 
 
 def method_names(methods: Any) -> tuple[str, ...]:

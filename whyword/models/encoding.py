@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from whyword.errors import InputError
+from whyword.errors import InputError, WhyWordError
 from whyword.models.load import LoadedModel
 from whyword.text.offsets import MASK_LITERALS  # what users may type; mapped to the mask token
 
@@ -43,6 +43,21 @@ class Encoded:
 
 def has_mask(text: str) -> bool:
     return any(literal in text for literal in MASK_LITERALS)
+
+
+def encode_each(
+    lm: LoadedModel, texts: list[str], max_tokens: int | None = None
+) -> tuple[dict[int, Encoded], dict[int, WhyWordError]]:
+    """Several users' texts: each encoded, or the one-sentence error it gets (the others go
+    on); both by the text's index."""
+    encs: dict[int, Encoded] = {}
+    errors: dict[int, WhyWordError] = {}
+    for i, text in enumerate(texts):
+        try:
+            encs[i] = encode(lm, text, max_tokens)
+        except WhyWordError as error:
+            errors[i] = error
+    return encs, errors
 
 
 def encode(lm: LoadedModel, text: str, max_tokens: int | None = None) -> Encoded:

@@ -23,7 +23,7 @@ from whyword.engine.cache import freeze
 from whyword.engine.onepass import shared_first_pass
 from whyword.engine.predict import predictions
 from whyword.errors import WhyWordError
-from whyword.models.encoding import Encoded, encode
+from whyword.models.encoding import Encoded, encode, encode_each
 from whyword.models.load import LoadedModel
 from whyword.results.explanation import Prediction
 from whyword.results.methods import shares_calls
@@ -87,12 +87,9 @@ def run_group(lm: LoadedModel, jobs: Sequence[Job]) -> list[Any]:
 
 def _predictions(lm: LoadedModel, jobs: list[PredictJob]) -> list[Any]:
     out: list[Any] = [None] * len(jobs)
-    encs: dict[int, Encoded] = {}
-    for i, job in enumerate(jobs):
-        try:
-            encs[i] = encode(lm, job.text, job.max_tokens)
-        except WhyWordError as error:
-            out[i] = error
+    encs, errors = encode_each(lm, [job.text for job in jobs], jobs[0].max_tokens)
+    for i, error in errors.items():
+        out[i] = error
     nexts = [i for i, e in encs.items() if e.mode == "next_token" and lm.kind == "causal"]
     with lm.lock, torch.no_grad():
         if len(nexts) > 1:

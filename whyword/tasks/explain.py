@@ -17,7 +17,7 @@ from whyword.engine.onepass import shared_first_pass, shared_gradients
 from whyword.engine.predict import predictions as compute_predictions
 from whyword.engine.run import MatrixJob, computing, run_matrices
 from whyword.errors import WhyWordError
-from whyword.models.encoding import Encoded, encode
+from whyword.models.encoding import Encoded, encode_each
 from whyword.models.load import LoadedModel, load_model
 from whyword.results.explanation import Attribution, Explanation, Prediction
 from whyword.results.matrix import AttributionMatrix, Stage
@@ -83,12 +83,9 @@ def explain_many(
     methods = method_names(methods)
     results: list = [None] * len(requests)
     with computing(lm, opts):
-        encs: dict[int, Encoded] = {}
-        for i, req in enumerate(requests):
-            try:
-                encs[i] = encode(lm, req.text, opts.max_tokens)
-            except WhyWordError as error:
-                results[i] = error
+        encs, errors = encode_each(lm, [r.text for r in requests], opts.max_tokens)
+        for i, error in errors.items():
+            results[i] = error
         clock = time.perf_counter()
         nexts = [
             i

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from tests.browser_kit import ARGS, CHROMIUM, free_port  # noqa: E402
+from tests.browser.browser_kit import ARGS, CHROMIUM, free_port  # noqa: E402
 from whyword.runtime.options import PAGE_METHODS  # noqa: E402
 
 PROMPTS = {  # SmolLM2's tokens

@@ -1,17 +1,14 @@
-"""Predictions, masks, targets, loading and results: behaviour a user relies on."""
+"""Predictions, masks and targets: what `predict` and `explain` read, on the default model and
+on tiny random causal and masked models."""
 
 from __future__ import annotations
-
-import html
-import math
 
 import pytest
 
 import whyword as ww
 from tests.tolerances import TINY_FP32, assert_close
 from whyword.models.encoding import encode
-from whyword.models.load import clear_cache, load_model, loaded_models
-from whyword.text.tokens import make_tokens
+from whyword.models.load import load_model
 
 # --- reference numbers on the real default model -------------------------------------------
 
@@ -181,89 +178,7 @@ def test_contrastive_value_is_the_log_prob_difference(tiny_gpt2):
     assert_close(ab.target_log_prob, a.value, TINY_FP32)
 
 
-# --- loading --------------------------------------------------------------------------------
-
-
-def test_a_model_without_lm_head_is_refused_clearly(tmp_path):
-    from tests.tiny import build_classifier
-
-    with pytest.raises(ww.ModelLoadError, match="not a causal or masked language model"):
-        load_model(str(build_classifier(tmp_path / "cls")))
-
-
-@pytest.mark.parametrize(
-    "name, message",
-    [
-        ("/no/such/folder", "no such folder"),
-        ("no-such-user/no-such-model", "Hub cannot be reached|no such model"),
-    ],
-)
-def test_unloadable_names_give_one_sentence(name, message):
-    with pytest.raises(ww.ModelLoadError, match=message):
-        load_model(name)
-
-
-def test_loaded_models_are_a_bounded_lru(tiny_paths, monkeypatch):
-    monkeypatch.setenv("WHYWORD_MAX_MODELS", "2")
-    clear_cache()
-    for name in ("gpt2", "bert", "roberta", "gpt2"):
-        load_model(tiny_paths[name])
-    assert loaded_models() == [tiny_paths["roberta"], tiny_paths["gpt2"]]
-    clear_cache()
-
-
-def test_models_are_frozen_in_eval_mode(tiny_gpt2):
-    assert not tiny_gpt2.model.training
-    assert not any(p.requires_grad for p in tiny_gpt2.model.parameters())
-
-
-# --- tokens and results ---------------------------------------------------------------------
-
-
-@pytest.mark.slow
-def test_tokens_are_readable_on_default_model(smol):
-    labels = [t.label for t in make_tokens(smol.tokenizer, encode(smol, "Hello world\nagain").ids)]
-    assert labels == ["Hello", "␣world", "↵", "again"]
-
-
-def test_tokens_are_readable(tiny_gpt2, tiny_bert):
-    gpt2 = [
-        t.label for t in make_tokens(tiny_gpt2.tokenizer, encode(tiny_gpt2, "The capital\nis").ids)
-    ]
-    assert gpt2 == ["The", "␣capital", "↵", "is"]  # no raw Ġ / Ċ
-    bert = [
-        t.label for t in make_tokens(tiny_bert.tokenizer, encode(tiny_bert, "walking [MASK]").ids)
-    ]
-    assert bert == ["[CLS]", "␣walk", "ing", "[MASK]", "[SEP]"]  # no raw ##
-
-
-def test_explanation_round_trips_and_escapes(tiny_gpt2):
-    e = ww.explain(
-        "<script>alert(1)</script> is",
-        methods=("saliency", "integrated_gradients"),
-        model=tiny_gpt2,
-        n_steps=4,
-    )
-    assert ww.Explanation.from_json(e.to_json()) == e
-    frame = e.to_dataframe()
-    assert list(frame.columns[-2:]) == ["saliency", "integrated_gradients"]
-    assert len(frame) == len(e.tokens)
-    page = e._repr_html_()
-    assert any("<" in t.label for t in e.tokens)  # the text really gives tokens to escape
-    assert "<script" not in page
-    for t in e.tokens:  # every label is in its cell, escaped
-        assert f"<tr><td>{html.escape(t.label)}</td>" in page
-    assert e.loss == pytest.approx(-e.target_log_prob)
-    assert math.isclose(e.target_probability, math.exp(e.target_log_prob))
-
-
-def test_results_check_their_invariants():
-    from whyword.results.explanation import Attribution
-
-    with pytest.raises(AssertionError):
-        Attribution(method="saliency", scores=(0.1, -0.2), signed=False)
-    with pytest.raises(AssertionError):
-        Attribution(method="x", scores=(float("nan"),), signed=True)
+# --- options -------------------------------------------------------------------------------
 
 
 def test_unknown_options_and_methods_are_named(tiny_gpt2):
@@ -273,27 +188,3 @@ def test_unknown_options_and_methods_are_named(tiny_gpt2):
         ww.explain("a b", methods=("lime",), model=tiny_gpt2)
     with pytest.raises(ww.InputError, match="between"):
         ww.explain("a b", model=tiny_gpt2, k=0)
-
-
-def test_a_slow_load_does_not_block_models_already_loaded(tiny_paths, monkeypatch):
-    import threading
-
-    from whyword.models import load as models
-
-    fast = load_model(tiny_paths["gpt2"])
-    started, release = threading.Event(), threading.Event()
-    real_load = models._load
-
-    def slow_load(source, display):
-        started.set()
-        release.wait(10)
-        return real_load(source, display)
-
-    monkeypatch.setattr(models, "_load", slow_load)
-    worker = threading.Thread(target=load_model, args=(tiny_paths["bert"],))
-    worker.start()
-    assert started.wait(10)
-    assert load_model(tiny_paths["gpt2"]) is fast  # answered while the other load is stuck
-    release.set()
-    worker.join(20)
-    assert not worker.is_alive()

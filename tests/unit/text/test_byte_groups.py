@@ -36,7 +36,7 @@ def test_byte_pieces_group_into_characters_on_a_tiny_byte_level_tokenizer(tiny_g
 
 
 def test_the_heatmap_shows_one_chip_per_character_with_summed_scores(tiny_gpt2):
-    from tests.unit.render.test_render import explanation, token_spans
+    from tests.unit.render.hand_built import explanation, token_spans
 
     tokens, groups = _groups(tiny_gpt2.tokenizer, PIZZA)
     scores = tuple(0.1 * (i + 1) * (-1) ** i for i in range(len(tokens)))

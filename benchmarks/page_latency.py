@@ -1,7 +1,7 @@
 """The page's latency in a real browser: click on *Explain* → first heatmap, and → complete.
 
 The app runs in this process (the whole page, local mode, result cache off so every click
-computes); headless Chromium (Debian's, launched as tests/browser_kit.py does — never
+computes); headless Chromium (Debian's, launched as tests/browser/browser_kit.py does — never
 `playwright install`) opens a fresh page per measurement, types the prompt and clicks
 *Explain*. The page itself timestamps, with `performance.now()` in a MutationObserver: the
 click (a capture listener on the button), the first heatmap in the DOM (the one-pass

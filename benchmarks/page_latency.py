@@ -1,7 +1,7 @@
 """The page's latency in a real browser: click on *Explain* → first heatmap, and → complete.
 
 The app runs in this process (the whole page, local mode, result cache off so every click
-computes); headless Chromium (Debian's, launched as tests/browser_kit.py does — never
+computes); headless Chromium (Debian's, launched as tests/browser/browser_kit.py does — never
 `playwright install`) opens a fresh page per measurement, types the prompt and clicks
 *Explain*. The page itself timestamps, with `performance.now()` in a MutationObserver: the
 click (a capture listener on the button), the first heatmap in the DOM (the one-pass
@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from tests.browser_kit import ARGS, CHROMIUM, free_port  # noqa: E402
+from tests.browser.browser_kit import ARGS, CHROMIUM, free_port  # noqa: E402
 from whyword.runtime.options import PAGE_METHODS  # noqa: E402
 
 PROMPTS = {  # SmolLM2's tokens

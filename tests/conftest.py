@@ -7,7 +7,7 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no Hub here: fail fast instead of retrying
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 # The result cache is off in tests (each call computes, as tests that patch internals expect);
-# tests/test_cache.py turns it on where it is tested.
+# tests/unit/engine/test_cache.py turns it on where it is tested.
 os.environ.setdefault("WHYWORD_CACHE_ENTRIES", "0")
 
 from collections.abc import Iterator  # noqa: E402

@@ -122,8 +122,8 @@ SCALED_IG_PREFIX = Tolerance("IG with a cached prefix, / max |score|", rtol=0.0,
 # Worst: 2.7e-5 under the plain kernels (1.3e-5 under AVX-512), where the test had 2e-4.
 CURVE = Tolerance("curve routes", rtol=0.0, atol=3e-4)
 
-# bf16 autocast against fp32 (tests/test_precision.py): bf16 keeps 8 bits of mantissa, ~4e-3
-# relative per operation. F, a log-probability of a few nats, moves by a few hundredths
+# bf16 autocast against fp32 (tests/unit/runtime/test_precision.py): bf16 keeps 8 bits of
+# mantissa, ~4e-3 relative per operation. F, a log-probability of a few nats, moves by a few hundredths
 # (worst 1.2e-3); the curves' areas are held to the bound "auto" promises
 # (whyword.runtime.precision.CURVE_BOUND; worst 1.4e-3); the heatmaps to ERROR_BOUND on the relative L2
 # error, which is a norm, not an elementwise check.
@@ -134,7 +134,7 @@ BF16_CURVE = Tolerance("bf16 against fp32, curve areas", rtol=0.0, atol=CURVE_BO
 # scheduler, the Ray worker): bf16 keeps 8 bits of mantissa (~4e-3 relative a rounding), and a
 # padded call or another batch size rounds its products at other places, so the same scores
 # may differ by a few bf16 roundings. Worst: 8.4e-4 (10 % of it) with AVX-512 BF16 kernels;
-# bit-equal under avx2 and default (tests/test_engine.py).
+# bit-equal under avx2 and default (tests/integration/test_engine.py).
 BF16_ROUTES = Tolerance("bf16 routes", rtol=2e-2, atol=2e-3)
 
 # The same request in a fresh process, whose torch thread count may differ from the test's:

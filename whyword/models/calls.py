@@ -6,7 +6,7 @@ A handful of calls, each named for what it returns: `logits` (every position), `
 `generate`, and `encoder_states` for the retriever's sentence encoder. Whether a model takes
 `logits_to_keep` is looked up once per model class. A causal call that neither reads nor
 builds a cache says so (`use_cache=False`), so no call builds a cache nobody reads.
-tests/test_model_calls.py fails if any other module of the package calls a model itself.
+tests/unit/models/test_model_calls.py fails if any other module of the package calls a model itself.
 """
 
 from __future__ import annotations

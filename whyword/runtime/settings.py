@@ -5,8 +5,8 @@ what it accepts), a default, a one-line doc and the modules that use it. `settin
 the environment on every call, so a value set at run time (or by a test) takes effect at once;
 unset or blank is the default. A malformed value is one sentence naming the variable and what
 it accepts, raised as an `InputError` — or, for a `lenient` setting, logged and replaced by the
-default. docs/settings.md lists them all; tests/test_settings.py keeps it and the code in step.
-No other module reads `os.environ` for a `WHYWORD_*` name.
+default. docs/settings.md lists them all; tests/unit/runtime/test_settings.py keeps it and the
+code in step. No other module reads `os.environ` for a `WHYWORD_*` name.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Browser tests: the page in headless Chromium through Playwright (marker: browser)."""

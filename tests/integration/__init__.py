@@ -1,0 +1,1 @@
+"""Integration tests: across layers end to end (the launched app, processes, packaging, docs, hosted mode)."""

@@ -1,0 +1,1 @@
+"""Tests of whyword.cli: the whyword command."""

@@ -1,0 +1,1 @@
+"""Tests of whyword.evidence: the REALM-style marginal, its attributions and the retriever."""

@@ -1,0 +1,1 @@
+"""Tests of whyword.render on hand-built results: no model is loaded."""

@@ -1,0 +1,1 @@
+"""Tests of whyword.results: the attribution matrix and the explanation."""

@@ -1,0 +1,1 @@
+"""Tests of whyword.runtime: settings, the bounded cache type and every cache, precision."""

@@ -1,0 +1,1 @@
+"""Tests of whyword.text: token labels, byte groups and segments."""

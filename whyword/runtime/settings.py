@@ -162,7 +162,7 @@ MODELS = _register(Setting(
     "WHYWORD_MODELS", NAMES,
     ("default", "distilgpt2", "gpt2", "bert-base-uncased", "distilroberta-base"),
     "The models the page offers; hosted, the only ones it loads (\"default\" is always first).",
-    ("models.limits", "cli.main")))
+    ("models.limits", "cli.app")))
 MAX_MODELS = _register(Setting(
     "WHYWORD_MAX_MODELS", MODELS_KEPT, 2,
     "Models kept loaded at once (least recently used dropped); a typo falls back to the default.",

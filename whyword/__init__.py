@@ -8,11 +8,13 @@ from whyword.errors import InputError, ModelLoadError, TargetError, WhyWordError
 from whyword.evidence import EvidenceResult, explain_with_evidence
 from whyword.models.load import LoadedModel, load_model
 from whyword.results.explanation import Attribution, Candidate, Explanation, Prediction
+from whyword.results.layers import LayerLens, LayerRow
 from whyword.results.matrix import AttributionMatrix, Completeness, MethodScores, OutputRow, Stage
 from whyword.runtime.options import DEFAULT_METHODS, PAGE_METHODS, ExplainOptions, GenerateOptions
 from whyword.tasks.attribute import Output, attribute
 from whyword.tasks.explain import ExplainRequest, explain, explain_many, with_stage
 from whyword.tasks.generate import Generation, Step, generate
+from whyword.tasks.layers import layers
 from whyword.tasks.positions import PositionRow, PositionTable, positions
 from whyword.text.tokens import Token, TokenGroup, byte_groups
 
@@ -57,6 +59,9 @@ __all__ = [
     "explain",
     "explain_with_evidence",
     "generate",
+    "layers",
+    "LayerLens",
+    "LayerRow",
     "load_model",
     "positions",
     "predict",

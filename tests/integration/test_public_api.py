@@ -11,12 +11,12 @@ ROOT = Path(__file__).resolve().parents[2]
 PUBLIC = {
     "Attribution", "AttributionMatrix", "Candidate", "Completeness", "DEFAULT_METHODS",
     "EvidenceResult", "ExplainOptions", "ExplainRequest", "Explanation", "GenerateOptions",
-    "Generation", "InputError", "LoadedModel", "METHODS", "Method", "MethodOutput",
+    "Generation", "InputError", "LayerLens", "LayerRow", "LoadedModel", "METHODS", "Method", "MethodOutput",
     "MethodScores", "ModelLoadError", "OBJECTIVES", "Output", "OutputRow", "PAGE_METHODS",
     "PositionRow", "PositionTable", "Prediction", "Problem", "Scores", "Stage", "Step",
     "TargetError", "Token", "TokenGroup", "WhyWordError", "__version__", "attribute",
     "byte_groups", "explain", "explain_many", "explain_with_evidence", "generate",
-    "load_model", "positions", "predict", "register_method", "register_objective",
+    "layers", "load_model", "positions", "predict", "register_method", "register_objective",
     "with_stage",
 }  # fmt: skip
 

@@ -1,5 +1,5 @@
 """The `whyword` command (also `python -m whyword`): one module per sub-command — `predict`,
-`explain --target WORD`, `positions`, `generate`, `evidence`, `serve` (whyword/serve/
+`explain --target WORD`, `positions`, `generate`, `layers`, `evidence`, `serve` (whyword/serve/
 command.py), `app` (the web page) — and `--version`."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import os
 import sys
 
 from whyword._version import __version__
-from whyword.cli import app, evidence, explain, generate, positions, predict
+from whyword.cli import app, evidence, explain, generate, layers, positions, predict
 from whyword.errors import WhyWordError
 
 
@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"whyword {__version__}")
     sub = parser.add_subparsers(
-        required=True, metavar="{predict,explain,positions,generate,evidence,app}"
+        required=True, metavar="{predict,explain,positions,generate,layers,evidence,app}"
     )
     base = argparse.ArgumentParser(add_help=False)  # what every subcommand takes
     base.add_argument(
@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_command(sub, common)
     positions.add_command(sub, base)
     generate.add_command(sub, base)
+    layers.add_command(sub, base)
     evidence.add_command(sub, base)
     from whyword.serve.command import add_command  # `whyword serve` (Ray Serve, issue 14)
 

@@ -104,3 +104,30 @@ def encoder_states(
     return encoder(
         inputs_embeds=embeds, attention_mask=mask, token_type_ids=type_ids
     ).last_hidden_state
+
+
+def residual_streams(
+    lm: LoadedModel, blocks: torch.nn.ModuleList, ids: torch.Tensor, positions: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The residual stream (L + 1, P, H) at `positions` (P,) of `ids` (1, T) — the first
+    block's input, then every block's output — and the model's own logits (P, V') there.
+    Hooks keep only the rows asked for (never every layer × every position), and are removed
+    whatever happens."""
+    kept: list[torch.Tensor] = []
+
+    def first(module, args, kwargs) -> None:
+        hidden = args[0] if args else kwargs["hidden_states"]  # (1, T, H)
+        kept.append(hidden[0, positions].detach())  # (P, H)
+
+    def after(module, args, output) -> None:
+        hidden = output[0] if isinstance(output, tuple) else output  # (1, T, H)
+        kept.append(hidden[0, positions].detach())  # (P, H)
+
+    handles = [blocks[0].register_forward_pre_hook(first, with_kwargs=True)]
+    handles += [block.register_forward_hook(after) for block in blocks]
+    try:
+        out = logits_at(lm, positions, ids=ids)  # (1, P, V')
+    finally:
+        for handle in handles:
+            handle.remove()
+    return torch.stack(kept), out[0]  # (L + 1, P, H), (P, V')

@@ -166,3 +166,16 @@ def test_generate_refuses_an_unknown_method(capsys, tiny_paths):
     args = ["generate", TEXT, "--model", tiny_paths["gpt2"], "-n", "2", "--method", "magic"]
     code, _, err = run(capsys, *args)
     assert code == 2 and err.startswith("whyword: ") and "magic" in err
+
+
+def test_layers_prints_the_lens_and_its_json_round_trips(capsys, tiny_paths):
+    path = tiny_paths["gpt2"]
+    code, out, _ = run(capsys, "layers", TEXT, "--model", path, "--target", " the", "-k", "3")
+    assert code == 0 and "| embeddings " in out and "reaches the top 5" in out
+    assert "the last row is the model's own prediction" in out
+    code, out, _ = run(capsys, "layers", TEXT, "--model", path, "--foil", " cat", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["rows"][0]["label"] == "embeddings" and data["foil_id"] is not None
+    assert all(row["foil_rank"] >= 1 for row in data["rows"])
+    code, _, err = run(capsys, "layers", TEXT, "--model", path, "--position", "40")
+    assert code == 2 and err.startswith("whyword: ") and "outside the text" in err

@@ -119,6 +119,33 @@ def _save(model, tok, folder: Path) -> Path:
     return folder
 
 
+def llama_family(
+    arch: str = "llama", seed: int = 0, vocab_size: int = 100, layers: int = 2, tokenizer=None
+):
+    """A tiny random causal LM of the Llama family (grouped-query attention and RMSNorm, as the
+    default model), frozen as a LoadedModel; without a tokenizer it reads ids only."""
+    import transformers as tf
+
+    from whyword.models.load import freeze
+
+    common = dict(
+        vocab_size=vocab_size,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,  # grouped-query attention, as in the default model
+        max_position_embeddings=64,
+    )
+    torch.manual_seed(seed)
+    model = {
+        "llama": lambda: tf.LlamaForCausalLM(tf.LlamaConfig(**common)),
+        "qwen2": lambda: tf.Qwen2ForCausalLM(tf.Qwen2Config(**common)),
+        "qwen3": lambda: tf.Qwen3ForCausalLM(tf.Qwen3Config(**common, head_dim=8)),
+    }[arch]()
+    return freeze(model, tokenizer, kind="causal", name=f"tiny-{arch}")
+
+
 BUILDERS = {"gpt2": build_gpt2, "bert": build_bert, "roberta": build_roberta}
 
 

@@ -57,12 +57,17 @@ def predictions(
 def _top_k(
     lm, log_probs: torch.Tensor, k: int, scoring: str, mask: int | None, note: str
 ) -> Prediction:
+    cands = top_candidates(lm, log_probs, k)
+    return Prediction(candidates=cands, scoring=scoring, mask=mask, note=note)
+
+
+def top_candidates(lm: LoadedModel, log_probs: torch.Tensor, k: int) -> tuple[Candidate, ...]:
+    """The `k` most probable tokens of `log_probs` (V',), most probable first."""
     log_probs = log_probs[: lm.vocab_size]  # (V,) some heads are padded past the vocabulary
     top = torch.topk(log_probs, min(k, log_probs.numel()))
-    cands = tuple(
+    return tuple(
         _candidate(lm, int(i), float(lp)) for lp, i in zip(top.values, top.indices, strict=True)
     )
-    return Prediction(candidates=cands, scoring=scoring, mask=mask, note=note)
 
 
 def _candidate(lm: LoadedModel, token_id: int, log_prob: float) -> Candidate:

@@ -11,14 +11,14 @@ from __future__ import annotations
 import torch
 
 from whyword.engine import targets
-from whyword.engine.predict import _candidate
+from whyword.engine.predict import top_candidates
 from whyword.errors import InputError
 from whyword.models import calls as model_calls
 from whyword.models.anatomy import anatomy
 from whyword.models.encoding import encode
 from whyword.models.load import LoadedModel, load_model
 from whyword.results.layers import LayerLens, LayerRow
-from whyword.text.tokens import make_tokens
+from whyword.text.tokens import make_tokens, token_text
 
 MULTI_TOKEN = (
     "{role} {text!r} has {n} tokens; a layer predicts one token at a time, so the lens follows "
@@ -88,7 +88,7 @@ def _one_token(lm, enc, wanted, top1: int, role: str, notes: list[str]) -> tuple
     """The token the lens follows for a target or foil: its first, said in a note if more."""
     found = targets.resolve(lm, enc, wanted, top1, role)
     first = found.ids[0]
-    text = _candidate(lm, first, 0.0).text
+    text = token_text(lm.tokenizer, first)
     if len(found.ids) > 1:
         notes.append(
             MULTI_TOKEN.format(
@@ -100,7 +100,6 @@ def _one_token(lm, enc, wanted, top1: int, role: str, notes: list[str]) -> tuple
 
 def _row(lm, layer: int, log_probs: torch.Tensor, k: int, target: int, foil) -> LayerRow:
     """One layer's row from its log-probabilities (V,)."""
-    top = torch.topk(log_probs, min(k, log_probs.numel()))
 
     def rank(i: int) -> int:  # 1 = the top token; ties share the better rank
         return int((log_probs > log_probs[i]).sum()) + 1
@@ -108,9 +107,7 @@ def _row(lm, layer: int, log_probs: torch.Tensor, k: int, target: int, foil) -> 
     return LayerRow(
         layer=layer,
         label="embeddings" if layer == 0 else f"layer {layer}",
-        top=tuple(
-            _candidate(lm, int(i), float(v)) for v, i in zip(top.values, top.indices, strict=True)
-        ),
+        top=top_candidates(lm, log_probs, k),
         target_probability=float(log_probs[target].exp()),
         target_rank=rank(target),
         foil_probability=None if foil is None else float(log_probs[foil[0]].exp()),

@@ -9,6 +9,7 @@ import threading
 import pytest
 import torch
 
+from tests.tiny import llama_family
 from tests.tolerances import SAME_ARITHMETIC, TINY_FP32, assert_close
 from whyword.attr import attnlrp as lrp
 from whyword.errors import InputError
@@ -21,24 +22,7 @@ needs_lxt = pytest.mark.skipif(
 
 def tiny(arch: str, seed: int = 0) -> LoadedModel:
     """A tiny random causal LM of a Llama-family architecture (no tokenizer: ids only)."""
-    import transformers as tf
-
-    common = dict(
-        vocab_size=100,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,  # grouped-query attention, as in the default model
-        max_position_embeddings=64,
-    )
-    torch.manual_seed(seed)
-    model = {
-        "llama": lambda: tf.LlamaForCausalLM(tf.LlamaConfig(**common)),
-        "qwen2": lambda: tf.Qwen2ForCausalLM(tf.Qwen2Config(**common)),
-        "qwen3": lambda: tf.Qwen3ForCausalLM(tf.Qwen3Config(**common, head_dim=8)),
-    }[arch]()
-    return freeze(model, None, kind="causal", name=f"tiny-{arch}")
+    return llama_family(arch, seed)
 
 
 @pytest.fixture(params=["llama", "qwen2", "qwen3", "gpt2"])

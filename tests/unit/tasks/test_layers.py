@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import whyword as ww
+from tests.tiny import llama_family
 from tests.tolerances import DISTRIBUTION, TINY_FP32, Tolerance, assert_close
 from whyword.models import calls as model_calls
 from whyword.models.anatomy import anatomy
@@ -23,21 +24,10 @@ OWN_LOGITS = Tolerance("lens vs own logits", rtol=1e-5, atol=1e-5)
 
 @pytest.fixture(scope="module")
 def tiny_llama(tiny_gpt2):
-    """A tiny random Llama (grouped-query attention, RMSNorm, as the default model) that reads
-    the tiny GPT-2's tokenizer."""
-    import transformers as tf
-
-    torch.manual_seed(0)
-    config = tf.LlamaConfig(
-        vocab_size=len(tiny_gpt2.tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=3,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=64,
+    """A tiny random Llama (three blocks) that reads the tiny GPT-2's tokenizer."""
+    return llama_family(
+        vocab_size=len(tiny_gpt2.tokenizer), layers=3, tokenizer=tiny_gpt2.tokenizer
     )
-    return freeze(tf.LlamaForCausalLM(config), tiny_gpt2.tokenizer, "causal", "tiny-llama")
 
 
 def _own_log_probs(lm, text: str, position: int) -> torch.Tensor:

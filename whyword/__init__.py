@@ -7,6 +7,7 @@ from whyword.engine.predict import predict
 from whyword.errors import InputError, ModelLoadError, TargetError, WhyWordError
 from whyword.evidence import EvidenceResult, explain_with_evidence
 from whyword.models.load import LoadedModel, load_model
+from whyword.results.components import Ablation, Component, DirectLogits
 from whyword.results.explanation import Attribution, Candidate, Explanation, Prediction
 from whyword.results.layers import LayerLens, LayerRow
 from whyword.results.matrix import AttributionMatrix, Completeness, MethodScores, OutputRow, Stage
@@ -62,6 +63,9 @@ __all__ = [
     "layers",
     "LayerLens",
     "LayerRow",
+    "Ablation",
+    "Component",
+    "DirectLogits",
     "load_model",
     "positions",
     "predict",

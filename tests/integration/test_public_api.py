@@ -9,7 +9,8 @@ import whyword as ww
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC = {
-    "Attribution", "AttributionMatrix", "Candidate", "Completeness", "DEFAULT_METHODS",
+    "Ablation", "Attribution", "AttributionMatrix", "Candidate", "Completeness", "Component",
+    "DEFAULT_METHODS", "DirectLogits",
     "EvidenceResult", "ExplainOptions", "ExplainRequest", "Explanation", "GenerateOptions",
     "Generation", "InputError", "LayerLens", "LayerRow", "LoadedModel", "METHODS", "Method", "MethodOutput",
     "MethodScores", "ModelLoadError", "OBJECTIVES", "Output", "OutputRow", "PAGE_METHODS",

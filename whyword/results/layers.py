@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from whyword.results.components import DirectLogits
 from whyword.results.explanation import Candidate
 from whyword.text.tokens import Token
 
@@ -48,6 +49,7 @@ class LayerLens:
     rows: tuple[LayerRow, ...]  # embeddings, then one per block
     max_error: float
     notes: tuple[str, ...] = ()
+    components: DirectLogits | None = None  # which heads and MLPs wrote it (pre-norm models)
 
     def __post_init__(self) -> None:
         assert len(self.rows) >= 2, "the embeddings and at least one block"

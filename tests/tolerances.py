@@ -52,6 +52,11 @@ class Tolerance:
 # (the same sums, negated), a retarget reusing the predictions. Bit-equal on one machine's
 # kernels, but a route may run on a thread with another torch thread count, which splits
 # reductions differently: the API and the library differed by 1e-10 on a CPU without AVX-512.
+# Direct logit attribution: the shares of every writer into the stream (hundreds of them on
+# the default model) against the logit (difference) the model computed, or against a head's
+# share worked out by hand from its slice of the output projection. The bound.
+DLA = Tolerance("direct logit attribution routes", rtol=0.0, atol=1e-4)
+
 # A few float32 ulps relative, 1e-9 absolute for scores near 0. Worst: 0 (bit-equal).
 SAME_ARITHMETIC = Tolerance("same arithmetic", rtol=1e-6, atol=1e-9)
 

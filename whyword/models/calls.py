@@ -3,7 +3,9 @@
 A handful of calls, each named for what it returns: `logits` (every position), `logits_at`
 (only the positions a caller reads: the LM head runs there alone where a causal model takes
 `logits_to_keep`), `cached_call` (a causal call that builds or extends a KV cache),
-`generate`, and `encoder_states` for the retriever's sentence encoder. Whether a model takes
+`generate`, `encoder_states` for the retriever's sentence encoder, and two calls with hooks for
+the layers view: `tapped` (keeps what some modules read or wrote at a few positions) and
+`patched` (rows of one call, each with some module's output changed). Whether a model takes
 `logits_to_keep` is looked up once per model class. A causal call that neither reads nor
 builds a cache says so (`use_cache=False`), so no call builds a cache nobody reads.
 tests/unit/models/test_model_calls.py fails if any other module of the package calls a model itself.
@@ -13,10 +15,12 @@ from __future__ import annotations
 
 import functools
 import inspect
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 
+from whyword.models.hooks import Patch, Tap, patching, tapping
 from whyword.models.load import LoadedModel
 
 
@@ -106,28 +110,20 @@ def encoder_states(
     ).last_hidden_state
 
 
-def residual_streams(
-    lm: LoadedModel, blocks: torch.nn.ModuleList, ids: torch.Tensor, positions: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The residual stream (L + 1, P, H) at `positions` (P,) of `ids` (1, T) — the first
-    block's input, then every block's output — and the model's own logits (P, V') there.
-    Hooks keep only the rows asked for (never every layer × every position), and are removed
-    whatever happens."""
-    kept: list[torch.Tensor] = []
+def tapped(
+    lm: LoadedModel, ids: torch.Tensor, positions: torch.Tensor, taps: Sequence[Tap]
+) -> torch.Tensor:
+    """One call on `ids` (1, T) with `taps` keeping what their modules read or wrote at
+    `positions` (P,) (see whyword/models/hooks.py): the model's own logits (P, V') there."""
+    with tapping(taps, positions):
+        return logits_at(lm, positions, ids=ids)[0]  # (P, V')
 
-    def first(module, args, kwargs) -> None:
-        hidden = args[0] if args else kwargs["hidden_states"]  # (1, T, H)
-        kept.append(hidden[0, positions].detach())  # (P, H)
 
-    def after(module, args, output) -> None:
-        hidden = output[0] if isinstance(output, tuple) else output  # (1, T, H)
-        kept.append(hidden[0, positions].detach())  # (P, H)
-
-    handles = [blocks[0].register_forward_pre_hook(first, with_kwargs=True)]
-    handles += [block.register_forward_hook(after) for block in blocks]
-    try:
-        out = logits_at(lm, positions, ids=ids)  # (1, P, V')
-    finally:
-        for handle in handles:
-            handle.remove()
-    return torch.stack(kept), out[0]  # (L + 1, P, H), (P, V')
+def patched(
+    lm: LoadedModel, ids: torch.Tensor, positions: torch.Tensor, patches: Sequence[Patch], rows: int
+) -> torch.Tensor:
+    """`rows` copies of `ids` (1, T) in one call, each changed by its own patches: the logits
+    (rows, P, V') at `positions` (P,)."""
+    batch = ids.expand(rows, -1)  # (rows, T)
+    with patching(patches):
+        return logits_at(lm, positions, ids=batch)  # (rows, P, V')

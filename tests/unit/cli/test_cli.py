@@ -177,5 +177,13 @@ def test_layers_prints_the_lens_and_its_json_round_trips(capsys, tiny_paths):
     data = json.loads(out)
     assert code == 0 and data["rows"][0]["label"] == "embeddings" and data["foil_id"] is not None
     assert all(row["foil_rank"] >= 1 for row in data["rows"])
+    shares = data["components"]["components"]
+    assert abs(sum(c["dla"] for c in shares) - data["components"]["frozen_total"]) < 1e-4
+    inside = [c for c in shares if c["kind"] in ("head", "mlp")]  # 10 checked, or all if fewer
+    assert len(data["components"]["ablations"]) == min(10, len(inside)) and data["whyword_version"]
+    code, out, _ = run(capsys, "layers", TEXT, "--model", path, "--top", "3", "--check", "2")
+    table = out.split("which parts wrote")[1]
+    assert code == 0 and table.count("| L") + table.count("| MLP") == 3  # the top 3 by |DLA|
+    assert "rank agreement over the 2 checked" in out
     code, _, err = run(capsys, "layers", TEXT, "--model", path, "--position", "40")
     assert code == 2 and err.startswith("whyword: ") and "outside the text" in err

@@ -10,7 +10,7 @@ import torch
 
 import whyword as ww
 from tests.tiny import llama_family
-from tests.tolerances import DISTRIBUTION, TINY_FP32, Tolerance, assert_close
+from tests.tolerances import DISTRIBUTION, DLA, TINY_FP32, Tolerance, assert_close
 from whyword.models import calls as model_calls
 from whyword.models.anatomy import anatomy
 from whyword.models.encoding import encode
@@ -133,3 +133,10 @@ def test_default_model_paris_forms_in_the_last_layers(smol):
     assert last.target_rank == 1 and last.foil_rank > 1
     entered = lens.first_layer_in_top(5)
     assert entered is not None and entered >= len(lens.rows) // 2
+    dla = lens.components
+    assert dla.objective == "logit difference" and len(dla.ablations) == 10
+    assert_close(dla.frozen_total, dla.real, DLA)  # RMSNorm frozen at its own scale: exact
+    # the head that writes most of ␣Paris − ␣London is the one whose removal costs most
+    top = dla.top(1)[0]
+    strongest = max(dla.ablations, key=lambda a: a.effect("zero", foil=True))
+    assert top.kind == "head" and strongest.component == top

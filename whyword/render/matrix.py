@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from numbers import Integral
 
 from whyword.errors import InputError
 from whyword.render.heatmap import SPECIAL_STYLE, TOKEN_STYLE, cell_colours
@@ -45,7 +46,7 @@ def matrix_html(
     chosen = method_list(methods, [m.method for m in matrix.methods])
     labels, special = _units(matrix, level)
     shown = list(range(len(matrix.outputs))) if rows is None else list(rows)
-    bad = [r for r in shown if not (isinstance(r, int) and 0 <= r < len(matrix.outputs))]
+    bad = [r for r in shown if not (_index(r) and 0 <= r < len(matrix.outputs))]
     if bad or not shown:
         raise InputError(
             f"rows must be indices from 0 to {len(matrix.outputs) - 1}, not {bad or list(rows)}."
@@ -63,6 +64,11 @@ def matrix_html(
         '<div dir="ltr" style="font-family:system-ui, -apple-system, Segoe UI, Roboto, '
         f'sans-serif;max-width:1100px;">{head}{"".join(blocks)}</div>'
     )
+
+
+def _index(value) -> bool:
+    """A whole number (numpy's too), not a bool."""
+    return isinstance(value, Integral) and not isinstance(value, bool)
 
 
 def _units(matrix: AttributionMatrix, level: str) -> tuple[list[str], list[bool]]:

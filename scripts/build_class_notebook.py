@@ -22,7 +22,8 @@ A class walk-through of next-token prediction with WhyWord on the default model
 2. The top-k predictions at the last position as a table.
 3. **Q2** — what does the prediction at an *earlier* position mean?
 4. **Q3** — how do you generate a whole sentence? Greedy, sampling, beam search.
-5. *Why* was each generated word chosen? A per-step attribution matrix.""",
+5. *Why* was each generated word chosen? A per-step attribution matrix.
+6. *Why* " Paris"? The heatmap, drawn in the notebook, and what each layer predicts.""",
     ),
     (
         "code",
@@ -144,6 +145,33 @@ grid = pd.DataFrame(
 )
 grid.round(2)""",
     ),
+    (
+        "md",
+        """The same matrix in colour: a WhyWord result draws itself in the notebook (red: the
+word raised that step's token, grey dashed: not seen yet).""",
+    ),
+    ("code", "matrix"),
+    (
+        "md",
+        """## 6. Why " Paris"? The heatmap
+
+`ww.explain` attributes the top prediction to every prompt token with two methods; the result
+shows itself as the page's heatmap. `.show(...)` takes options: `level="word"` merges the
+pieces of a word, `methods=[...]` keeps some methods, `predictions=True` adds the top-k table,
+`trust=True` the completeness and faithfulness checks.""",
+    ),
+    (
+        "code",
+        """why = ww.explain(prompt, model=lm)  # saliency and integrated gradients
+why""",
+    ),
+    ("code", 'why.show(level="word", methods=["integrated_gradients"], predictions=True)'),
+    (
+        "md",
+        """What does each layer predict after " is"? The logit lens reads the stream after every
+block through the model's own final norm and head: where does " Paris" reach the top?""",
+    ),
+    ("code", 'ww.layers(prompt, target=" Paris", model=lm)'),
     (
         "md",
         """Try it: change the prompt, the temperature or the seed, and see which earlier words each

@@ -7,6 +7,7 @@ from whyword.engine.predict import predict
 from whyword.errors import InputError, ModelLoadError, TargetError, WhyWordError
 from whyword.evidence import EvidenceResult, explain_with_evidence
 from whyword.models.load import LoadedModel, load_model
+from whyword.render import notebook as _notebook  # noqa: F401  (registers the notebook display)
 from whyword.results.components import Ablation, Component, DirectLogits
 from whyword.results.explanation import Attribution, Candidate, Explanation, Prediction
 from whyword.results.layers import LayerLens, LayerRow

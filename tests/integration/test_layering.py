@@ -118,9 +118,19 @@ def test_the_rule_fails_on_an_upward_import(tmp_path):
         violations(pkg)
 
 
-def test_importing_the_library_loads_neither_gradio_nor_plotly():
-    code = "import sys, whyword; whyword.explain; print(sorted(m for m in ('gradio', 'plotly') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+def test_importing_the_library_or_displaying_a_result_loads_neither_gradio_nor_plotly():
+    """A notebook shows results right after `import whyword` (their `_repr_html_`), and
+    neither that import nor those displays loads the page's libraries."""
+    code = (
+        "import sys, whyword; whyword.explain\n"
+        "from tests.unit.render.hand_built import evidence_result, matrix, worded\n"
+        "for r in (worded([1, 2, 3, 4], [1, 2, 3, 4]), matrix([[1.0]]), evidence_result()):\n"
+        "    assert r._repr_html_().startswith('<div')\n"
+        "print(sorted(m for m in ('gradio', 'plotly') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PACKAGE.parent
+    )
     assert out.stdout.strip() == "[]"
 
 

@@ -1,9 +1,10 @@
 """The class notebook runs top to bottom on the default model, offline, with the venv's python
-and this checkout's whyword, and shows what each section promises."""
+and this checkout's whyword, and shows what each section promises: the results draw themselves as HTML heatmaps."""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -31,6 +32,11 @@ def text_of(cell) -> str:
         parts.append(out.get("text", ""))
         parts.append(out.get("data", {}).get("text/plain", ""))
     return "\n".join(parts)
+
+
+def html_of(cell) -> str:
+    """Every HTML output of a cell: its value's `_repr_html_` or what it displayed."""
+    return "\n".join(out.get("data", {}).get("text/html", "") for out in cell.get("outputs", []))
 
 
 def test_the_stored_notebook_has_no_outputs():
@@ -70,5 +76,21 @@ def test_the_class_notebook_executes_and_shows_each_step(tmp_path, monkeypatch):
     assert "Paris" in top.strip().splitlines()[1]  # the first row of the top-k table
     strategies = next(t for s, t in by_source.items() if s.startswith('start = "Once'))
     assert all(name in strategies for name in ("greedy", "sample (T=0.8, seed 1)", "beam"))
-    grid = text_of(code[-2])
+    grid = next(t for s, t in by_source.items() if s.startswith("gen = ww.generate(prompt"))
     assert "NaN" in grid and "Paris" in grid  # later tokens out of context; step 1 is Paris
+    html = {c.source.splitlines()[0]: html_of(c) for c in code}
+    steps = html["matrix"]  # the per-step matrix, in colour: a chip per token per step
+    heatmap = next(h for s, h in html.items() if s.startswith("why = ww.explain"))
+    words = next(h for s, h in html.items() if s.startswith("why.show("))
+    lens = next(h for s, h in html.items() if s.startswith("ww.layers("))
+    for markup in (steps, heatmap, words, lens):  # self-contained: nothing runs or is fetched
+        assert markup.startswith("<div")
+        assert not re.search(r"<(script|link|img|iframe|style)\b|\bsrc=|\bhref=", markup, re.I)
+    # 5 prompt + 4 generated tokens; step k sees the 4 + k before its own: 4 + 3 + 2 + 1 unseen
+    assert steps.count("· not in context") == 4 + 3 + 2 + 1 and "Saliency" in steps
+    tokens = ("␣capital", "␣of", "␣France", "␣is")
+    assert all(f">{t}</span>" in heatmap for t in tokens)
+    assert "␣Paris" in heatmap and "Saliency" in heatmap and "Integrated gradients" in heatmap
+    assert all(f">{t[1:]}</span>" in words for t in tokens) and "word level" in words
+    assert "Saliency" not in words and "Predictions: next token" in words
+    assert "embeddings" in lens and "␣Paris" in lens

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from whyword.evidence.marginal import Surrogate
+from whyword.results.display import Displayable
 from whyword.results.explanation import Explanation
 
 Path = Literal["reader", "retriever"]
@@ -72,8 +73,11 @@ class TokenAttribution:
 
 
 @dataclass(frozen=True)
-class EvidenceResult:
-    """REALM's marginal for one query, its passages and their attributions."""
+class EvidenceResult(Displayable):
+    """REALM's marginal for one query, its passages and their attributions; in a notebook, the
+    Evidence view (`show(methods=..., passages=False)`)."""
+
+    display_as: ClassVar[str] = "evidence"
 
     query: str
     model: str

@@ -1,20 +1,32 @@
 """Rendering: pure functions from `Explanation` / `Prediction` to plotly figures, HTML and
-export text. No models, no torch code, no gradio: the UI calls these and shows the result."""
+export text. No models, no torch code, no gradio: the UI calls these and shows the result.
 
-from whyword.render.agreement import rank_agreement, spearman
-from whyword.render.export import export_csv, export_html, export_json
-from whyword.render.figures import method_matrix_figure, topk_figure
-from whyword.render.heatmap import heatmap_html
-from whyword.render.trust import trust_html
+Names are loaded on first use, so that `import whyword` (which imports `render.notebook` to
+register how results show in a notebook) loads neither plotly nor pandas."""
 
-__all__ = [
-    "export_csv",
-    "export_html",
-    "export_json",
-    "heatmap_html",
-    "method_matrix_figure",
-    "rank_agreement",
-    "spearman",
-    "topk_figure",
-    "trust_html",
-]
+from __future__ import annotations
+
+import importlib
+
+_WHERE = {
+    "export_csv": "export",
+    "export_html": "export",
+    "export_json": "export",
+    "heatmap_html": "heatmap",
+    "method_matrix_figure": "figures",
+    "rank_agreement": "agreement",
+    "spearman": "agreement",
+    "topk_figure": "figures",
+    "trust_html": "trust",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module 'whyword.render' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"whyword.render.{_WHERE[name]}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

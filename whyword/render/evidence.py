@@ -4,9 +4,9 @@ heatmap row per (passage, path). Pure: an `EvidenceResult` in, plotly / escaped 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from whyword.render.figures import topk_figure
 from whyword.render.heatmap import TOKEN_STYLE, cell_colours
 from whyword.render.text import esc, fmt_score
 from whyword.results.explanation import Candidate, Prediction
@@ -34,11 +34,15 @@ def answers_prediction(answers) -> Prediction:
 
 
 def marginal_figure(result: EvidenceResult):
+    from whyword.render.figures import topk_figure  # plotly: only when a chart is drawn
+
     title = f"With evidence (top-{result.k}, τ = {result.temperature:g})"
     return topk_figure(answers_prediction(result.marginal_top), result.target.token_id, None, title)
 
 
 def no_evidence_figure(result: EvidenceResult):
+    from whyword.render.figures import topk_figure
+
     return topk_figure(
         answers_prediction(result.no_evidence_top), result.target.token_id, None, "No evidence"
     )
@@ -107,13 +111,16 @@ def tokens_row_html(attr: TokenAttribution, title: str) -> str:
     )
 
 
-def heatmaps_html(result: EvidenceResult) -> str:
-    """The query, then each passage: one row per path (and reader method), each labelled."""
+def heatmaps_html(result: EvidenceResult, methods: Sequence[str] | None = None) -> str:
+    """The query, then each passage: one row per path (and reader method), each labelled;
+    `methods`: only these methods' rows (None: all)."""
     blocks = []
     for rank in (None, *(p.rank for p in result.retrieved)):
         head = "Query" if rank is None else f"Passage #{rank}"
         rows = []
         for attr in result.attributions(passage=rank):
+            if methods is not None and attr.method not in methods:
+                continue
             what = "query alone" if rank is None else "passage + query (query underlined)"
             if attr.path == "retriever":
                 what = (

@@ -1,5 +1,5 @@
-"""The Sequence page's pictures: the surprisal strip, the raw vs warped next-step chart, the
-generated-steps × source-tokens heatmap and the transition-score table (HTML / CSV / JSON).
+"""The Sequence page's pictures: the surprisal strip, the raw vs warped next-step chart and the
+generated-steps × source-tokens heatmap (the transition-score table is in `transitions.py`).
 
 Pure: results in, plotly figures and HTML out. Token text is escaped once for where it lands
 (`esc` for HTML, `esc_plotly` for plotly).
@@ -7,11 +7,7 @@ Pure: results in, plotly figures and HTML out. Token text is escaped once for wh
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
@@ -20,16 +16,15 @@ from whyword.render import colours
 from whyword.render.figures import GRID_COLOUR, _base_layout, probability_ticks, topk_figure
 from whyword.render.heatmap import FONT, TOKEN_STYLE
 from whyword.render.text import esc, esc_plotly, method_label
+from whyword.render.transitions import MAX_BITS
 from whyword.results.explanation import Prediction
 from whyword.text.tokens import visible
 
 if TYPE_CHECKING:  # result types only: render never loads a model
     from whyword.results.matrix import AttributionMatrix
-    from whyword.tasks.generate import Step
     from whyword.tasks.positions import PositionRow, PositionTable
     from whyword.tasks.stepper import NextStep
 
-MAX_BITS = 16.0  # surprisal at which the strip's colour saturates
 RAW_COLOUR = "rgba(140, 140, 140, 0.75)"
 WARPED_COLOUR = "#0f766e"  # the page's teal: what sampling draws from
 CUT_TEXT = "✂ cut"
@@ -208,52 +203,3 @@ def steps_heatmap_figure(matrix: AttributionMatrix, method: str, first: int = 0)
     fig.update_xaxes(tickmode="array", tickvals=x, ticktext=labels, tickangle=-45, fixedrange=True)
     fig.update_yaxes(autorange="reversed", fixedrange=True)
     return fig
-
-
-COLUMNS = ("step", "token_id", "token", "log_prob", "probability", "rank", "entropy")
-RAW = ("raw_log_prob", "raw_probability", "raw_rank", "raw_entropy")
-
-
-def transition_rows(steps: Sequence[Step]) -> list[dict[str, float | int | str]]:
-    return [s.row() for s in steps]
-
-
-def transition_table_html(steps: Sequence[Step]) -> str:
-    """| step | token id | token | log-prob | probability | rank | entropy | (warped, then raw)."""
-    if not steps:
-        return "<p>Append a token (click a bar) or auto-complete: each step gets a row here.</p>"
-    head = "".join(
-        f'<th style="padding:4px 10px;text-align:right;">{esc(h)}</th>'
-        for h in ("step", "token id", "token", "log-prob", "probability", "rank", "entropy")
-        + ("raw log-prob", "raw probability", "raw rank", "raw entropy")
-    )
-    body = []
-    for s in steps:
-        cells = (s.step, s.token.id, s.token.label, f"{s.log_prob:.4f}")
-        cells += (f"{100 * s.probability:.2f} %", s.rank, f"{s.entropy:.2f} bits")
-        cells += (f"{s.raw_log_prob:.4f}", f"{100 * s.raw_probability:.2f} %", s.raw_rank)
-        cells += (f"{s.raw_entropy:.2f} bits",)
-        body.append(
-            "<tr>"
-            + "".join(
-                f'<td style="padding:3px 10px;text-align:right;">{esc(c)}</td>' for c in cells
-            )
-            + "</tr>"
-        )
-    return (
-        '<table style="border-collapse:collapse;font-size:17px;font-variant-numeric:tabular-nums;">'
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-    )
-
-
-def transitions_csv(steps: Sequence[Step]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=[*COLUMNS, *RAW], lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(transition_rows(steps))
-    return out.getvalue()
-
-
-def transitions_json(steps: Sequence[Step], model: str, scores_from: str) -> str:
-    data = {"model": model, "scores_from": scores_from, "steps": transition_rows(steps)}
-    return json.dumps(data, ensure_ascii=False, indent=1, allow_nan=True)

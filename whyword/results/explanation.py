@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import html
 import json
 import math
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
+from whyword.results.display import Displayable
 from whyword.results.params import params_from_dict
 from whyword.text.segments import Segmentation, aggregate, segmentation_from_dict
 from whyword.text.tokens import Token
@@ -91,8 +91,11 @@ class Attribution:
 
 
 @dataclass(frozen=True)
-class Explanation:
-    """Everything one `explain` call found: predictions, target, and one attribution per method."""
+class Explanation(Displayable):
+    """Everything one `explain` call found: predictions, target, and one attribution per method.
+    In a notebook it draws itself as the page's heatmap; `show(level="word", methods=...)`."""
+
+    display_as: ClassVar[str] = "explanation"
 
     text: str
     model: str
@@ -250,18 +253,6 @@ class Explanation:
     @classmethod
     def from_json(cls, text: str) -> Explanation:
         return cls.from_dict(json.loads(text))
-
-    def _repr_html_(self) -> str:
-        """A small escaped table for notebooks (the app has its own renderer)."""
-        head = "".join(f"<th>{html.escape(a.method)}</th>" for a in self.attributions)
-        rows = []
-        for i, t in enumerate(self.tokens):
-            cells = "".join(f"<td>{a.scores[i]:+.4f}</td>" for a in self.attributions)
-            rows.append(f"<tr><td>{html.escape(t.label)}</td>{cells}</tr>")
-        title = html.escape(f"{self.formula} for target {self.target!r}: {self.value:+.4f}")
-        return (
-            f"<table><caption>{title}</caption><tr><th>token</th>{head}</tr>{''.join(rows)}</table>"
-        )
 
 
 def _attribution(a: dict[str, Any]) -> Attribution:

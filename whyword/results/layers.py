@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from whyword.results.components import DirectLogits
+from whyword.results.display import Displayable
 from whyword.results.explanation import Candidate
 from whyword.text.tokens import Token
 
@@ -31,11 +32,14 @@ class LayerRow:
 
 
 @dataclass(frozen=True)
-class LayerLens:
+class LayerLens(Displayable):
     """Every layer's top-k next tokens at one position, and where the target (and foil) stand.
 
     The last row reads the stream the model's own head reads: `max_error` is its largest
-    |logit| difference from the model's logits (float rounding)."""
+    |logit| difference from the model's logits (float rounding). In a notebook: one line per
+    layer (`show(k=10)`)."""
+
+    display_as: ClassVar[str] = "layers"
 
     model: str
     kind: str

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
+from whyword.results.display import Displayable
 from whyword.results.params import params_from_dict
 from whyword.text.segments import Segmentation, aggregate, segmentation_from_dict
 from whyword.text.tokens import Token
@@ -141,8 +142,11 @@ class Stage:
 
 
 @dataclass(frozen=True)
-class AttributionMatrix:
-    """Every method's scores for every explained output over one input."""
+class AttributionMatrix(Displayable):
+    """Every method's scores for every explained output over one input; in a notebook, one
+    heatmap line per output (`show(level="word", methods=..., rows=...)`)."""
+
+    display_as: ClassVar[str] = "matrix"
 
     model: str
     kind: str  # "causal" | "masked"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 
@@ -24,6 +24,7 @@ from whyword.errors import InputError
 from whyword.models import calls as model_calls
 from whyword.models.encoding import encode
 from whyword.models.load import LoadedModel
+from whyword.results.display import Displayable
 from whyword.runtime.options import DEFAULT_METHODS, GenerateOptions
 from whyword.text.tokens import Token, make_tokens
 
@@ -79,8 +80,11 @@ class Step:
 
 
 @dataclass(frozen=True)
-class Generation:
-    """A prompt, the tokens generated after it, and the per-step transition scores."""
+class Generation(Displayable):
+    """A prompt, the tokens generated after it, and the per-step transition scores; in a
+    notebook, the tokens shaded by surprisal and the table (`show(table=False)`)."""
+
+    display_as: ClassVar[str] = "generation"
 
     model: str
     options: GenerateOptions

@@ -15,6 +15,7 @@ from typing import Any
 from whyword.errors import WhyWordError
 from whyword.models.limits import current_limits
 from whyword.render import sequence as seq
+from whyword.render import transitions
 from whyword.render.text import esc
 from whyword.results.matrix import AttributionMatrix
 from whyword.tasks.generate import Step
@@ -110,7 +111,7 @@ def _stepped(state: SeqState, warp: Warp, status: str = "") -> SeqView:
         status=status,
         text_so_far=text_so_far_html(decode(s.prompt), decode(s.appended)),
         step_figure=seq.next_step_figure(step),
-        table=seq.transition_table_html(state.steps),
+        table=transitions.transition_table_html(state.steps),
     )
 
 
@@ -275,8 +276,8 @@ def export_files(state: SeqState, folder: str) -> tuple[str, str]:
     steps = state.steps
     base = Path(folder)
     csv_path, json_path = base / "whyword-transitions.csv", base / "whyword-transitions.json"
-    csv_path.write_text(seq.transitions_csv(steps), encoding="utf-8")
-    json_path.write_text(seq.transitions_json(steps, s.model, SCORES_FROM), encoding="utf-8")
+    csv_path.write_text(transitions.transitions_csv(steps), encoding="utf-8")
+    json_path.write_text(transitions.transitions_json(steps, s.model, SCORES_FROM), encoding="utf-8")
     return str(csv_path), str(json_path)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 
 from whyword.results.explanation import Attribution, Candidate, Explanation, Prediction
@@ -183,3 +184,96 @@ def assert_safe_markup(markup: str) -> None:
     doc = parse(markup)
     assert set(doc.tags) <= ALLOWED_TAGS, set(doc.tags) - ALLOWED_TAGS
     assert {k for k, _ in doc.attrs} <= ALLOWED_ATTRS, {k for k, _ in doc.attrs}
+
+
+# ---------------------------------------------------------------- other displayable results
+
+
+def worded(signed_scores, saliency_scores) -> Explanation:
+    """` cab` `inet` ` is` ` <script>`: the first two make one word (a segmentation by hand)."""
+    from whyword.text.segments import Segment, Segmentation
+
+    tokens = (tok(1, " cab"), tok(2, "inet"), tok(3, " is"), tok(4, " <script>"))
+    words = Segmentation(
+        "word",
+        (
+            Segment("cabinet", 1, 8, (0, 1)),
+            Segment("is", 9, 11, (2,)),
+            Segment("<script>", 12, 20, (3,)),
+        ),
+    )
+    attrs = (
+        Attribution("input_x_gradient", tuple(signed_scores), True),
+        Attribution("saliency", tuple(saliency_scores), False),
+    )
+    e = explanation(tokens, attrs, text=" cabinet is <script>")
+    return replace(e, segmentations=(words,))
+
+
+def matrix(rows: list[list[float]], words=None):
+    """A causal two-row AttributionMatrix over the HOSTILE tokens: NaN = not in context."""
+    from whyword.results.matrix import AttributionMatrix, MethodScores, OutputRow
+
+    tokens = tuple(tok(i, t) for i, t in enumerate(HOSTILE[: len(rows[0])]))
+    outputs = tuple(
+        OutputRow(
+            label=f"position {r} → <b>x{r}</b>",
+            position=r,
+            target=f" <i>t{r}</i>",
+            target_ids=(r,),
+            foil=None,
+            foil_ids=None,
+            objective="log_prob",
+            formula="log p(target)",
+            value=-1.0,
+            target_log_prob=-1.0,
+        )
+        for r in range(len(rows))
+    )
+    context = tuple(tuple(not math.isnan(s) for s in row) for row in rows)
+    methods = (
+        MethodScores("input_x_gradient", True, tuple(tuple(r) for r in rows)),
+        MethodScores("saliency", False, tuple(tuple(abs(s) for s in r) for r in rows)),
+    )
+    return AttributionMatrix(
+        "tiny/<b>m</b>", "causal", tokens, outputs, methods, context,
+        segmentations=() if words is None else (words,),
+    )  # fmt: skip
+
+
+def evidence_result():
+    """Two passages (p(z|x) 0.75 / 0.25, p(y|x,z) 0.6 / 0.2: marginal 0.5), hostile text."""
+    from whyword.evidence.marginal import Surrogate
+    from whyword.evidence.result import Answer, EvidenceResult, RetrievedPassage, TokenAttribution
+
+    paris = Answer(5, "␣Paris", " Paris", 0.5)
+    passages = tuple(
+        RetrievedPassage(rank, rank - 1, text, 0.5, p_z, p_y, share, 0.1, 0.2, 0.3)
+        for rank, text, p_z, p_y, share in (
+            (1, "Paris <script>alert(1)</script>", 0.75, 0.6, 0.9),
+            (2, "Rome & <img src=x>", 0.25, 0.2, 0.1),
+        )
+    )
+    attrs = tuple(
+        TokenAttribution(
+            path, method, 1, ("<script>", " is"), ("passage", "query"), (0.5, -0.25), True
+        )
+        for path, method in (("reader", "input_x_gradient"), ("reader", "occlusion"))
+    )
+    return EvidenceResult(
+        query="The capital <b>is</b>",
+        model="tiny/<b>m</b>",
+        retriever="tiny-encoder",
+        corpus="typed",
+        corpus_size=2,
+        mode="next_token",
+        k=2,
+        temperature=1.0,
+        target=paris,
+        target_probability_no_evidence=0.3,
+        marginal_top=(paris, Answer(6, "␣<i>Rome</i>", " <i>Rome</i>", 0.2)),
+        no_evidence_top=(Answer(6, "␣<i>Rome</i>", " <i>Rome</i>", 0.4), paris),
+        retrieved=passages,
+        surrogate=Surrogate((0.4, 0.1), -2.0, 16, 0, 0.9, 1.0, 0.01),
+        token_attributions=attrs,
+    )

@@ -7,11 +7,13 @@ from whyword.engine.predict import predict
 from whyword.errors import InputError, ModelLoadError, TargetError, WhyWordError
 from whyword.evidence import EvidenceResult, explain_with_evidence
 from whyword.models.load import LoadedModel, load_model
+from whyword.results.attention import HeadAttention
 from whyword.results.components import Ablation, Component, DirectLogits
 from whyword.results.explanation import Attribution, Candidate, Explanation, Prediction
 from whyword.results.layers import LayerLens, LayerRow
 from whyword.results.matrix import AttributionMatrix, Completeness, MethodScores, OutputRow, Stage
 from whyword.runtime.options import DEFAULT_METHODS, PAGE_METHODS, ExplainOptions, GenerateOptions
+from whyword.tasks.attention import attention
 from whyword.tasks.attribute import Output, attribute
 from whyword.tasks.explain import ExplainRequest, explain, explain_many, with_stage
 from whyword.tasks.generate import Generation, Step, generate
@@ -66,6 +68,8 @@ __all__ = [
     "Ablation",
     "Component",
     "DirectLogits",
+    "attention",
+    "HeadAttention",
     "load_model",
     "positions",
     "predict",

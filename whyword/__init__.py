@@ -7,7 +7,7 @@ from whyword.engine.predict import predict
 from whyword.errors import InputError, ModelLoadError, TargetError, WhyWordError
 from whyword.evidence import EvidenceResult, explain_with_evidence
 from whyword.models.load import LoadedModel, load_model
-from whyword.results.attention import HeadAttention
+from whyword.results.attention import ComponentRelevance, HeadAttention, Neuron
 from whyword.results.components import Ablation, Component, DirectLogits
 from whyword.results.explanation import Attribution, Candidate, Explanation, Prediction
 from whyword.results.layers import LayerLens, LayerRow
@@ -19,6 +19,7 @@ from whyword.tasks.explain import ExplainRequest, explain, explain_many, with_st
 from whyword.tasks.generate import Generation, Step, generate
 from whyword.tasks.layers import layers
 from whyword.tasks.positions import PositionRow, PositionTable, positions
+from whyword.tasks.relevance import component_relevance
 from whyword.text.tokens import Token, TokenGroup, byte_groups
 
 __all__ = [
@@ -70,6 +71,9 @@ __all__ = [
     "DirectLogits",
     "attention",
     "HeadAttention",
+    "component_relevance",
+    "ComponentRelevance",
+    "Neuron",
     "load_model",
     "positions",
     "predict",

@@ -194,3 +194,43 @@ def attention_rows(
         for handle in handles:
             handle.remove()
     return torch.stack(weights), torch.stack(moved)  # (L, heads, P, T) each
+
+
+def tapped_logits(
+    lm: LoadedModel,
+    embeds: torch.Tensor,
+    inputs_of: list[torch.nn.Module],
+    outputs_of: list[torch.nn.Module],
+) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
+    """The logits (1, T, V') of input embeddings `embeds` (1, T, H), and the tensors that
+    went into each module of `inputs_of` and came out of each of `outputs_of` (each (1, T, ·)),
+    still in the autograd graph, so a caller can take gradients at them. What is tapped is
+    what backward keeps anyway; hooks are removed whatever happens."""
+    into: list[torch.Tensor | None] = [None] * len(inputs_of)  # in the callers' order
+    out_of: list[torch.Tensor | None] = [None] * len(outputs_of)
+
+    def pre(i: int):
+        def hook(module, args, kwargs) -> None:
+            into[i] = args[0] if args else next(iter(kwargs.values()))  # (1, T, ·)
+
+        return hook
+
+    def post(i: int):
+        def hook(module, args, output) -> None:
+            out_of[i] = output[0] if isinstance(output, tuple) else output  # (1, T, ·)
+
+        return hook
+
+    handles = []
+    try:
+        for i, module in enumerate(inputs_of):
+            handles.append(module.register_forward_pre_hook(pre(i), with_kwargs=True))
+        for i, module in enumerate(outputs_of):
+            handles.append(module.register_forward_hook(post(i)))
+        mask = torch.ones(embeds.shape[:2], dtype=torch.long, device=embeds.device)  # (1, T)
+        out = logits(lm, embeds=embeds, mask=mask)  # (1, T, V')
+    finally:
+        for handle in handles:
+            handle.remove()
+    assert all(t is not None for t in (*into, *out_of)), "every tapped module ran"
+    return out, into, out_of

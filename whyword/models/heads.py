@@ -80,3 +80,10 @@ def value_norms(parts: HeadParts, values: torch.Tensor) -> torch.Tensor:
     w = parts.out_weight.float().reshape(-1, parts.heads, parts.head_dim)  # (H, heads, d)
     written = torch.einsum("thd,khd->htk", per_head, w)  # (heads, T, H): v_j W_O,h
     return written.norm(dim=-1)  # (heads, T)
+
+
+def neurons(body: Anatomy, index: int) -> torch.nn.Module:
+    """Block `index`'s MLP down projection: its input (…, I) is the MLP's neurons (after the
+    activation, and the gate's product in the Llama family)."""
+    mlp = body.block(index).mlp
+    return mlp.down_proj if body.family == "llama" else mlp.c_proj

@@ -77,3 +77,85 @@ class HeadAttention:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Neuron:
+    """One MLP neuron (the down projection's input coordinate) and its relevance."""
+
+    layer: int  # 1-based
+    index: int
+    relevance: float
+
+    def __post_init__(self) -> None:
+        assert self.layer >= 1 and self.index >= 0 and math.isfinite(self.relevance)
+
+
+@dataclass(frozen=True)
+class ComponentRelevance:
+    """AttnLRP's latent relevance (LXT's rules) of every head, MLP and the top MLP neurons for
+    the target's logit — or the target − foil logit difference — at `position`.
+
+    A head's relevance is gradient × activation under LXT's rules summed over every position
+    and the head's coordinates of the attention's output *before* the output projection; an
+    MLP's, the same over the MLP's output; a neuron's, over the down projection's input
+    (whyword/attr/latent.py). `attention[l]` is the relevance at block l's attention output
+    after the projection: the heads add up to it up to the projection's bias. LRP conserves
+    the logit only in part (the attention softmax does not): compare components with each
+    other, not with `value`."""
+
+    model: str
+    text: str
+    tokens: tuple[Token, ...]
+    position: int
+    target: str
+    target_id: int
+    foil: str | None
+    foil_id: int | None
+    objective: str  # "logit" or "logit difference"
+    value: float  # the explained logit (or difference) at `position`
+    heads: tuple[tuple[float, ...], ...]  # (layers, heads)
+    attention: tuple[float, ...]  # (layers,): after the output projection
+    mlps: tuple[float, ...]  # (layers,)
+    neurons: tuple[Neuron, ...]  # the top neurons by |relevance|, largest first
+    token_relevance: tuple[float, ...]  # (T,): at the input embeddings
+    layers: int
+    n_heads: int
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        assert 0 <= self.position < len(self.tokens) == len(self.token_relevance)
+        assert (self.foil is None) == (self.foil_id is None)
+        assert self.objective == ("logit" if self.foil is None else "logit difference")
+        assert _grid(self.heads, self.layers, self.n_heads)
+        assert len(self.attention) == len(self.mlps) == self.layers
+        assert all(math.isfinite(x) for x in (*self.attention, *self.mlps, self.value))
+        sizes = [abs(n.relevance) for n in self.neurons]
+        assert sizes == sorted(sizes, reverse=True), "neurons largest |relevance| first"
+        assert all(n.layer <= self.layers for n in self.neurons)
+
+    def top(self, n: int = 10) -> list[tuple[str, float]]:
+        """The `n` heads and MLPs of largest |relevance|: ("L3.H2" or "MLP 3", relevance)."""
+        cells = [
+            (f"L{layer + 1}.H{head}", value)
+            for layer, row in enumerate(self.heads)
+            for head, value in enumerate(row)
+        ] + [(f"MLP {layer + 1}", value) for layer, value in enumerate(self.mlps)]
+        return sorted(cells, key=lambda c: -abs(c[1]))[:n]
+
+    def to_dataframe(self):
+        """One row per head and per MLP: kind, layer, head, relevance."""
+        import pandas as pd
+
+        rows = [
+            {"kind": "head", "layer": layer + 1, "head": head, "relevance": value}
+            for layer, row in enumerate(self.heads)
+            for head, value in enumerate(row)
+        ] + [
+            {"kind": "mlp", "layer": layer + 1, "head": None, "relevance": value}
+            for layer, value in enumerate(self.mlps)
+        ]
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -10,7 +10,7 @@ import torch
 
 import whyword as ww
 from tests.tiny import llama_family
-from tests.tolerances import TINY_FP32, assert_close
+from tests.tolerances import DEFAULT_MODEL_FP32, TINY_FP32, assert_close
 from whyword.attr import attnlrp as lrp
 from whyword.attr.attnlrp import attnlrp_relevance
 from whyword.models.encoding import encode
@@ -31,7 +31,7 @@ def causal(request):
     return request.getfixturevalue(request.param)
 
 
-def _last_block_by_hand(lm, target: int, foil: int) -> float:
+def _last_block_by_hand(lm, target: int, foil: int, text: str = TEXT) -> float:
     """The last MLP's output at the read position through the final norm with its scale
     frozen, against the unembedding's target − foil row: what LRP's identity rule gives."""
     if lm.model.config.model_type == "gpt2":
@@ -43,7 +43,7 @@ def _last_block_by_hand(lm, target: int, foil: int) -> float:
         block.mlp.register_forward_hook(lambda m, a, out: kept.__setitem__("mlp", out)),
         block.register_forward_hook(lambda m, a, out: kept.__setitem__("stream", out)),
     ]
-    ids = torch.tensor([encode(lm, TEXT).ids])  # (1, T)
+    ids = torch.tensor([encode(lm, text).ids])  # (1, T)
     try:
         with torch.no_grad():
             lm.model(input_ids=ids)
@@ -112,3 +112,17 @@ def test_a_head_whose_output_projection_is_zero_gets_no_relevance(tiny_gpt2):
     got = ww.component_relevance(TEXT, target=7, model=lm)
     assert abs(got.heads[1][1]) <= TINY_FP32.atol
     assert all(abs(x) > 10 * TINY_FP32.atol for i, x in enumerate(got.heads[1]) if i != 1)
+
+
+@pytest.mark.slow
+@pytest.mark.numerics
+def test_default_model_paris_against_london(smol):
+    """On SmolLM2: the last MLP is its frozen-norm direct contribution, the heads add up to
+    their attention, and head 4 of block 24 — the head that reads ␣France from ␣is
+    (docs/guide/layers.md) — is among the three most relevant components."""
+    text = "The capital of France is"
+    got = ww.component_relevance(text, target=" Paris", foil=" London", model=smol)
+    by_hand = _last_block_by_hand(smol, got.target_id, got.foil_id, text)
+    assert_close(got.mlps[-1], by_hand, DEFAULT_MODEL_FP32)
+    assert_close([sum(row) for row in got.heads], got.attention, DEFAULT_MODEL_FP32)
+    assert "L24.H4" in [name for name, _ in got.top(3)]

@@ -9,7 +9,7 @@ import torch
 
 import whyword as ww
 from tests.tiny import llama_family
-from tests.tolerances import TINY_FP32, assert_close
+from tests.tolerances import DEFAULT_MODEL_FP32, TINY_FP32, assert_close
 from whyword.models.encoding import encode
 
 TEXT = "The keys to the cabinet are on the"
@@ -134,3 +134,20 @@ def test_a_layer_head_or_position_outside_the_model_is_one_sentence(
     with pytest.raises(ww.InputError) as caught:
         ww.attention(TEXT, layer, head, position=position, model=tiny_llama)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.slow
+@pytest.mark.numerics
+def test_default_model_a_head_reads_france_from_is(smol):
+    """SmolLM2, "The capital of France is": head 4 of block 24 puts most of its weight on
+    ␣France and moves more of it than any head moves of any token (docs/guide/layers.md)."""
+    text = "The capital of France is"
+    attentions, hidden = _eager_reference(smol, text)
+    got = ww.attention(text, 24, 4, model=smol)
+    alpha = attentions[23][0, 4, got.position]  # (T,)
+    assert_close(got.weights, alpha, DEFAULT_MODEL_FP32)
+    with torch.no_grad():
+        moved = _moved_by_hand(smol, hidden[23], alpha, 23, 4)  # (T,)
+    assert_close(got.moved, moved, DEFAULT_MODEL_FP32)
+    assert got.tokens[max(range(5), key=got.weights.__getitem__)].text == " France"
+    assert got.top_heads(1)[0][:2] == (24, 4)

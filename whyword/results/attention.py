@@ -155,7 +155,7 @@ class ComponentRelevance:
             {"kind": "mlp", "layer": layer + 1, "head": None, "relevance": value}
             for layer, value in enumerate(self.mlps)
         ]
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows).astype({"head": "Int64"})  # MLPs: no head (<NA>)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

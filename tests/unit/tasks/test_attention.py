@@ -151,3 +151,22 @@ def test_default_model_a_head_reads_france_from_is(smol):
     assert_close(got.moved, moved, DEFAULT_MODEL_FP32)
     assert got.tokens[max(range(5), key=got.weights.__getitem__)].text == " France"
     assert got.top_heads(1)[0][:2] == (24, 4)
+
+
+def test_concurrent_calls_on_one_model_see_their_own_implementation(tiny_llama):
+    """Attention rows and logit lenses at once on the shared model: each answer is the one it
+    gets alone (the switch to eager happens under the model's lock) and sdpa is back after."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    before = tiny_llama.model.config._attn_implementation
+    alone = ww.attention(TEXT, 2, 3, model=tiny_llama)
+    lens = ww.layers(TEXT, model=tiny_llama)
+    with ThreadPoolExecutor(4) as pool:
+        seen = [pool.submit(ww.attention, TEXT, 2, 3, model=tiny_llama) for _ in range(2)]
+        lenses = [pool.submit(ww.layers, TEXT, model=tiny_llama) for _ in range(2)]
+        for future in seen:
+            assert_close(future.result().weights, alone.weights, TINY_FP32)
+        for future in lenses:
+            got = future.result().rows[-1]
+            assert_close(got.target_probability, lens.rows[-1].target_probability, TINY_FP32)
+    assert tiny_llama.model.config._attn_implementation == before

@@ -9,8 +9,9 @@ Transparency Tool shows it: attention says where a head looked, the moved norm h
 that token it carried. Grouped-query attention (the Llama family) shares a value head between
 `heads / kv_heads` query heads: head h reads value head h // (heads / kv_heads), as
 transformers' `repeat_kv` does. GPT-2 keeps q, k and v side by side in one `c_attn` output;
-BERT and RoBERTa have a `value` projection. BERT's stream is normalised after each block, so
-there a moved norm measures what the head wrote before the LayerNorm.
+BERT and RoBERTa have a `value` projection. BERT's stream is normalised after each block, and
+Gemma 2/3 normalise the attention's branch before adding it, so there a moved norm measures
+what the head wrote before that norm.
 """
 
 from __future__ import annotations

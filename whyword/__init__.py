@@ -8,16 +8,19 @@ from whyword.errors import InputError, ModelLoadError, TargetError, WhyWordError
 from whyword.evidence import EvidenceResult, explain_with_evidence
 from whyword.models.load import LoadedModel, load_model
 from whyword.render import notebook as _notebook  # noqa: F401  (registers the notebook display)
+from whyword.results.attention import ComponentRelevance, HeadAttention, Neuron
 from whyword.results.components import Ablation, Component, DirectLogits
 from whyword.results.explanation import Attribution, Candidate, Explanation, Prediction
 from whyword.results.layers import LayerLens, LayerRow
 from whyword.results.matrix import AttributionMatrix, Completeness, MethodScores, OutputRow, Stage
 from whyword.runtime.options import DEFAULT_METHODS, PAGE_METHODS, ExplainOptions, GenerateOptions
+from whyword.tasks.attention import attention
 from whyword.tasks.attribute import Output, attribute
 from whyword.tasks.explain import ExplainRequest, explain, explain_many, with_stage
 from whyword.tasks.generate import Generation, Step, generate
 from whyword.tasks.layers import layers
 from whyword.tasks.positions import PositionRow, PositionTable, positions
+from whyword.tasks.relevance import component_relevance
 from whyword.text.tokens import Token, TokenGroup, byte_groups
 
 __all__ = [
@@ -67,6 +70,11 @@ __all__ = [
     "Ablation",
     "Component",
     "DirectLogits",
+    "attention",
+    "HeadAttention",
+    "component_relevance",
+    "ComponentRelevance",
+    "Neuron",
     "load_model",
     "positions",
     "predict",

@@ -16,6 +16,7 @@ PUBLIC = {
     "MethodScores", "ModelLoadError", "OBJECTIVES", "Output", "OutputRow", "PAGE_METHODS",
     "PositionRow", "PositionTable", "Prediction", "Problem", "Scores", "Stage", "Step",
     "TargetError", "Token", "TokenGroup", "WhyWordError", "__version__", "attribute",
+    "attention", "HeadAttention", "component_relevance", "ComponentRelevance", "Neuron",
     "byte_groups", "explain", "explain_many", "explain_with_evidence", "generate",
     "layers", "load_model", "positions", "predict", "register_method", "register_objective",
     "with_stage",

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import torch
 
+from whyword.errors import WhyWordError
+from whyword.models.heads import HeadParts, value_norms
 from whyword.models.hooks import Patch, Tap, patching, tapping
 from whyword.models.load import LoadedModel
 
@@ -127,3 +130,102 @@ def patched(
     batch = ids.expand(rows, -1)  # (rows, T)
     with patching(patches):
         return logits_at(lm, positions, ids=batch)  # (rows, P, V')
+
+
+@contextmanager
+def eager_attention(lm: LoadedModel) -> Iterator[None]:
+    """Inside: the model computes its attention weights (transformers' "eager" attention);
+    its own implementation (sdpa, ...) is put back on exit, whatever happens. Hold `lm.lock`:
+    the model is shared."""
+    model = lm.model
+    before = model.config._attn_implementation
+    try:
+        if before != "eager":
+            model.set_attn_implementation("eager")
+        yield
+    finally:
+        if model.config._attn_implementation != before:
+            model.set_attn_implementation(before)
+
+
+def attention_rows(
+    lm: LoadedModel, parts: list[HeadParts], ids: torch.Tensor, positions: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every block's attention weights (L, heads, P, T) from `positions` (P,) of `ids` (1, T)
+    to every token, and the moved norms α_{p,j} · ‖v_j W_O,h‖ (L, heads, P, T)
+    (whyword/models/heads.py), from one eager forward. Hooks keep only the rows asked for
+    (a block's T × T weights and its values live only while that block runs) and are removed
+    whatever happens; the model's attention implementation is restored after the call."""
+    values: list[torch.Tensor] = []  # the running block's values (T, kv, d), then dropped
+    weights: list[torch.Tensor] = []
+    moved: list[torch.Tensor] = []
+
+    def value_hook(part: HeadParts):
+        def hook(module, args, output) -> None:
+            values.append(part.values(output.detach()))  # (T, kv, d)
+
+        return hook
+
+    def attention_hook(part: HeadParts):
+        def hook(module, args, output) -> None:
+            alpha = output[1] if isinstance(output, tuple) and len(output) > 1 else None
+            if alpha is None:
+                raise WhyWordError("This model's attention does not return its weights.")
+            rows = alpha.detach()[0][:, positions].float()  # (heads, P, T)
+            norms = value_norms(part, values.pop())  # (heads, T)
+            weights.append(rows)
+            moved.append(rows * norms[:, None, :])  # (heads, P, T)
+
+        return hook
+
+    handles = []
+    try:
+        for part in parts:
+            handles.append(part.value_source.register_forward_hook(value_hook(part)))
+            handles.append(part.attention.register_forward_hook(attention_hook(part)))
+        with eager_attention(lm):
+            logits_at(lm, positions[-1:], ids=ids)  # (1, 1, V'): the head runs at one row
+    finally:
+        for handle in handles:
+            handle.remove()
+    return torch.stack(weights), torch.stack(moved)  # (L, heads, P, T) each
+
+
+def tapped_logits(
+    lm: LoadedModel,
+    embeds: torch.Tensor,
+    inputs_of: list[torch.nn.Module],
+    outputs_of: list[torch.nn.Module],
+) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
+    """The logits (1, T, V') of input embeddings `embeds` (1, T, H), and the tensors that
+    went into each module of `inputs_of` and came out of each of `outputs_of` (each (1, T, ·)),
+    still in the autograd graph, so a caller can take gradients at them. What is tapped is
+    what backward keeps anyway; hooks are removed whatever happens."""
+    into: list[torch.Tensor | None] = [None] * len(inputs_of)  # in the callers' order
+    out_of: list[torch.Tensor | None] = [None] * len(outputs_of)
+
+    def pre(i: int):
+        def hook(module, args, kwargs) -> None:
+            into[i] = args[0] if args else next(iter(kwargs.values()))  # (1, T, ·)
+
+        return hook
+
+    def post(i: int):
+        def hook(module, args, output) -> None:
+            out_of[i] = output[0] if isinstance(output, tuple) else output  # (1, T, ·)
+
+        return hook
+
+    handles = []
+    try:
+        for i, module in enumerate(inputs_of):
+            handles.append(module.register_forward_pre_hook(pre(i), with_kwargs=True))
+        for i, module in enumerate(outputs_of):
+            handles.append(module.register_forward_hook(post(i)))
+        mask = torch.ones(embeds.shape[:2], dtype=torch.long, device=embeds.device)  # (1, T)
+        out = logits(lm, embeds=embeds, mask=mask)  # (1, T, V')
+    finally:
+        for handle in handles:
+            handle.remove()
+    assert all(t is not None for t in (*into, *out_of)), "every tapped module ran"
+    return out, into, out_of

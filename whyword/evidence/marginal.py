@@ -8,10 +8,13 @@ Removing every passage gives the reader's no-evidence p(y | x).
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
 import torch
+
+from whyword.results import ranks
 
 
 def retrieval_log_probs(relevance: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -123,12 +126,5 @@ def fit_surrogate(
 
 def spearman(a: torch.Tensor, b: torch.Tensor) -> float | None:
     """Rank correlation (average ranks for ties); None for fewer than 2 blocks or a constant."""
-    import pandas as pd
-
-    if a.numel() < 2:
-        return None
-    ra = pd.Series(a.double().tolist()).rank()
-    rb = pd.Series(b.double().tolist()).rank()
-    if ra.std() == 0 or rb.std() == 0:
-        return None
-    return float(ra.corr(rb))
+    rho = ranks.spearman(a.double().tolist(), b.double().tolist())
+    return None if math.isnan(rho) else rho

@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from itertools import combinations
 
-import pandas as pd
-
 from whyword.results.explanation import Explanation
 from whyword.results.methods import METHODS
-
-
-def spearman(a: Sequence[float], b: Sequence[float]) -> float:
-    """Spearman's rank correlation (ties get average ranks); NaN if either side is constant
-    or there are fewer than two values."""
-    if len(a) != len(b):
-        raise ValueError(f"spearman: {len(a)} vs {len(b)} values")
-    if len(a) < 2:
-        return math.nan
-    ra = pd.Series(list(a), dtype=float).rank(method="average")
-    rb = pd.Series(list(b), dtype=float).rank(method="average")
-    if ra.nunique() < 2 or rb.nunique() < 2:
-        return math.nan
-    return float(ra.corr(rb))  # Pearson on ranks
+from whyword.results.ranks import spearman
 
 
 def comparable_positions(explanation: Explanation, methods: Sequence[str]) -> list[int]:

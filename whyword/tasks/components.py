@@ -28,6 +28,7 @@ from whyword.models.hooks import Patch, Tap
 from whyword.models.load import LoadedModel
 from whyword.models.norms import freeze
 from whyword.results.components import Ablation, Component, DirectLogits
+from whyword.results.ranks import spearman
 
 
 @dataclass(frozen=True, eq=False)
@@ -179,18 +180,3 @@ def _patch(body: Anatomy, taps: Probe, c: Component, row: int, how: str | None) 
         return Patch(row, block.out_proj, "input", cols, mean)
     mean = taps.mlps[c.layer - 1].kept[1] if how == "mean" else None  # (H,)
     return Patch(row, block.mlp, "output", slice(None), mean)
-
-
-def spearman(a: list[float], b: list[float]) -> float:
-    """Spearman's ρ (average ranks for ties); 0 when either side is constant."""
-    ra, rb = _ranks(a), _ranks(b)  # (n,), (n,)
-    ra, rb = ra - ra.mean(), rb - rb.mean()
-    denominator = float(ra.norm() * rb.norm())
-    return float((ra @ rb) / denominator) if denominator > 0 else 0.0
-
-
-def _ranks(values: list[float]) -> torch.Tensor:
-    x = torch.tensor(values, dtype=torch.float64)  # (n,)
-    less = (x[None, :] < x[:, None]).sum(1).double()  # (n,)
-    equal = (x[None, :] == x[:, None]).sum(1).double()  # (n,)
-    return less + (equal + 1) / 2  # (n,)

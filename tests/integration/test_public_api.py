@@ -17,7 +17,8 @@ PUBLIC = {
     "TargetError", "Token", "TokenGroup", "WhyWordError", "__version__", "attribute",
     "byte_groups", "explain", "explain_many", "explain_with_evidence", "generate",
     "layers", "load_model", "positions", "predict", "register_method", "register_objective",
-    "with_stage",
+    "with_stage", "counterfactuals", "Counterfactual", "HotFlip", "MinimalFlip", "Reading",
+    "Reduction", "ReductionStep", "Subject", "Substitution",
 }  # fmt: skip
 
 

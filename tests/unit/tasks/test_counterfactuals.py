@@ -9,7 +9,7 @@ import torch
 
 import whyword as ww
 from tests.tiny import Forwards
-from tests.tolerances import LOG_PROB, TINY_FP32, assert_close
+from tests.tolerances import DEFAULT_MODEL_LOG_PROB, LOG_PROB, TINY_FP32, assert_close
 from whyword.errors import InputError, TargetError
 from whyword.models import calls as model_calls
 from whyword.models.vocabulary import candidate_ids
@@ -219,3 +219,21 @@ def test_reduction_and_flip_refuse_a_target_that_is_not_the_answer(tiny_gpt2):
     for kind in ("reduce", "flip"):
         with pytest.raises(InputError, match="top-1"):
             ww.counterfactuals(TEXT, other, kind=kind, model=tiny_gpt2)
+
+
+@pytest.mark.slow
+@pytest.mark.numerics
+def test_default_model_paris(smol):
+    """SmolLM2-135M: HotFlip's Δs are forwards of the edited inputs; one substitution makes
+    ␣Berlin beat ␣Paris (France → Berlin), found within the budget, and it really does."""
+    hot = ww.counterfactuals(TEXT, " Paris", model=smol)
+    assert hot.forwards == 100 and hot.subject.original.top1 == "␣Paris"
+    t0 = direct(smol, [t.id for t in hot.subject.tokens], hot.subject.target_ids)[0]
+    for c in hot.edits[::10]:
+        t, _, top = direct(smol, edited(hot, c), hot.subject.target_ids)
+        assert_close(c.delta_log_prob, t - t0, DEFAULT_MODEL_LOG_PROB)
+        assert c.reading.top1_id == top
+    flip = ww.counterfactuals(TEXT, " Paris", " Berlin", kind="flip", model=smol)
+    assert flip.found is not None and len(flip.found.substitutions) == 1
+    t, f, _ = direct(smol, edited(flip, flip.found), flip.subject.target_ids, flip.subject.foil_ids)
+    assert f > t and flip.forwards <= flip.budget

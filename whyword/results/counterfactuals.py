@@ -237,11 +237,12 @@ class MinimalFlip:
             )
         n = len(self.found.substitutions)
         edits = f"{n} substitution{'s' if n > 1 else ''}"
+        s = "" if n > 1 else "s"  # the verb agrees with the count
         if self.subject.foil is not None:
-            return (
-                f"{edits} make the foil {self.subject.foil} beat the target {self.subject.target}."
-            )
-        return f"{edits} change the top-1 from {self.subject.target} to {self.found.reading.top1}."
+            foil, target = self.subject.foil, self.subject.target
+            return f"{edits} make{s} the foil {foil} beat the target {target}."
+        new = self.found.reading.top1
+        return f"{edits} change{s} the top-1 from {self.subject.target} to {new}."
 
     def to_dataframe(self):
         import pandas as pd

@@ -62,7 +62,7 @@ def test_a_reduction_step_keeps_the_top1():
 def test_a_flip_stays_within_its_budget_and_really_flips():
     found = cf(sub(1))
     flip = MinimalFlip(SUBJECT, found, 10, 10, 3, 4, (10,), 0.1)
-    assert flip.message.startswith("1 substitution change the top-1")
+    assert flip.message.startswith("1 substitution changes the top-1")
     with pytest.raises(AssertionError):
         MinimalFlip(SUBJECT, found, 9, 10, 3, 4, (10,), 0.1)  # over the budget
     with pytest.raises(AssertionError):

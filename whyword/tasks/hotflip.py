@@ -64,18 +64,17 @@ class Setup:
         return reading.top1_id != self.answer.target[0]
 
     def text_of(self, ids: Sequence[int]) -> str:
+        """`ids` decoded without the special tokens (a masked model's [MASK] kept)."""
         tok = self.lm.tokenizer
         skip = special_ids(tok) - {tok.mask_token_id}
         return tok.decode([i for i in ids if i not in skip])
 
     def counterfactual(self, subs: Sequence[Substitution], reading: Reading) -> Counterfactual:
-        ids = list(self.ids)
-        for s in subs:
-            ids[s.position] = s.new_id
+        """The edited input `subs` make, with its verified `reading`."""
         base = self.subject.original
         return Counterfactual(
             substitutions=tuple(sorted(subs, key=lambda s: s.position)),
-            text=self.text_of(ids),
+            text=self.text_of(apply_edits(self.ids, subs)),
             reading=reading,
             delta_log_prob=reading.target_log_prob - base.target_log_prob,
             delta_contrast=None if base.contrast is None else reading.contrast - base.contrast,
@@ -179,6 +178,7 @@ def _substitution(lm, ids, position: int, new_id: int, estimate: float) -> Subst
 
 
 def apply_edits(ids: Sequence[int], subs: Sequence[Substitution]) -> tuple[int, ...]:
+    """`ids` with each substitution's new token at its position."""
     out = list(ids)
     for s in subs:
         out[s.position] = s.new_id

@@ -10,12 +10,23 @@ from whyword.models.load import LoadedModel, load_model
 from whyword.render import notebook as _notebook  # noqa: F401  (registers the notebook display)
 from whyword.results.attention import ComponentRelevance, HeadAttention, Neuron
 from whyword.results.components import Ablation, Component, DirectLogits
+from whyword.results.counterfactuals import (
+    Counterfactual,
+    HotFlip,
+    MinimalFlip,
+    Reading,
+    Reduction,
+    ReductionStep,
+    Subject,
+    Substitution,
+)
 from whyword.results.explanation import Attribution, Candidate, Explanation, Prediction
 from whyword.results.layers import LayerLens, LayerRow
 from whyword.results.matrix import AttributionMatrix, Completeness, MethodScores, OutputRow, Stage
 from whyword.runtime.options import DEFAULT_METHODS, PAGE_METHODS, ExplainOptions, GenerateOptions
 from whyword.tasks.attention import attention
 from whyword.tasks.attribute import Output, attribute
+from whyword.tasks.counterfactuals import counterfactuals
 from whyword.tasks.explain import ExplainRequest, explain, explain_many, with_stage
 from whyword.tasks.generate import Generation, Step, generate
 from whyword.tasks.layers import layers
@@ -65,6 +76,15 @@ __all__ = [
     "explain_with_evidence",
     "generate",
     "layers",
+    "counterfactuals",
+    "Counterfactual",
+    "HotFlip",
+    "MinimalFlip",
+    "Reading",
+    "Reduction",
+    "ReductionStep",
+    "Subject",
+    "Substitution",
     "LayerLens",
     "LayerRow",
     "Ablation",

@@ -19,7 +19,8 @@ PUBLIC = {
     "attention", "HeadAttention", "component_relevance", "ComponentRelevance", "Neuron",
     "byte_groups", "explain", "explain_many", "explain_with_evidence", "generate",
     "layers", "load_model", "positions", "predict", "register_method", "register_objective",
-    "with_stage",
+    "with_stage", "counterfactuals", "Counterfactual", "HotFlip", "MinimalFlip", "Reading",
+    "Reduction", "ReductionStep", "Subject", "Substitution",
 }  # fmt: skip
 
 

@@ -1,5 +1,5 @@
 """The `whyword` command (also `python -m whyword`): one module per sub-command — `predict`,
-`explain --target WORD`, `positions`, `generate`, `layers`, `evidence`, `serve` (whyword/serve/
+`explain --target WORD`, `positions`, `generate`, `layers`, `flip`, `evidence`, `serve` (whyword/serve/
 command.py), `app` (the web page) — and `--version`."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import os
 import sys
 
 from whyword._version import __version__
-from whyword.cli import app, evidence, explain, generate, layers, positions, predict
+from whyword.cli import app, evidence, explain, flip, generate, layers, positions, predict
 from whyword.errors import WhyWordError
 
 
@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"whyword {__version__}")
     sub = parser.add_subparsers(
-        required=True, metavar="{predict,explain,positions,generate,layers,evidence,app}"
+        required=True, metavar="{predict,explain,positions,generate,layers,flip,evidence,app}"
     )
     base = argparse.ArgumentParser(add_help=False)  # what every subcommand takes
     base.add_argument(
@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     positions.add_command(sub, base)
     generate.add_command(sub, base)
     layers.add_command(sub, base)
+    flip.add_command(sub, base)
     evidence.add_command(sub, base)
     from whyword.serve.command import add_command  # `whyword serve` (Ray Serve, issue 14)
 

@@ -187,3 +187,19 @@ def test_layers_prints_the_lens_and_its_json_round_trips(capsys, tiny_paths):
     assert "rank agreement over the 2 checked" in out
     code, _, err = run(capsys, "layers", TEXT, "--model", path, "--position", "40")
     assert code == 2 and err.startswith("whyword: ") and "outside the text" in err
+
+
+def test_flip_hotflip_json_and_table(capsys, tiny_paths):
+    model = ["--model", tiny_paths["gpt2"], "--positions", "2", "--per-position", "2"]
+    code, out, _ = run(capsys, "flip", TEXT, *model, "--json")
+    data = json.loads(out)
+    assert code == 0 and len(data["edits"]) == data["forwards"] == 4
+    code, out, _ = run(capsys, "flip", TEXT, *model, "--foil", " dog")
+    assert code == 0 and "Δ(target − foil)" in out and "word-initial" in out
+
+
+def test_flip_reduce_and_refusal(capsys, tiny_paths):
+    code, out, _ = run(capsys, "flip", TEXT, "--model", tiny_paths["gpt2"], "--kind", "reduce")
+    assert code == 0 and "scores recomputed after each removal" in out and "stopped:" in out
+    code, _, err = run(capsys, "flip", TEXT, "--model", tiny_paths["gpt2"], "--budget", "0")
+    assert code == 2 and err.count("\n") == 1 and "budget" in err

@@ -1,0 +1,68 @@
+"""`counterfactuals`: what would change the answer — HotFlip (whyword/tasks/hotflip.py), input
+reduction (whyword/tasks/reduction.py) and the minimal flip (whyword/tasks/flip.py), each on the
+`Setup` `prepare` makes: the input, the answer and a forward of the unedited input, all inside
+the engine's `computing` (the model's lock, gradients on, the request's precision).
+"""
+
+from __future__ import annotations
+
+from whyword.engine.run import computing
+from whyword.errors import InputError
+from whyword.models.load import LoadedModel, load_model
+from whyword.results.counterfactuals import HotFlip, MinimalFlip, Reduction
+from whyword.runtime.options import ExplainOptions
+from whyword.tasks.flip import minimal_flip
+from whyword.tasks.hotflip import hotflip, prepare
+from whyword.tasks.reduction import reduce_input
+
+KINDS = ("hotflip", "reduce", "flip")
+
+
+def counterfactuals(
+    text: str,
+    target: int | str | None = None,
+    foil: int | str | None = None,
+    kind: str = "hotflip",
+    model: str | LoadedModel | None = None,
+    *,
+    positions: int = 5,
+    per_position: int = 20,
+    method: str = "input_x_gradient",
+    tries: int = 3,
+    budget: int = 300,
+    beam: int = 3,
+    max_edits: int = 4,
+    **options,
+) -> HotFlip | Reduction | MinimalFlip:
+    """What would change the answer of `model` to `text` (next token, or the first [MASK]).
+
+    kind "hotflip": single-token substitutions at the `positions` positions whose best
+    first-order estimate lowers F most, `per_position` candidates each, all verified.
+    "reduce": remove the least important token by `method` (|score|, recomputed after each
+    removal; the `tries` least important are run, the first that keeps the target top-1 goes)
+    while the target stays the top-1. "flip": a beam search (`beam` wide, up to `max_edits`
+    substitutions, at most `budget` edited inputs run, HotFlip's included) for the fewest
+    substitutions that change the top-1 — or, with a foil, make the foil beat the target.
+    Other keyword arguments are `ExplainOptions` (precision, internal_batch_size, …)."""
+    if kind not in KINDS:
+        raise InputError(f"Unknown kind '{kind}'. Choose from: {', '.join(KINDS)}.")
+    _check_int("positions", positions, 1, 100)
+    _check_int("per_position", per_position, 1, 200)
+    _check_int("tries", tries, 1, 50)
+    _check_int("budget", budget, 1, 100_000)
+    _check_int("beam", beam, 1, 50)
+    _check_int("max_edits", max_edits, 1, 20)
+    opts = options.pop("options", None) or ExplainOptions.build(**options)
+    lm = load_model(model)
+    with computing(lm, opts):
+        setup = prepare(lm, text, target, foil, opts)
+        if kind == "hotflip":
+            return hotflip(setup, positions, per_position)
+        if kind == "reduce":
+            return reduce_input(setup, method, tries)
+        return minimal_flip(setup, budget, beam, max_edits, positions, per_position)
+
+
+def _check_int(name: str, value, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InputError(f"{name} must be a whole number from {low} to {high}, got {value!r}.")

@@ -23,7 +23,7 @@ import torch
 
 from whyword.errors import WhyWordError
 from whyword.models.heads import HeadParts, value_norms
-from whyword.models.hooks import Patch, Tap, patching, tapping
+from whyword.models.hooks import Patch, Tap, patching, sharing, tapping
 from whyword.models.load import LoadedModel
 
 
@@ -123,12 +123,20 @@ def tapped(
 
 
 def patched(
-    lm: LoadedModel, ids: torch.Tensor, positions: torch.Tensor, patches: Sequence[Patch], rows: int
+    lm: LoadedModel,
+    ids: torch.Tensor,
+    positions: torch.Tensor,
+    patches: Sequence[Patch],
+    rows: int,
+    blocks: Sequence[torch.nn.Module] = (),
+    changed: Sequence[int] = (),
 ) -> torch.Tensor:
     """`rows` copies of `ids` (1, T) in one call, each changed by its own patches: the logits
-    (rows, P, V') at `positions` (P,)."""
+    (rows, P, V') at `positions` (P,). With the model's `blocks` and, per block, how many
+    leading rows its patches have reached (`changed`, rows sorted so), the rest — still the
+    plain prompt — is computed once per block (whyword/models/hooks.py: sharing)."""
     batch = ids.expand(rows, -1)  # (rows, T)
-    with patching(patches):
+    with patching(patches), sharing(blocks, changed, rows):
         return logits_at(lm, positions, ids=batch)  # (rows, P, V')
 
 

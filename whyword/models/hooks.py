@@ -129,3 +129,43 @@ def _post(fn):
         fn(out)
 
     return hook
+
+
+@contextlib.contextmanager
+def sharing(blocks: Sequence[torch.nn.Module], changed: Sequence[int], rows: int) -> Iterator[None]:
+    """While inside, block i runs on its first `changed[i]` rows and one more: a call's rows
+    sorted so that those its patches have not reached yet come last are, at block i, all the
+    unpatched prompt — computed once (row `changed[i]`) and handed to each of them."""
+
+    def narrow(value, keep: int):
+        if isinstance(value, torch.Tensor) and value.dim() and value.shape[0] == rows:
+            return value[:keep]  # (keep, …)
+        if isinstance(value, tuple):
+            return tuple(narrow(v, keep) for v in value)
+        return value
+
+    def pre_for(keep: int):
+        def pre(module, args, kwargs):
+            args = tuple(narrow(a, keep) for a in args)
+            return args, {k: narrow(v, keep) for k, v in kwargs.items()}
+
+        return pre
+
+    def post_for(keep: int):
+        def post(module, args, out):
+            hidden = _first(out)  # (keep, T, H)
+            same = hidden[keep - 1 :].expand(rows - keep + 1, *hidden.shape[1:])  # (·, T, H)
+            return _replace_first(out, torch.cat([hidden[: keep - 1], same]))  # (rows, T, H)
+
+        return post
+
+    handles = []
+    try:
+        for block, first in zip(blocks, changed, strict=True):
+            if first + 1 < rows:
+                handles.append(block.register_forward_pre_hook(pre_for(first + 1), with_kwargs=True))
+                handles.append(block.register_forward_hook(post_for(first + 1)))
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()

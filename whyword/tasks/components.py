@@ -132,17 +132,27 @@ def check(
     chosen = found.top(n)
     if not chosen:
         return found
-    patches = [_patch(body, taps, c, row, None) for row, c in enumerate(chosen)]
-    patches += [_patch(body, taps, c, len(chosen) + row, "mean") for row, c in enumerate(chosen)]
-    rows = 2 * len(chosen)
+    # rows (component, how) in the order of the first block they change, so that at every
+    # block the rows not reached yet come last and are computed once (hooks.sharing)
+    plan = sorted(
+        [(c, how) for how in (None, "mean") for c in chosen], key=lambda pair: pair[0].layer
+    )
+    patches = [_patch(body, taps, c, row, how) for row, (c, how) in enumerate(plan)]
+    rows = len(plan)
     per_call = rows_per_batch(lm, ids.shape[1], grad=False)
     where = torch.tensor([at], device=ids.device)  # (1,)
     logits = []
     for start in range(0, rows, per_call):
         stop = min(rows, start + per_call)
         mine = [dataclasses.replace(p, row=p.row - start) for p in patches if start <= p.row < stop]
-        logits.append(model_calls.patched(lm, ids, where, mine, stop - start)[:, 0])  # (r, V')
-    log_probs = torch.log_softmax(torch.cat(logits).float()[:, : lm.vocab_size], -1)  # (2n, V)
+        layers = [c.layer for c, _ in plan[start:stop]]
+        changed = [sum(first <= i + 1 for first in layers) for i in range(len(body.blocks))]
+        logits.append(  # (r, V')
+            model_calls.patched(lm, ids, where, mine, stop - start, body.blocks, changed)[:, 0]
+        )
+    order = {(c, how): row for row, (c, how) in enumerate(plan)}
+    picked = [order[(c, None)] for c in chosen] + [order[(c, "mean")] for c in chosen]
+    log_probs = torch.log_softmax(torch.cat(logits).float()[picked, : lm.vocab_size], -1)  # (2n, V)
     clean = torch.log_softmax(own[: lm.vocab_size].float(), -1)  # (V,)
     delta = log_probs[:, target] - clean[target]  # (2n,)
     diff = None

@@ -12,7 +12,7 @@ import torch
 
 import whyword as ww
 from tests.tiny import llama_family
-from tests.tolerances import DLA, LOG_PROB, assert_close
+from tests.tolerances import DLA, LOG_PROB, TINY_FP32, assert_close
 from whyword.models import budget
 from whyword.models.encoding import encode
 from whyword.results.ranks import spearman
@@ -166,3 +166,49 @@ def test_check_is_bounded(tiny_gpt2):
     with pytest.raises(ww.InputError, match="check must be a whole number from 0 to 50"):
         ww.layers(TEXT, model=tiny_gpt2, check=51)
     assert budget  # the check's batches are sized by the budget (patched above)
+
+
+@pytest.mark.numerics
+@pytest.mark.parametrize("name", ["tiny_llama", "tiny_gpt2"])
+def test_rows_share_the_blocks_their_patches_have_not_reached(name, request):
+    """Rows sorted by the first block they patch: at each block the rows not reached yet are
+    the plain prompt, run once and handed to each — every row still gets its own forward."""
+    from whyword.models import calls as model_calls
+    from whyword.models.anatomy import anatomy
+    from whyword.models.hooks import Patch
+
+    lm = request.getfixturevalue(name)
+    body = anatomy(lm)
+    last = len(body.blocks) - 1
+    ids = torch.tensor([encode(lm, TEXT).ids])  # (1, T)
+    where = torch.tensor([ids.shape[1] - 1])  # (1,)
+    ones = torch.ones(lm.model.config.hidden_size)  # (H,)
+    patches = [
+        Patch(0, body.block(1).out_proj, "input", slice(0, body.head_dim)),  # block 2's head 0
+        Patch(1, body.block(last).mlp, "output", slice(None), ones),  # the last MLP
+    ]  # row 2: no patch, the plain prompt
+    changed = [int(i >= 1) + int(i >= last) for i in range(last + 1)]
+    calls = []
+    handles = [
+        module.register_forward_hook(lambda m, a, o: calls.append(_batch(a, o)))
+        for module in body.blocks
+    ]
+    try:
+        with torch.no_grad():
+            alone = model_calls.patched(lm, ids, where, patches, 3)  # (3, 1, V')
+            calls.clear()
+            shared = model_calls.patched(lm, ids, where, patches, 3, body.blocks, changed)
+    finally:
+        for handle in handles:
+            handle.remove()
+    assert_close(shared, alone, TINY_FP32)
+    assert calls == [min(c + 1, 3) for c in changed], "each block ran the rows it changes + 1"
+    with torch.no_grad():
+        clean = lm.model(input_ids=ids).logits[:, -1]  # (1, V')
+    assert_close(shared[2], clean, TINY_FP32)
+    assert (shared[0] - clean).abs().max() > 1e-4 and (shared[1] - clean).abs().max() > 1e-4
+
+
+def _batch(args, out) -> int:
+    hidden = args[0] if args else out  # (B, T, H)
+    return int(hidden.shape[0])

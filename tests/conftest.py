@@ -117,3 +117,22 @@ def local_mode(monkeypatch) -> None:
     """Hosted mode off, whatever the environment says."""
     monkeypatch.delenv("WHYWORD_HOSTED", raising=False)
     monkeypatch.delenv("SPACE_ID", raising=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_llama(tiny_gpt2):
+    """A tiny random Llama (two blocks; grouped-query attention: 4 heads, 2 value heads, as
+    the default model) that reads the tiny GPT-2's tokenizer."""
+    from tests.tiny import llama_family
+
+    return llama_family(vocab_size=len(tiny_gpt2.tokenizer), tokenizer=tiny_gpt2.tokenizer)
+
+
+@pytest.fixture(scope="session")
+def tiny_llama3(tiny_gpt2):
+    """The same with three blocks: a middle block for the layers view to read and ablate."""
+    from tests.tiny import llama_family
+
+    return llama_family(
+        vocab_size=len(tiny_gpt2.tokenizer), layers=3, tokenizer=tiny_gpt2.tokenizer
+    )

@@ -8,7 +8,7 @@ from whyword.errors import InputError, ModelLoadError, TargetError, WhyWordError
 from whyword.evidence import EvidenceResult, explain_with_evidence
 from whyword.models.load import LoadedModel, load_model
 from whyword.render import notebook as _notebook  # noqa: F401  (registers the notebook display)
-from whyword.results.attention import ComponentRelevance, HeadAttention, Neuron
+from whyword.results.attention import ComponentRelevance, HeadAttention, Neuron, RelevanceAgreement
 from whyword.results.components import Ablation, Component, DirectLogits
 from whyword.results.counterfactuals import (
     Counterfactual,
@@ -90,6 +90,7 @@ __all__ = [
     "Ablation",
     "Component",
     "DirectLogits",
+    "RelevanceAgreement",
     "attention",
     "HeadAttention",
     "component_relevance",

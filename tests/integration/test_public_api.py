@@ -10,7 +10,7 @@ import whyword as ww
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC = {
     "Ablation", "Attribution", "AttributionMatrix", "Candidate", "Completeness", "Component",
-    "DEFAULT_METHODS", "DirectLogits",
+    "DEFAULT_METHODS", "DirectLogits", "RelevanceAgreement",
     "EvidenceResult", "ExplainOptions", "ExplainRequest", "Explanation", "GenerateOptions",
     "Generation", "InputError", "LayerLens", "LayerRow", "LoadedModel", "METHODS", "Method", "MethodOutput",
     "MethodScores", "ModelLoadError", "OBJECTIVES", "Output", "OutputRow", "PAGE_METHODS",

@@ -8,6 +8,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from whyword.results.components import Component, DirectLogits
+from whyword.results.ranks import spearman
 from whyword.text.tokens import Token
 
 SUM_TOLERANCE = 1e-4  # a row of attention weights sums to 1 within float rounding
@@ -143,6 +145,38 @@ class ComponentRelevance:
         ] + [(f"MLP {layer + 1}", value) for layer, value in enumerate(self.mlps)]
         return sorted(cells, key=lambda c: -abs(c[1]))[:n]
 
+    def of(self, component: Component) -> float:
+        """The relevance of a head or an MLP (as `DirectLogits` names them)."""
+        if component.kind == "head":
+            return self.heads[component.layer - 1][component.head]
+        assert component.kind == "mlp", "relevance is kept for heads and MLPs"
+        return self.mlps[component.layer - 1]
+
+    def agreement(self, direct: DirectLogits) -> RelevanceAgreement:
+        """How AttnLRP's ranking of the heads and MLPs agrees with direct logit attribution's
+        (over all of them) and with the ablation check's real effects (over those checked)."""
+        if (direct.layers, direct.heads, direct.objective) != (
+            self.layers,
+            self.n_heads,
+            self.objective,
+        ):
+            raise ValueError("relevance and DLA of different models or objectives")
+        inside = [c for c in direct.components if c.kind in ("head", "mlp")]
+        foil = self.foil is not None
+        checked = direct.ablations
+        mine = [self.of(a.component) for a in checked]
+        return RelevanceAgreement(
+            dla=spearman([self.of(c) for c in inside], [c.dla for c in inside]),
+            zero_ablation=spearman(mine, [a.effect("zero", foil) for a in checked])
+            if len(checked) >= 2
+            else None,
+            mean_ablation=spearman(mine, [a.effect("mean", foil) for a in checked])
+            if len(checked) >= 2
+            else None,
+            components=len(inside),
+            checked=len(checked),
+        )
+
     def to_dataframe(self):
         """One row per head and per MLP: kind, layer, head, relevance."""
         import pandas as pd
@@ -159,3 +193,19 @@ class ComponentRelevance:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class RelevanceAgreement:
+    """Spearman's ρ of AttnLRP relevance against DLA (every head and MLP) and against the
+    ablation check's effects (the components checked; None if fewer than two)."""
+
+    dla: float
+    zero_ablation: float | None
+    mean_ablation: float | None
+    components: int
+    checked: int
+
+    def __post_init__(self) -> None:
+        assert self.components >= 2 and 0 <= self.checked <= self.components
+        assert (self.zero_ablation is None) == (self.checked < 2)

@@ -21,9 +21,6 @@ pytestmark = pytest.mark.skipif(
 TEXT = "The keys to the cabinet are on the"
 
 
-@pytest.fixture(scope="module")
-def tiny_llama(tiny_gpt2):
-    return llama_family(vocab_size=len(tiny_gpt2.tokenizer), tokenizer=tiny_gpt2.tokenizer)
 
 
 @pytest.fixture(params=["tiny_gpt2", "tiny_llama"])

@@ -8,18 +8,12 @@ import pytest
 import torch
 
 import whyword as ww
-from tests.tiny import llama_family
 from tests.tolerances import DEFAULT_MODEL_FP32, TINY_FP32, assert_close
 from whyword.models.encoding import encode
 
 TEXT = "The keys to the cabinet are on the"
 
 
-@pytest.fixture(scope="module")
-def tiny_llama(tiny_gpt2):
-    """A tiny random Llama (grouped-query attention: 4 heads, 2 value heads) that reads the
-    tiny GPT-2's tokenizer."""
-    return llama_family(vocab_size=len(tiny_gpt2.tokenizer), tokenizer=tiny_gpt2.tokenizer)
 
 
 def _eager_reference(lm, text: str):

@@ -20,11 +20,6 @@ from whyword.results.ranks import spearman
 TEXT = "The keys to the cabinet are on the"
 
 
-@pytest.fixture(scope="module")
-def tiny_llama(tiny_gpt2):
-    return llama_family(
-        vocab_size=len(tiny_gpt2.tokenizer), layers=3, tokenizer=tiny_gpt2.tokenizer
-    )
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +30,7 @@ def tiny_qwen(tiny_gpt2):
 
 
 @pytest.mark.numerics
-@pytest.mark.parametrize("name", ["tiny_llama", "tiny_qwen", "tiny_gpt2"])
+@pytest.mark.parametrize("name", ["tiny_llama3", "tiny_qwen", "tiny_gpt2"])
 @pytest.mark.parametrize("foil", [None, " table"])
 def test_the_shares_add_up_to_the_models_own_logit_difference(name, foil, request):
     lm = request.getfixturevalue(name)
@@ -57,10 +52,10 @@ def test_the_shares_add_up_to_the_models_own_logit_difference(name, foil, reques
 
 
 @pytest.mark.numerics
-def test_a_heads_share_is_its_slice_of_the_output_projection_by_hand(tiny_llama):
+def test_a_heads_share_is_its_slice_of_the_output_projection_by_hand(tiny_llama3):
     """Layer 2, head 1: its slice of o_proj's input, through its columns of o_proj, the final
     RMSNorm at the full stream's scale, and the target's row of the unembedding."""
-    lm, layer, head = tiny_llama, 2, 1
+    lm, layer, head = tiny_llama3, 2, 1
     model = lm.model
     attn = model.model.layers[layer - 1].self_attn
     d = model.config.hidden_size // model.config.num_attention_heads
@@ -123,8 +118,8 @@ def _mean_mlp(lm, layer: int, text: str) -> torch.Tensor:
 
 
 @pytest.mark.numerics
-def test_every_ablation_row_is_a_real_forward_of_the_ablated_model(tiny_llama, monkeypatch):
-    lm = tiny_llama
+def test_every_ablation_row_is_a_real_forward_of_the_ablated_model(tiny_llama3, monkeypatch):
+    lm = tiny_llama3
     # two rows a call: the 2 × 15 ablation rows (every head and MLP) take 15 calls, as a long
     # prompt would
     monkeypatch.setattr("whyword.tasks.components.rows_per_batch", lambda *a, **k: 2)
@@ -169,7 +164,7 @@ def test_check_is_bounded(tiny_gpt2):
 
 
 @pytest.mark.numerics
-@pytest.mark.parametrize("name", ["tiny_llama", "tiny_gpt2"])
+@pytest.mark.parametrize("name", ["tiny_llama3", "tiny_gpt2"])
 def test_rows_share_the_blocks_their_patches_have_not_reached(name, request):
     """Rows sorted by the first block they patch: at each block the rows not reached yet are
     the plain prompt, run once and handed to each — every row still gets its own forward."""
@@ -212,3 +207,22 @@ def test_rows_share_the_blocks_their_patches_have_not_reached(name, request):
 def _batch(args, out) -> int:
     hidden = args[0] if args else out  # (B, T, H)
     return int(hidden.shape[0])
+
+
+@pytest.mark.numerics
+@pytest.mark.parametrize("foil", [None, " table"])
+def test_lrp_of_the_last_mlp_is_its_dla(tiny_llama3, foil):
+    """Two routes to the last MLP's share: AttnLRP's relevance (LXT holds the norm's scale
+    fixed, and only the read-out lies after the last MLP) and DLA. Every other part differs
+    (relevance also counts what later parts did with it); the agreement says by how much."""
+    lens = ww.layers(TEXT, target=" the", foil=foil, model=tiny_llama3, check=6)
+    rel = ww.component_relevance(TEXT, target=" the", foil=foil, model=tiny_llama3)
+    dla = lens.components
+    last = next(c for c in dla.components if c.kind == "mlp" and c.layer == dla.layers)
+    assert_close(rel.of(last), last.dla, DLA)
+    agreement = rel.agreement(dla)
+    inside = [c for c in dla.components if c.kind in ("head", "mlp")]
+    want = spearman([rel.of(c) for c in inside], [c.dla for c in inside])
+    assert agreement.components == len(inside) and agreement.checked == 6
+    assert_close(agreement.dla, want, LOG_PROB)
+    assert -1 <= agreement.zero_ablation <= 1 and -1 <= agreement.mean_ablation <= 1

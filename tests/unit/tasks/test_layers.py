@@ -9,7 +9,6 @@ import pytest
 import torch
 
 import whyword as ww
-from tests.tiny import llama_family
 from tests.tolerances import DISTRIBUTION, DLA, TINY_FP32, Tolerance, assert_close
 from whyword.models import calls as model_calls
 from whyword.models.anatomy import anatomy
@@ -22,12 +21,6 @@ TEXT = "The keys to the cabinet are on the"
 OWN_LOGITS = Tolerance("lens vs own logits", rtol=1e-5, atol=1e-5)
 
 
-@pytest.fixture(scope="module")
-def tiny_llama(tiny_gpt2):
-    """A tiny random Llama (three blocks) that reads the tiny GPT-2's tokenizer."""
-    return llama_family(
-        vocab_size=len(tiny_gpt2.tokenizer), layers=3, tokenizer=tiny_gpt2.tokenizer
-    )
 
 
 def _own_log_probs(lm, text: str, position: int) -> torch.Tensor:
@@ -38,7 +31,7 @@ def _own_log_probs(lm, text: str, position: int) -> torch.Tensor:
 
 
 @pytest.mark.numerics
-@pytest.mark.parametrize("name", ["tiny_gpt2", "tiny_llama"])
+@pytest.mark.parametrize("name", ["tiny_gpt2", "tiny_llama3"])
 def test_the_last_layer_is_the_models_own_prediction(name, request):
     lm = request.getfixturevalue(name)
     lens = ww.layers(TEXT, model=lm, k=5)
@@ -53,9 +46,9 @@ def test_the_last_layer_is_the_models_own_prediction(name, request):
 
 
 @pytest.mark.numerics
-def test_a_middle_row_is_the_stream_through_the_final_norm_and_head(tiny_llama):
+def test_a_middle_row_is_the_stream_through_the_final_norm_and_head(tiny_llama3):
     """Row 1 by hand: the first block's output at the last position, RMSNorm, lm_head."""
-    lm = tiny_llama
+    lm = tiny_llama3
     ids = torch.tensor([encode(lm, TEXT).ids])  # (1, T)
     with torch.no_grad():
         hidden = lm.model.model(input_ids=ids, output_hidden_states=True).hidden_states

@@ -53,14 +53,16 @@ def load_examples(path: Path = EXAMPLES_FILE) -> list[dict[str, str]]:
     ]
 
 
-def build(ctx: ViewContext) -> None:
-    """The view's components inside the current tab, then its events."""
+def build(ctx: ViewContext) -> dict[str, Any]:
+    """The view's components inside the current tab, then its events; the controls other
+    views share (`ViewContext`'s text, target and foil)."""
     from whyword.ui.views import explain_events
 
     examples = load_examples()
     widgets, parts = _components(ctx, examples)
     controls = Controls({**ctx.settings, **widgets})
     explain_events.wire(ctx, controls, parts["results"], parts, examples)
+    return {"text": controls.text, "target": controls.target, "foil": controls.foil}
 
 
 def _components(ctx: ViewContext, examples: list[dict]) -> tuple[dict, dict[str, Any]]:

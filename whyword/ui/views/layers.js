@@ -37,9 +37,10 @@
   // A share link with tab=layers opens this tab.
   if (new URLSearchParams(window.location.search).get("tab") === "layers") {
     const open = () => {
+      // On a phone the tab may sit in gradio's "More tabs" menu, as a plain button.
       const button =
         document.querySelector("#ww-tab-layers-button") ||
-        Array.from(document.querySelectorAll("button[role=tab]")).find(
+        Array.from(document.querySelectorAll("#ww-tabs .overflow-dropdown button")).find(
           (b) => b.textContent.trim() === "Layers",
         );
       if (button) button.click();

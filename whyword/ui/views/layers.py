@@ -39,7 +39,7 @@ def build(ctx: ViewContext) -> None:
     with gr.Row(equal_height=True):
         k = gr.Slider(1, h.MAX_K, h.DEFAULT_K, step=1, label="Top-k per layer", elem_id="ww-ly-k")
         run = gr.Button("Look inside", variant="primary", elem_id="ww-ly-run")
-    status = gr.HTML("", elem_id="ww-ly-status")
+    status = gr.HTML(f'<p class="ww-hint">{h.WAITING}</p>', elem_id="ww-ly-status")
     gr.Markdown(HINT, elem_classes=["ww-hint"])
     table = gr.HTML("", elem_id="ww-ly-table")
     rank = gr.Plot(label="The target's rank after each layer", elem_id="ww-ly-rank")
@@ -92,10 +92,11 @@ def build(ctx: ViewContext) -> None:
         return show(h.run(request(text, target, foil, model, kk)))
 
     def opened(text, target, foil, model, kk, last):
-        """Opening the tab: run unless the view already answers these values (or the
-        Explain tab has no text yet and a link's view is on screen)."""
+        """Opening the tab: run unless the view already answers these values, or the Explain
+        tab has no text yet (the hint stays, or a share link's view: the link opened the tab
+        while it was computing)."""
         req = request(text, target, foil, model, kk)
-        if req == last or (not req.text.strip() and last is not None):
+        if req == last or not req.text.strip():
             return [gr.skip()] * len(outputs)
         return show(h.run(req))
 

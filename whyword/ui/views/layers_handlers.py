@@ -19,6 +19,9 @@ PREFIX = "layers_"  # this view's URL parameters: its TAB_ID, then the name
 DEFAULT_K = 5
 MAX_K = 20
 EMPTY = "Type a text in the Explain tab first: this tab looks inside the model at its last token."
+WAITING = (
+    "Explain a text in the Explain tab, then open this tab: it reads the same text and target."
+)
 GENERIC = "Something went wrong while reading the layers; the error was logged on the server."
 ATTENTION_ROOM = "Its attention over the tokens will show here."
 log = logging.getLogger(__name__)

@@ -72,7 +72,8 @@ def build_demo() -> gr.Blocks:
         context = ViewContext(model=settings["model"], demo=demo, settings=settings, limits=limits)
         with gr.Tabs(elem_id="ww-tabs"):
             with gr.Tab(explain.TITLE, id=explain.TAB_ID, elem_id="ww-tab-explain"):
-                context = replace(context, **explain.build(context))  # its text, target, foil
+                c = explain.build(context)  # the other views read its text, target and foil
+                context = replace(context, text=c.text, target=c.target, foil=c.foil)
             for view in extra_views():
                 with gr.Tab(view.TITLE, id=view.TAB_ID, elem_id=f"ww-tab-{view.TAB_ID}") as tab:
                     view.build(replace(context, tab=tab))

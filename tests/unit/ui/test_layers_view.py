@@ -47,8 +47,12 @@ def test_the_page_mounts_the_tab_and_its_handler_reads_the_explain_controls(page
 
 
 def test_the_handler_agrees_with_the_library(tiny_paths):
+    from whyword.serve.scheduler import scheduler
+
     req = h.Request(TEXT, "", "", tiny_paths["gpt2"], 4)
+    calls = len(scheduler().batch_sizes)
     shown = h.run(req)
+    assert len(scheduler().batch_sizes) == calls + 1  # one job, through the scheduler's lanes
     assert shown.lens is not None and shown.request == req
     direct = layers(TEXT, k=4, model=tiny_paths["gpt2"])
     assert shown.lens.target_id == direct.target_id

@@ -4,8 +4,8 @@ A view is a module with `TITLE` (the tab's label), `TAB_ID` (its id in the page 
 link's `tab=`), and `build(ctx: ViewContext) -> None`, which makes the view's components inside
 the current tab and wires their events. Views share only what `ViewContext` holds; each keeps its
 own state and its own URL parameters (prefixed with its `TAB_ID`), so a new view is one module
-plus one line in `EXTRA_VIEWS`. The Explain view's `build` returns its shared controls (text,
-target, foil), which the other views get in their `ViewContext`.
+plus one line in `EXTRA_VIEWS`. The Explain view's `build` returns its controls; their text,
+target and foil are in the other views' `ViewContext`.
 """
 
 from __future__ import annotations

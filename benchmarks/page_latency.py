@@ -14,6 +14,12 @@ then `--reps` rounds, each running every (prompt, method set) once; medians and 
 Method sets: the page's default (whyword.runtime.options.PAGE_METHODS) and saliency + IG (the page's
 IG settings: 32-step first pass, refinement up to PAGE_MAX_STEPS). Targets (issue 12): first
 heatmap ≤ 0.5 s for ≤ 16 tokens; the default view complete ≤ 1.5 s at 12–14 tokens.
+
+`--layers` also times the Layers tab (issue 22): a click on the *Layers* tab → its view
+complete (the legend, the lens table, and the heads grid or its one-line note), twice per
+prompt: on a fresh page with the prompt typed into the Explain tab's text box (the page's
+first chart: plotly.js starts inside the measurement), and after the Explain tab explained the
+prompt (saliency), the class's usual path. Target: ≤ 1 s.
 """
 
 from __future__ import annotations
@@ -102,6 +108,44 @@ def measure(browser, url: str, text: str, methods: tuple[str, ...]) -> dict:
     }
 
 
+LAYERS_TARGET = 1.0  # seconds (issue 22)
+LAYERS_JS = """() => {
+  const w = window.__wwly = {click: null, done: null};
+  document.querySelector('#ww-tab-layers-button').addEventListener(
+    'click', () => { if (w.click === null) w.click = performance.now(); }, {capture: true});
+  const check = () => {
+    if (w.click === null || w.done !== null) return;
+    const status = document.querySelector('#ww-ly-status')?.innerText || '';
+    const table = document.querySelector('#ww-ly-table table');
+    const grid = document.querySelector('#ww-ly-heads .js-plotly-plot .heatmaplayer');
+    const note = document.querySelector('#ww-ly-note')?.innerText || '';
+    if (status.includes('top ') && table && (grid || note.trim())) w.done = performance.now();
+  };
+  new MutationObserver(check).observe(document.body,
+    {subtree: true, childList: true, characterData: true, attributes: true});
+}"""
+
+
+def measure_layers(browser, url: str, text: str, explained: bool) -> float:
+    """Seconds from a click on the Layers tab to its complete view, the prompt in the text box
+    (`explained`: after the Explain tab's view of it is complete)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        if explained:
+            page.goto(url + "?" + urlencode({"methods": "saliency", "text": text}))
+            page.wait_for_selector("#ww-topk .bars .point path", timeout=TIMEOUT)
+        else:
+            page.goto(url)
+            page.locator(TEXT_BOX).first.fill(text)
+        page.evaluate(LAYERS_JS)
+        page.click("#ww-tab-layers-button")
+        page.wait_for_function("() => window.__wwly.done !== null", timeout=TIMEOUT)
+        w = page.evaluate("window.__wwly")
+    finally:
+        page.close()
+    return (w["done"] - w["click"]) / 1000
+
+
 def _seconds(pattern: str, text: str) -> float | None:
     found = re.search(pattern, text)
     return float(found.group(1)) if found else None
@@ -115,6 +159,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--tokens", default="5,12,16", help="prompt sizes among 5,12,16")
+    parser.add_argument("--layers", action="store_true", help="also time the Layers tab")
+    parser.add_argument("--only-layers", action="store_true", help="time the Layers tab only")
     args = parser.parse_args()
     sizes = [int(t) for t in args.tokens.split(",")]
     if CHROMIUM is None:
@@ -130,27 +176,59 @@ def main() -> None:
     port = free_port()
     demo.launch(prevent_thread_lock=True, server_port=port, quiet=True)
     url = f"http://127.0.0.1:{port}/"
-    runs: dict[tuple[str, int], list[dict]] = {(m, t): [] for m in METHOD_SETS for t in sizes}
+    sets = {} if args.only_layers else METHOD_SETS
+    runs: dict[tuple[str, int], list[dict]] = {(m, t): [] for m in sets for t in sizes}
+    layer_runs: dict[tuple[int, bool], list[float]] = {
+        (t, explained): [] for t in sizes for explained in (False, True)
+    }
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             for round_ in range(args.reps + 1):  # round 0 warms up
                 for tokens in sizes:
-                    for name, methods in METHOD_SETS.items():
+                    for name, methods in sets.items():
                         result = measure(browser, url, PROMPTS[tokens], methods)
                         if round_:
                             runs[(name, tokens)].append(result)
+                    for explained in (False, True) if args.layers or args.only_layers else ():
+                        seconds = measure_layers(browser, url, PROMPTS[tokens], explained)
+                        if round_:
+                            layer_runs[(tokens, explained)].append(seconds)
                 print(f"round {round_} done ({time.perf_counter() - clock:.0f} s)", flush=True)
             version = browser.version
             browser.close()
     finally:
         demo.close()
     load_end = os.getloadavg()
-    report(runs, args.reps, version, load_start, load_end)
+    if runs:
+        report(runs, args.reps, version, load_start, load_end)
+    if any(layer_runs.values()):
+        report_layers(layer_runs, load_start, load_end)
     out = ROOT / "benchmarks" / "results" / "page_latency.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     rows = {f"{name} | {tokens}": r for (name, tokens), r in runs.items()}
-    out.write_text(json.dumps({"load": [load_start, load_end], "runs": rows}, indent=1))
+    layers = {f"{t} | {'explained' if e else 'fresh'}": v for (t, e), v in layer_runs.items() if v}
+    out.write_text(
+        json.dumps({"load": [load_start, load_end], "runs": rows, "layers": layers}, indent=1)
+    )
+
+
+def report_layers(layer_runs: dict[tuple[int, bool], list[float]], load_start, load_end) -> None:
+    print(
+        f"\nLayers tab, click → complete view (s, median (range)); load "
+        f"{'/'.join(f'{v:.1f}' for v in load_start)} → {'/'.join(f'{v:.1f}' for v in load_end)}"
+    )
+    print("| tokens | page | click → complete |\n|---|---|---|")
+    for (tokens, explained), values in layer_runs.items():
+        if values:
+            page = "after Explain" if explained else "fresh page"
+            print(f"| {tokens} | {page} | {summary(values)} |")
+    worst = max(statistics.median(v) for (_, e), v in layer_runs.items() if v and e)
+    verdict = "met" if worst <= LAYERS_TARGET else "not met"
+    print(
+        f"Layers tab complete ≤ {LAYERS_TARGET} s after Explain: {verdict} "
+        f"(worst median {worst:.2f} s)"
+    )
 
 
 def report(runs, reps: int, version: str, load_start, load_end) -> None:

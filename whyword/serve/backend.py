@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from whyword.models.load import LoadedModel
 from whyword.results.explanation import Explanation
+from whyword.results.layers import LayerLens
 from whyword.runtime import settings
 from whyword.serve.scheduler import scheduler
 
@@ -28,3 +30,31 @@ def backend():
 def scheduled_explain(*args: Any, **kwargs: Any) -> Explanation:
     """`whyword.explain` through `backend()`: lanes and batching, or Ray Serve."""
     return backend().explain(*args, **kwargs)
+
+
+LAYERS_EVALUATIONS = 12  # work per token: the lens's forward and ten batched ablation rows
+
+
+def scheduled_layers(
+    text: str,
+    target: int | str | None = None,
+    foil: int | str | None = None,
+    k: int = 5,
+    model: str | None = None,
+    max_tokens: int | None = None,
+) -> LayerLens:
+    """`whyword.layers` through this process's scheduler, alone, in the lane its size picks:
+    so a class's Layers tabs wait their turn with its explanations instead of taking the
+    model beside them (the heavy lane hands over its own copy of the model)."""
+
+    from whyword.models.encoding import encode
+    from whyword.models.load import load_model
+    from whyword.tasks.layers import layers
+
+    lm = load_model(model)
+    tokens = len(encode(lm, text, max_tokens).ids)  # a text over the budget: its sentence here
+
+    def run(copy: LoadedModel) -> LayerLens:  # the lens, DLA and its ablation check
+        return layers(text, target=target, foil=foil, k=k, model=copy, components=True)
+
+    return scheduler().call(lm, tokens * LAYERS_EVALUATIONS, run)

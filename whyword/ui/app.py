@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import gradio as gr
@@ -71,10 +72,11 @@ def build_demo() -> gr.Blocks:
         context = ViewContext(model=settings["model"], demo=demo, settings=settings, limits=limits)
         with gr.Tabs(elem_id="ww-tabs"):
             with gr.Tab(explain.TITLE, id=explain.TAB_ID, elem_id="ww-tab-explain"):
-                explain.build(context)
+                c = explain.build(context)  # the other views read its text, target and foil
+                context = replace(context, text=c.text, target=c.target, foil=c.foil)
             for view in extra_views():
-                with gr.Tab(view.TITLE, id=view.TAB_ID, elem_id=f"ww-tab-{view.TAB_ID}"):
-                    view.build(context)
+                with gr.Tab(view.TITLE, id=view.TAB_ID, elem_id=f"ww-tab-{view.TAB_ID}") as tab:
+                    view.build(replace(context, tab=tab))
         gr.Markdown(f"WhyWord {__version__}", elem_id="ww-version")  # the page's footer
         _api()
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)

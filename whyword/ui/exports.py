@@ -12,6 +12,7 @@ from pathlib import Path
 
 from whyword import render
 from whyword.results.explanation import Explanation
+from whyword.results.layers import LayerLens
 
 EXPORT_ROOT = Path(tempfile.gettempdir()) / "whyword-exports"
 EXPORT_MAX_AGE = 3600.0  # seconds an export file is kept
@@ -29,7 +30,19 @@ def write_export(explanation: Explanation, kind: str) -> str:
     return str(path)
 
 
-def export_stem(explanation: Explanation, most: int = 60) -> str:
+def write_files(files: dict[str, str]) -> list[str]:
+    """Text files by name, written together into one fresh export folder: their paths."""
+    prune_exports()
+    folder = Path(tempfile.mkdtemp(prefix="x-", dir=_export_root()))
+    paths = []
+    for name, text in files.items():
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        paths.append(str(path))
+    return paths
+
+
+def export_stem(explanation: Explanation | LayerLens, most: int = 60) -> str:
     """A download's file name without suffix: `whyword-the-capital-of-france-is-paris`, from
     the text and target in ASCII letters, digits and dashes (safe on every system)."""
 

@@ -30,6 +30,10 @@ __all__ = [
 # a token id ("id:3681"); out of range: the core says so
 TOKEN_ID = re.compile(r"^id:(-?\d{1,30})$")
 KNOWN_KEYS = frozenset(c.key for c in CONTROLS)
+# The other views' own parameters (views/__init__.py): `tab`, and each view's prefixed keys
+# (Sequence seq_, Evidence ev_, Layers layers_). Theirs to read, not the Explain view's to judge.
+VIEW_KEYS = ("tab",)
+VIEW_PREFIXES = ("seq_", "ev_", "layers_")
 
 
 def parse_target(value: str | None) -> int | str | None:
@@ -72,6 +76,8 @@ def decode_with_changes(
         f"{key}: not a WhyWord setting, ignored."
         for key in sorted(set(params) - KNOWN_KEYS)
         if not key.startswith("__")  # gradio's own (?__theme=dark) are not ours to judge
+        and key not in VIEW_KEYS
+        and not key.startswith(VIEW_PREFIXES)
     ]
     values = {}
     for c in CONTROLS:  # in the definition's order, so the changes are listed in that order

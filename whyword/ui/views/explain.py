@@ -53,14 +53,16 @@ def load_examples(path: Path = EXAMPLES_FILE) -> list[dict[str, str]]:
     ]
 
 
-def build(ctx: ViewContext) -> None:
-    """The view's components inside the current tab, then its events."""
+def build(ctx: ViewContext) -> Controls:
+    """The view's components inside the current tab, then its events; its controls, whose
+    text, target and foil the other views share (`ViewContext`)."""
     from whyword.ui.views import explain_events
 
     examples = load_examples()
     widgets, parts = _components(ctx, examples)
     controls = Controls({**ctx.settings, **widgets})
     explain_events.wire(ctx, controls, parts["results"], parts, examples)
+    return controls
 
 
 def _components(ctx: ViewContext, examples: list[dict]) -> tuple[dict, dict[str, Any]]:

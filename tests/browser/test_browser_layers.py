@@ -1,5 +1,6 @@
 """The Layers tab in headless Chromium: opened after the Explain tab explained a text, it shows
-the lens table, the rank line and the heads grid (or its one-line note); a bar click in the
+the lens table, the rank line and the heads grid; a click on a head shows its attention over the
+tokens; a bar click in the
 Explain tab retargets it; its share link opens it on a phone (nothing sticks out) and in the dark
 theme (light chart labels); a screenshot (tests/artifacts; assets/layers.png only with
 WHYWORD_UPDATE_SCREENSHOT=1). Prints the click → complete view time."""
@@ -30,14 +31,16 @@ require_chromium()
 TEXT = "The capital of France is"
 VIEW = "?steps=8&max_steps=0&k=5&methods=saliency&text=" + quote(TEXT)
 TABLE = "#ww-ly-table table"
-# the view is complete: the legend, the table, and the grid or its note
+# the view is complete: the legend, the table, the heads grid and the agreement
 COMPLETE = """() => {
   const status = document.querySelector('#ww-ly-status')?.innerText || '';
   const grid = document.querySelector('#ww-ly-heads .js-plotly-plot .heatmaplayer');
-  const note = document.querySelector('#ww-ly-note')?.innerText || '';
+  const agreement = document.querySelector('#ww-ly-agreement')?.innerText || '';
   return status.includes('top 5') && document.querySelector('#ww-ly-table table')
-    && (grid || note.includes('not in this result'));
+    && grid && agreement.includes('Spearman');
 }"""
+HEAD_SHOWN = """() => (document.querySelector('#ww-ly-head-detail')?.innerText || '')
+  .includes('moved most from')"""
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +78,10 @@ def test_the_tab_follows_the_explain_tab(browser, server):
         link = page.input_value("#ww-ly-link textarea, #ww-ly-link input")
         params = parse_qs(link.lstrip("?"))
         assert params["tab"] == ["layers"] and params["layers_text"] == [TEXT]
+        # a click on a head of the grid: its numbers, then its attention over the tokens
+        page.locator("#ww-ly-heads .nsewdrag").first.click()
+        page.wait_for_function(HEAD_SHOWN, timeout=TIMEOUT)
+        assert "DLA" in page.inner_text("#ww-ly-head-detail")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         shot = ARTIFACTS / "layers.png"
         page.locator("#ww-tab-layers").screenshot(path=str(shot))

@@ -9,7 +9,9 @@ import plotly.graph_objects as go
 
 from whyword.render import colours
 from whyword.render.figures import GRID_COLOUR, _base_layout
+from whyword.render.heatmap import TOKEN_STYLE
 from whyword.render.text import esc, fmt_score
+from whyword.results.attention import HeadAttention
 from whyword.results.components import Component, DirectLogits
 from whyword.text.tokens import visible
 
@@ -168,3 +170,43 @@ def head_html(d: DirectLogits, head: Component, foil: bool) -> str:
         )
     body = "".join(f"<p style='margin:4px 0;'>{line}</p>" for line in lines)
     return f'<div class="ww-ly-head">{body}<div class="ww-ly-attention"></div></div>'
+
+
+READER_RING = "outline:2px solid #ca0020;"  # the token whose attention is shown
+
+
+def attention_html(seen: HeadAttention) -> str:
+    """One head's attention from the read token as two token strips: where it looked (α,
+    the share of its attention) and what it moved (α · ‖v W_O‖, scaled to the largest)."""
+    most = max(seen.moved) or 1.0
+    reader = seen.tokens[seen.position].label
+    strips = []
+    for name, values, scale, unit in (
+        ("looked at", seen.weights, 1.0, "attention"),
+        ("moved", seen.moved, most, "moved norm"),
+    ):
+        chips = "".join(
+            _strip_cell(t.label, v, scale, unit, i == seen.position)
+            for i, (t, v) in enumerate(zip(seen.tokens, values, strict=True))
+        )
+        strips.append(
+            f'<div style="margin:2px 0;"><span style="display:inline-block;min-width:6em;">'
+            f"{esc(name)}</span>{chips}</div>"
+        )
+    top = max(range(len(seen.tokens)), key=lambda i: seen.moved[i])
+    summary = (
+        f"From {esc(reader)} (outlined), L{seen.layer}.H{seen.head} moved most from "
+        f"{esc(seen.tokens[top].label)} (attention {100 * seen.weights[top]:.0f} %)."
+    )
+    return (
+        f'<div class="ww-ly-attention" dir="ltr"><p style="margin:4px 0;">{summary}</p>'
+        f"{''.join(strips)}</div>"
+    )
+
+
+def _strip_cell(label: str, value: float, scale: float, unit: str, reader: bool) -> str:
+    rgb = colours.sequential(max(0.0, min(1.0, value / scale)))
+    style = f"background:{colours.hex_colour(rgb)};color:{colours.text_colour(rgb)};"
+    ring = READER_RING if reader else ""
+    title = f"{label} · {unit} {value:.3g}"
+    return f'<span style="{TOKEN_STYLE}{style}{ring}" title="{esc(title)}">{esc(label)}</span>'

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from whyword.models.load import LoadedModel
+from whyword.results.attention import HeadAttention
 from whyword.results.explanation import Explanation
 from whyword.results.layers import LayerLens
 from whyword.runtime import settings
@@ -58,3 +59,29 @@ def scheduled_layers(
         return layers(text, target=target, foil=foil, k=k, model=copy, components=True)
 
     return scheduler().call(lm, tokens * LAYERS_EVALUATIONS, run)
+
+
+ATTENTION_EVALUATIONS = 2  # work per token: one eager forward with hooks
+
+
+def scheduled_attention(
+    text: str,
+    layer: int,
+    head: int,
+    position: int | None = None,
+    model: str | None = None,
+    max_tokens: int | None = None,
+) -> HeadAttention:
+    """`whyword.attention` (one head's row, eager attention for that call) through this
+    process's scheduler, like `scheduled_layers`."""
+    from whyword.models.encoding import encode
+    from whyword.models.load import load_model
+    from whyword.tasks.attention import attention
+
+    lm = load_model(model)
+    tokens = len(encode(lm, text, max_tokens).ids)
+
+    def run(copy: LoadedModel) -> HeadAttention:
+        return attention(text, layer, head, position=position, model=copy)
+
+    return scheduler().call(lm, tokens * ATTENTION_EVALUATIONS, run)

@@ -152,3 +152,27 @@ def test_downloads_carry_the_metadata_and_defuse_formulas():
     formula = draw.lens_csv(replace(x, text="=1+1")).split("\n", 1)[1]
     # a spreadsheet shows it, never runs it
     assert next(csv.DictReader(io.StringIO(formula)))["text"] == "'=1+1"
+
+
+def test_a_heads_attention_strip_is_escaped_and_coloured_by_weight():
+    from whyword.render.components import attention_html
+    from whyword.results.attention import HeadAttention
+    from whyword.text.tokens import Token
+
+    tokens = tuple(
+        Token(id=i, text=t, label=t, special=False) for i, t in enumerate(["<script>", " is", "!"])
+    )
+    seen = HeadAttention(
+        model="m", kind="causal", text="<script> is!", tokens=tokens, position=2, layer=1, head=0,
+        weights=(0.75, 0.25, 0.0), moved=(3.0, 0.5, 0.0), moved_grid=((3.5,),), layers=1,
+        heads=1, kv_heads=1,
+    )  # fmt: skip
+    html = attention_html(seen)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "moved most from &lt;script&gt; (attention 75 %)" in html
+    assert html.count("outline:2px solid") == 2  # the reading token, in both strips
+    dark, light = (
+        colours.hex_colour(colours.sequential(0.75)),
+        colours.hex_colour(colours.sequential(0.0)),
+    )
+    assert dark in html and light in html

@@ -57,10 +57,29 @@ def test_the_handler_agrees_with_the_library(tiny_paths):
     direct = layers(TEXT, k=4, model=tiny_paths["gpt2"])
     assert shown.lens.target_id == direct.target_id
     assert [r.target_rank for r in shown.lens.rows] == [r.target_rank for r in direct.rows]
-    if shown.lens.components is None:  # until direct logit attribution lands: the one line
-        assert shown.heads is None and shown.note and shown.head_choices == []
-    else:
-        assert shown.heads is not None and shown.note == "" and shown.head_choices
+    assert shown.heads is not None and shown.note == "" and shown.head_choices
+    assert shown.lens.components.ablations, "the page's lens carries DLA and its check"
+
+
+def test_a_picked_head_shows_its_attention_from_the_read_token(tiny_paths):
+    """The head's numbers, then its attention row: the library's own, through the scheduler."""
+    import whyword as ww
+    from whyword.serve.scheduler import scheduler
+
+    req = h.Request(TEXT, "", "", tiny_paths["gpt2"], 4)
+    shown = h.run(req)
+    layer_head = shown.head_choices[0][1]  # the top head by |DLA|: "layer.head"
+    layer, head = (int(x) for x in layer_head.split("."))
+    calls = len(scheduler().batch_sizes)
+    html = h.head_attention(shown.lens, req, layer_head)
+    assert len(scheduler().batch_sizes) == calls + 1  # one job, through the scheduler
+    seen = ww.attention(TEXT, layer, head, model=tiny_paths["gpt2"])
+    assert f"L{layer}.H{head} moved most from" in html and "DLA" in html
+    assert html.count("attention ") >= len(seen.tokens)  # a titled chip per token
+    top = max(range(len(seen.tokens)), key=lambda i: seen.moved[i])
+    assert f"attention {100 * seen.weights[top]:.0f} %" in html
+    assert h.head_attention(shown.lens, req, "99.0") == ""  # not a head of this model
+    assert h.head_attention(None, req, layer_head) == ""
 
 
 @pytest.mark.parametrize(

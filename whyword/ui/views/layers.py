@@ -108,13 +108,16 @@ def build(ctx: ViewContext) -> None:
         wire(ctx.tab.select(opened, [*shared, asked], outputs, api_visibility="private"))
 
     cheap = {"api_visibility": "private", "concurrency_limit": None, "show_progress": "hidden"}
-    picker.input(h.pick_head, [lens, picker], [detail], **cheap)
+    # the head's numbers at once, then its attention row (a model call, through the scheduler)
+    picked = picker.input(h.pick_head, [lens, picker], [detail], **cheap)
+    picked.then(h.head_attention, [lens, asked, picker], [detail], api_visibility="private")
 
     def clicked(state, value):
         head = str(value or "").split(":", 1)[0]
         return h.pick_head(state, value), gr.update(value=head or None)
 
-    click_btn.click(clicked, [lens, click_box], [detail, picker], **cheap)
+    chosen = click_btn.click(clicked, [lens, click_box], [detail, picker], **cheap)
+    chosen.then(h.head_attention, [lens, asked, click_box], [detail], api_visibility="private")
 
     def download(state):
         try:

@@ -23,7 +23,8 @@ WAITING = (
     "Explain a text in the Explain tab, then open this tab: it reads the same text and target."
 )
 GENERIC = "Something went wrong while reading the layers; the error was logged on the server."
-ATTENTION_ROOM = "Its attention over the tokens will show here."
+ATTENTION_ROOM = "Reading its attention over the tokens…"
+ATTENTION_FAILED = "Its attention could not be read; the error was logged on the server."
 log = logging.getLogger(__name__)
 
 
@@ -121,6 +122,37 @@ def pick_head(lens: LayerLens | None, value: str | None) -> str:
 
 def _attention_room() -> str:
     return f'<div class="ww-ly-attention ww-hint">{esc(ATTENTION_ROOM)}</div>'
+
+
+def head_attention(lens: LayerLens | None, req: Request | None, value: str | None) -> str:
+    """The picked head's numbers and its attention from the lens position over the tokens
+    (one eager forward through the scheduler); a failure is one sentence in its place."""
+    from whyword.models.limits import current_limits
+    from whyword.serve.backend import scheduled_attention
+
+    if lens is None or lens.components is None or req is None:
+        return ""
+    head = parts.parse_head(value, lens.components)
+    if head is None:
+        return ""
+    html = parts.head_html(lens.components, head, lens.foil is not None)
+    try:
+        limits = current_limits()
+        seen = scheduled_attention(
+            lens.text,
+            head.layer,
+            head.head,
+            position=lens.position,
+            model=limits.check_model(req.model),
+            max_tokens=limits.max_tokens,
+        )
+        strip = parts.attention_html(seen)
+    except WhyWordError as error:
+        strip = f'<div class="ww-ly-attention ww-error">{esc(str(error))}</div>'
+    except Exception:  # logged for the operator; the page stays up
+        log.exception("attention request failed")
+        strip = f'<div class="ww-ly-attention ww-error">{esc(ATTENTION_FAILED)}</div>'
+    return html.replace('<div class="ww-ly-attention"></div>', strip)
 
 
 def share_link(req: Request) -> str:

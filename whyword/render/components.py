@@ -1,19 +1,22 @@
 """Which heads and MLPs wrote the target, drawn: the heads × layers grid and the MLP bars
 coloured by direct logit attribution (the house diverging scale: red wrote the target up, blue
 down), the DLA-vs-ablation agreement, and one head's numbers. Pure: `DirectLogits` in.
+The HTML parts load no plotly (the notebook display draws them too).
 """
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
+from typing import TYPE_CHECKING
 
 from whyword.render import colours
-from whyword.render.figures import GRID_COLOUR, _base_layout
 from whyword.render.heatmap import TOKEN_STYLE
 from whyword.render.text import esc, fmt_score
 from whyword.results.attention import HeadAttention
 from whyword.results.components import Component, DirectLogits
 from whyword.text.tokens import visible
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 NO_COMPONENTS = (
     "Which heads and MLPs wrote the target (direct logit attribution) is not in this result."
@@ -31,6 +34,10 @@ def heads_figure(d: DirectLogits) -> go.Figure:
     """Layers (block 1 at the bottom) × heads, each cell its DLA on a diverging scale centred
     at 0; `customdata` is "layer.head" (what a click sends); ✓ marks the heads checked by
     ablation."""
+    import plotly.graph_objects as go
+
+    from whyword.render.figures import _base_layout
+
     grid = d.grid()  # (L, H)
     span = _span([v for row in grid for v in row])
     checked = {(a.component.layer, a.component.head) for a in d.ablations}
@@ -64,6 +71,10 @@ def heads_figure(d: DirectLogits) -> go.Figure:
 
 def mlp_figure(d: DirectLogits) -> go.Figure:
     """One bar per block's MLP: its DLA, coloured on the same diverging scale as the grid."""
+    import plotly.graph_objects as go
+
+    from whyword.render.figures import GRID_COLOUR, _base_layout
+
     values = list(d.mlps())
     span = _span(values)
     bar_colours = [colours.hex_colour(colours.diverging(v / span)) for v in values]
@@ -81,9 +92,10 @@ def mlp_figure(d: DirectLogits) -> go.Figure:
     return fig
 
 
-def agreement_html(d: DirectLogits, target: str, foil: str | None) -> str:
+def agreement_html(d: DirectLogits, target: str, foil: str | None, page: bool = True) -> str:
     """The objective, how the frozen-scale sum compares with the real one, and, when the top
-    components were ablated, Spearman ρ of DLA vs their real effects and the table of them."""
+    components were ablated, Spearman ρ of DLA vs their real effects and the table of them.
+    `page=False`: inline styles only, no class for the page's CSS (a notebook)."""
     t = visible(target)
     what = f"logit({t})" if foil is None else f"logit({t}) − logit({visible(foil)})"
     lines = [
@@ -99,7 +111,8 @@ def agreement_html(d: DirectLogits, target: str, foil: str | None) -> str:
     else:
         lines.append("No component was checked by ablation.")
     body = "".join(f"<p style='margin:4px 0;'>{line}</p>" for line in lines)
-    return f'<div class="ww-ly-agreement">{body}{_ablations_table(d, foil is not None)}</div>'
+    wrapper = ' class="ww-ly-agreement"' if page else ""
+    return f"<div{wrapper}>{body}{_ablations_table(d, foil is not None)}</div>"
 
 
 def _rho(value: float | None) -> str:

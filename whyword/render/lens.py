@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from whyword.errors import InputError
 from whyword.render import colours
+from whyword.render.components import agreement_html
 from whyword.render.heatmap import TOKEN_STYLE
 from whyword.render.text import esc
 from whyword.results.layers import LayerLens
@@ -60,9 +61,16 @@ def layers_html(lens: LayerLens, k: int | None = None) -> str:
         f"{''.join(rows)}</table>"
     )
     notes = "".join(f'<p style="font-size:14px;opacity:0.8;">{esc(n)}</p>' for n in lens.notes)
+    parts = ""
+    if lens.components is not None:  # which heads and MLPs wrote it, and the ablation check
+        parts = (
+            '<div style="font-size:17px;margin-top:10px;">Which heads and MLPs wrote it '
+            "(direct logit attribution; checked by ablation)</div>"
+            + agreement_html(lens.components, lens.target, lens.foil, page=False)
+        )
     return (
         '<div dir="ltr" style="font-family:system-ui, -apple-system, Segoe UI, Roboto, '
-        f'sans-serif;max-width:1100px;">{head}{table}{notes}</div>'
+        f'sans-serif;max-width:1100px;">{head}{table}{parts}{notes}</div>'
     )
 
 

@@ -161,6 +161,9 @@ def test_generation_and_the_logit_lens_show_their_tokens(tiny_gpt2):
     assert [c["text"] for c in chips(page)][-3:] == [c.label for c in lens.rows[-1].top]
     assert all(esc(t.label) in page for t in lens.tokens) and "<b>cat" not in page
     assert len(chips(lens.show(k=1))) == len(lens.rows)
+    top = lens.components.ablations[0].component  # the checked components, in a table
+    assert "Which heads and MLPs wrote it" in page and f">{top.label}<" in page
+    assert f"Spearman ρ = {lens.components.zero_agreement:+.2f}" in page
 
 
 def test_show_displays_in_a_kernel_and_returns_the_html_elsewhere(monkeypatch):

@@ -17,7 +17,7 @@ from whyword.models.encoding import encode
 from whyword.models.heads import head_parts
 from whyword.models.load import LoadedModel, load_model
 from whyword.results.attention import HeadAttention
-from whyword.tasks.layers import _position as lens_position
+from whyword.tasks.reading import read_position
 from whyword.text.tokens import make_tokens
 
 
@@ -36,7 +36,7 @@ def attention(
     enc = encode(lm, text)
     if enc.mode == "infill":
         raise InputError("The attention view reads one position: a [MASK] needs a masked model.")
-    at = lens_position(enc, position, lm)
+    at = read_position(enc, position)
     body = anatomy(lm)
     n_layers, n_heads = len(body.blocks), body.heads
     for name, value, low, high in (("layer", layer, 1, n_layers), ("head", head, 0, n_heads - 1)):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import torch
 
-from whyword.engine import targets
 from whyword.engine.predict import top_candidates
 from whyword.errors import InputError
 from whyword.models import calls as model_calls
@@ -21,12 +20,8 @@ from whyword.models.encoding import encode
 from whyword.models.load import LoadedModel, load_model
 from whyword.results.layers import LayerLens, LayerRow
 from whyword.tasks import components as parts
-from whyword.text.tokens import make_tokens, token_text
-
-MULTI_TOKEN = (
-    "{role} {text!r} has {n} tokens; a layer predicts one token at a time, so the lens follows "
-    "its first, {first!r}."
-)
+from whyword.tasks.reading import first_token, read_position
+from whyword.text.tokens import make_tokens
 
 
 def layers(
@@ -55,7 +50,7 @@ def layers(
     enc = encode(lm, text)
     if enc.mode == "infill":
         raise InputError("The layers view reads one position: a [MASK] needs a masked model.")
-    at = _position(enc, position, lm)
+    at = read_position(enc, position)
     body = anatomy(lm)
     notes: list[str] = []
     if components and not body.additive:
@@ -68,8 +63,8 @@ def layers(
         lens = body.read_out(taps.stream()).float()[:, : lm.vocab_size]  # (L+1, V)
         own = logits.float()[: lm.vocab_size]  # (V,)
         top1 = int(own.argmax())
-        tgt = _one_token(lm, enc, target, top1, "target", notes)
-        fl = None if foil in (None, "") else _one_token(lm, enc, foil, top1, "foil", notes)
+        tgt = first_token(lm, enc, target, top1, "target", notes)
+        fl = None if foil in (None, "") else first_token(lm, enc, foil, top1, "foil", notes)
         found = None
         if taps.heads:
             found = parts.direct_logits(body, taps, logits.float(), tgt[0], fl and fl[0])
@@ -93,30 +88,6 @@ def layers(
         notes=tuple(notes),
         components=found,
     )
-
-
-def _position(enc, position: int | None, lm: LoadedModel) -> int:
-    n = len(enc.ids)
-    if position is None:
-        return enc.mask_positions[0] if enc.mode == "masked" else n - 1
-    at = position + n if position < 0 else position
-    if not 0 <= at < n:
-        raise InputError(f"Position {position} is outside the text (0 to {n - 1}).")
-    return at
-
-
-def _one_token(lm, enc, wanted, top1: int, role: str, notes: list[str]) -> tuple[int, str]:
-    """The token the lens follows for a target or foil: its first, said in a note if more."""
-    found = targets.resolve(lm, enc, wanted, top1, role)
-    first = found.ids[0]
-    text = token_text(lm.tokenizer, first)
-    if len(found.ids) > 1:
-        notes.append(
-            MULTI_TOKEN.format(
-                role=role.capitalize(), text=found.text, n=len(found.ids), first=text
-            )
-        )
-    return first, text
 
 
 def _row(lm, layer: int, log_probs: torch.Tensor, k: int, target: int, foil) -> LayerRow:

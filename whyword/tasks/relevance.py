@@ -8,18 +8,15 @@ import torch
 
 from whyword.attr.attnlrp import why_not
 from whyword.attr.latent import latent_relevance
-from whyword.engine import targets
 from whyword.errors import InputError
 from whyword.models.anatomy import decomposable
 from whyword.models.encoding import encode
 from whyword.models.load import LoadedModel, load_model
 from whyword.results.attention import ComponentRelevance, Neuron
-from whyword.tasks.layers import _position as lens_position
-from whyword.text.tokens import make_tokens, token_text
+from whyword.tasks.reading import first_token, read_position
+from whyword.text.tokens import make_tokens
 
-MULTI_TOKEN = (
-    "{role} {text!r} has {n} tokens; the relevance explains the logit of its first, {first!r}."
-)
+WHAT = "the relevance explains the logit of"
 
 
 def component_relevance(
@@ -43,7 +40,7 @@ def component_relevance(
     enc = encode(lm, text)
     if enc.mode != "next_token":
         raise InputError("Component relevance reads a causal model's next token: no [MASK].")
-    at = lens_position(enc, position, lm)
+    at = read_position(enc, position)
     body = decomposable(lm)
     ids = torch.tensor([enc.ids], device=lm.device)  # (1, T)
     notes: list[str] = []
@@ -52,10 +49,10 @@ def component_relevance(
     def score(logits: torch.Tensor) -> torch.Tensor:  # (1, T, V') -> (): F
         row = logits[0, at].float()  # (V',)
         top1 = int(row[: lm.vocab_size].argmax())
-        chosen["target"] = _first_token(lm, enc, target, top1, "target", notes)
+        chosen["target"] = first_token(lm, enc, target, top1, "target", notes, WHAT)
         chosen["foil"] = None
         if foil not in (None, ""):
-            chosen["foil"] = _first_token(lm, enc, foil, top1, "foil", notes)
+            chosen["foil"] = first_token(lm, enc, foil, top1, "foil", notes, WHAT)
         value = row[chosen["target"][0]]  # ()
         return value if chosen["foil"] is None else value - row[chosen["foil"][0]]
 
@@ -94,13 +91,3 @@ def _top_neurons(cells: torch.Tensor, n: int) -> tuple[Neuron, ...]:
     )
 
 
-def _first_token(lm, enc, wanted, top1: int, role: str, notes: list[str]) -> tuple[int, str]:
-    """The token whose logit is explained for a target or foil: its first, said if more."""
-    found = targets.resolve(lm, enc, wanted, top1, role)
-    first = found.ids[0]
-    text = token_text(lm.tokenizer, first)
-    if len(found.ids) > 1:
-        notes.append(
-            MULTI_TOKEN.format(role=role.capitalize(), text=found.text, n=len(found.ids), first=text)
-        )
-    return first, text

@@ -4,7 +4,8 @@ Interleaved rounds in one process (default model, 12-token prompt): one plain fo
 (`logits_to_keep=1`, no hooks), the logit lens alone, lens + direct logit attribution (one
 forward with hooks), and the 10 ablations of the check (20 patched rows: zeroed and
 mean-ablated). Then the peak memory of the whole view at 1,024 tokens against a plain forward
-there (ru_maxrss of a fresh subprocess each, so one does not hide the other).
+there, and of the view under a small memory budget: the RSS sampled every 2 ms during the call,
+above the RSS before it (a fresh subprocess each; psutil).
 
     HF_HUB_OFFLINE=1 python benchmarks/layers.py [--reps=9] [--no-memory]
 """
@@ -12,10 +13,10 @@ there (ru_maxrss of a fresh subprocess each, so one does not hide the other).
 from __future__ import annotations
 
 import os
-import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 import torch
@@ -59,24 +60,42 @@ def timings(reps: int) -> None:
 
 
 def peak(what: str) -> None:
-    """Run one call at ~1,024 tokens and print this process's peak RSS in MB."""
+    """Run one call at ~1,024 tokens; print the token count and the RSS peak above the start."""
+    import psutil
+
     lm = whyword.load_model()
     ids = torch.tensor([lm.tokenizer(LONG)["input_ids"]])  # (1, T)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    if what == "forward":
-        forward(lm, ids)
-    else:
-        whyword.layers(LONG, model=lm, check=10)
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(ids.shape[1], (after - before) / 1024)
+    forward(lm, ids[:, :16])  # warm: allocator pools and lazy imports before the baseline
+    me = psutil.Process()
+    before, high, done = me.memory_info().rss, [0], threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            high[0] = max(high[0], me.memory_info().rss)
+            time.sleep(0.002)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        forward(lm, ids) if what == "forward" else whyword.layers(LONG, model=lm, check=10)
+    finally:
+        done.set()
+        sampler.join()
+    print(ids.shape[1], (max(high[0], me.memory_info().rss) - before) / 2**20)
 
 
 def memory() -> None:
-    for what in ("forward", "layers"):
+    runs = [("forward", {}), ("layers", {}), ("layers", {"WHYWORD_MEMORY_BUDGET": "256MB"})]
+    for what, env in runs:
         out = subprocess.run(
-            [sys.executable, __file__, f"--peak={what}"], capture_output=True, text=True, check=True
+            [sys.executable, __file__, f"--peak={what}"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, **env},
         ).stdout.split()
-        print(f"  {what:8s} at {out[-2]} tokens: peak RSS grew by {float(out[-1]):.0f} MB")
+        budget = f" (budget {env['WHYWORD_MEMORY_BUDGET']})" if env else ""
+        print(f"  {what:8s}{budget} at {out[-2]} tokens: peak RSS +{float(out[-1]):.0f} MB")
 
 
 if __name__ == "__main__":

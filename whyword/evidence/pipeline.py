@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from whyword.errors import InputError
+from whyword.errors import InputError, shown
 from whyword.evidence import corpus as corpora
 from whyword.evidence import marginal as mg
 from whyword.evidence.gradients import retriever_token_scores
@@ -156,13 +156,13 @@ def explain_with_evidence(
 
 def _check(k, temperature, ablations) -> None:
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
-        raise InputError(f"k must be a whole number from 1 to {MAX_K}, got {k!r}.")
+        raise InputError(f"k must be a whole number from 1 to {MAX_K}, got {shown(k)}.")
     if not isinstance(temperature, (int, float)) or not 0.001 <= temperature <= 100:
         raise InputError(
-            f"The temperature must be a number from 0.001 to 100, got {temperature!r}."
+            f"The temperature must be a number from 0.001 to 100, got {shown(temperature)}."
         )
     if isinstance(ablations, bool) or not isinstance(ablations, int) or not 1 <= ablations <= 4096:
-        raise InputError(f"The number of ablations must be from 1 to 4096, got {ablations!r}.")
+        raise InputError(f"The number of ablations must be from 1 to 4096, got {shown(ablations)}.")
 
 
 def _answer(lm: LoadedModel, token_id: int, probability: float) -> Answer:

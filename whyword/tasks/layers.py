@@ -12,7 +12,7 @@ import torch
 
 from whyword.engine import targets
 from whyword.engine.predict import top_candidates
-from whyword.errors import InputError
+from whyword.errors import InputError, shown
 from whyword.models import calls as model_calls
 from whyword.models.anatomy import anatomy
 from whyword.models.encoding import encode
@@ -39,7 +39,7 @@ def layers(
     after the embeddings and after every block, and the target's (default: the model's
     top-1) and foil's probability and rank there."""
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 100:
-        raise InputError(f"k must be a whole number from 1 to 100, got {k!r}.")
+        raise InputError(f"k must be a whole number from 1 to 100, got {shown(k)}.")
     lm = load_model(model)
     enc = encode(lm, text)
     if enc.mode == "infill":
@@ -80,7 +80,7 @@ def _position(enc, position: int | None, lm: LoadedModel) -> int:
         return enc.mask_positions[0] if enc.mode == "masked" else n - 1
     at = position + n if position < 0 else position
     if not 0 <= at < n:
-        raise InputError(f"Position {position} is outside the text (0 to {n - 1}).")
+        raise InputError(f"Position {shown(position)} is outside the text (0 to {n - 1}).")
     return at
 
 

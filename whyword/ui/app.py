@@ -97,20 +97,30 @@ def _sidebar(limits: Limits) -> dict[str, Any]:
     return out
 
 
+API_ROUTES = {  # the page's API: one route per question a view answers (docs/guide/page.md)
+    "explain": api.api_explain,
+    "predict": api.api_predict,
+    "positions": api.api_positions,
+    "generate": api.api_generate,
+    "evidence": api.api_evidence,
+}
+
+
 def _api() -> None:
     """Endpoints for gradio_client with plain values (see docs/guide/page.md, API)."""
-    gr.api(_gradio_errors(api.api_explain), api_name="explain")
-    gr.api(_gradio_errors(api.api_predict), api_name="predict")
+    for route, fn in API_ROUTES.items():
+        gr.api(_gradio_errors(fn), api_name=route)
 
 
 def _gradio_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """`fn` with its signature and docs (gradio reads both), a WhyWordError as gr.Error."""
+    """`fn` with its signature and docs (gradio reads both), a WhyWordError as the gr.Error a
+    client reads; gradio prints no traceback for it (the endpoint logged the one line)."""
 
     @functools.wraps(fn)
     def endpoint(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except WhyWordError as error:
-            raise gr.Error(str(error)) from None
+            raise gr.Error(str(error), print_exception=False) from None
 
     return endpoint

@@ -41,7 +41,8 @@ def shown(value: object, limit: int = ECHO, quoted: bool = True) -> str:
         return f"{mark}{inner[: limit - 1]}…{mark} ({len(value):,} characters)"
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 3 * limit:
         digits = int(value.bit_length() * 0.30103) + 1  # str() of a huge int is refused (4300)
-        return f"a number of about {digits:,} digits"
+        digits -= 10 ** (digits - 1) > abs(value)  # the estimate is one too many at most
+        return f"a {'negative ' if value < 0 else ''}number of {digits:,} digits"
     try:
         text = repr(value)
     except Exception:  # noqa: BLE001 — an object whose repr fails still gets a sentence

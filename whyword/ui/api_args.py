@@ -111,6 +111,8 @@ def target(label: str, value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, int) and not isinstance(value, bool):
+        if value.bit_length() > 63:  # no vocabulary is that large (and str() refuses 4,300 digits)
+            raise InputError(f"The {label} {shown(value)} is not a token id of any model.")
         return f"id:{value}"
     if not isinstance(value, str):
         raise InputError(

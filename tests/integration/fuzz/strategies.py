@@ -1,0 +1,100 @@
+"""What the fuzz sends: Hypothesis strategies for texts, names, numbers and argument lists."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from hypothesis import strategies as st
+
+RTL = "مرحبا بالعالم שלום \u202eevil\u202c"
+COMBINING = "cafe\u0301 Z\u0336\u0335a\u0337l\u0338g\u0334o"
+SPECIMENS = (
+    "",
+    " ",
+    "\x00",
+    "The\x00 capital",
+    "\ud800",
+    "a \udfff b",
+    RTL,
+    COMBINING,
+    "👩‍👩‍👧 🙂",
+    "[MASK]",
+    "the [MASK] is [MASK]",
+    "<script>alert(1)</script>",
+    "\u200b\ufeff",
+)
+LONG = st.sampled_from([("x", 20_000), ("The capital of France is ", 800), ("y", 20_001)]).map(
+    lambda piece: piece[0] * piece[1]  # 20,000 characters and one more (made here: short reprs)
+)
+# every code point, surrogates included (Hypothesis leaves them out unless asked)
+CHAR = st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=())
+TEXT = st.one_of(
+    st.text(CHAR, max_size=30),
+    st.sampled_from(SPECIMENS),
+    LONG,
+    st.builds(
+        lambda s, n: (s or "z") * n, st.text(CHAR, min_size=1, max_size=3), st.integers(1, 7000)
+    ),
+)
+NUMBER_TEXT = st.sampled_from(
+    ["3", " 7 ", "-1", "0", "1e400", "-inf", "nan", "3.5", "three", "9" * 300, "9" * 5000, "0x10"]
+)
+EDGES = (0, -1, -(10**9), 10**9, 2**31, 2**63, 10**300)
+NUMBER = st.one_of(
+    st.integers(-5, 12),
+    st.sampled_from(EDGES),
+    st.just(5000).map(lambda digits: 10**digits),  # str() refuses it (Hypothesis prints this)
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([math.nan, math.inf, -math.inf, 0.0, -0.0, 2.5, 1e308]),
+    NUMBER_TEXT,
+)
+WRONG = st.one_of(
+    st.none(), st.booleans(), st.just([1, "a"]), st.just({"a": 1}), st.just(b"bytes"), st.just(())
+)
+
+
+def anything(usual) -> st.SearchStrategy:
+    """Mostly the usual kind of value; sometimes a number, a text or a wrong type."""
+    return st.one_of(usual, usual, usual, NUMBER, TEXT, WRONG)
+
+
+def unknown_names() -> st.SearchStrategy:
+    """Names no registry holds, never blank or "default" (that loads the real default model,
+    which fast tests must not) and never an existing path."""
+
+    def safe(name: str) -> bool:
+        try:
+            exists = Path(name).expanduser().exists()
+        except (OSError, ValueError):
+            exists = False
+        return bool(name.strip()) and name.strip() != "default" and not exists
+
+    return st.one_of(
+        st.sampled_from(["magic", "nobody/no-such-model", "ZERO", "\x00", "id:3"]),
+        st.just(5000).map(lambda n: "a" * n),
+        st.text(CHAR, min_size=1, max_size=12),
+    ).filter(safe)
+
+
+def model(tiny: str) -> st.SearchStrategy:
+    """The tiny model mostly; a number, a wrong type or an unknown name sometimes."""
+    unsafe = st.one_of(NUMBER, WRONG).filter(lambda v: v not in (None, "", (), False))
+    return st.one_of(st.just(tiny), st.just(tiny), st.just(tiny), unsafe, unknown_names())
+
+
+def arguments(call: st.SearchStrategy) -> st.SearchStrategy:
+    """(args, kwargs) as drawn, or with the first argument missing, ten too many, or an unknown
+    one (made in a map: Hypothesis never prints a 20,000-character value in a strategy)."""
+    return st.tuples(call, st.integers(0, 5)).map(lambda drawn: _variant(*drawn))
+
+
+def _variant(call: tuple[tuple, dict], which: int) -> tuple[tuple, dict]:
+    args, kwargs = call
+    if which == 3:
+        return (), kwargs  # the required first argument missing
+    if which == 4:
+        return args + ("extra",) * 10, kwargs
+    if which == 5:
+        return args, {**kwargs, "unknown\x00" * 9: 1}
+    return args, kwargs

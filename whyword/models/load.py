@@ -229,12 +229,14 @@ def _why_not_loadable(source: str, error: Exception) -> str:
         return (
             f"Could not load model {shown(source)}: it needs custom code, which WhyWord never runs."
         )
-    if looks_like_path(source) and not Path(source).expanduser().exists():
+    if looks_like_path(source) and not _exists(source):
         return f"Could not load model {shown(source)}: there is no such folder."
-    if Path(source).expanduser().exists():
-        return (
-            f"Could not load model {shown(source)} from that folder: {text.splitlines()[0][:200]}"
-        )
+    first = text.splitlines()[0] if text else ""
+    if source:  # the library's message may quote the name whole: quote it as we do
+        first = first.replace(source, shown(source, quoted=False))
+    first = shown(first, limit=200, quoted=False)
+    if _exists(source):
+        return f"Could not load model {shown(source)} from that folder: {first}"
     if any(
         s in low for s in ("offline", "connect", "resolve", "network", "timed out", "max retries")
     ):
@@ -250,8 +252,17 @@ def _why_not_loadable(source: str, error: Exception) -> str:
             f"Could not load model {shown(source)}: no such model on the Hugging Face Hub or on "
             "disk."
         )
-    why = text.splitlines()[0][:200] if text else type(error).__name__
+    why = first if text else type(error).__name__
     return f"Could not load model {shown(source)}: {why}"
+
+
+def _exists(name: str) -> bool:
+    """Whether `name` is a file or folder here; a name the system cannot look up (too long,
+    a NUL) is not one."""
+    try:
+        return Path(name).expanduser().exists()
+    except (OSError, ValueError):
+        return False
 
 
 def looks_like_path(name: str) -> bool:

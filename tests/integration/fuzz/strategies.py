@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -86,7 +87,7 @@ def model(tiny: str) -> st.SearchStrategy:
 def arguments(call: st.SearchStrategy) -> st.SearchStrategy:
     """(args, kwargs) as drawn, or with the first argument missing, ten too many, or an unknown
     one (made in a map: Hypothesis never prints a 20,000-character value in a strategy)."""
-    return st.tuples(call, st.integers(0, 5)).map(lambda drawn: _variant(*drawn))
+    return st.tuples(call, st.integers(0, 9)).map(lambda drawn: _variant(*drawn))
 
 
 def _variant(call: tuple[tuple, dict], which: int) -> tuple[tuple, dict]:
@@ -98,3 +99,63 @@ def _variant(call: tuple[tuple, dict], which: int) -> tuple[tuple, dict]:
     if which == 5:
         return args, {**kwargs, "unknown\x00" * 9: 1}
     return args, kwargs
+
+
+# --- each route's calls: (args, kwargs), broken by `arguments` ---------------------------------
+
+SMALL = st.integers(1, 6)  # in-range values that keep a tiny model's work small
+METHODS = st.sampled_from(["saliency", "input_x_gradient", "occlusion", "saliency,occlusion"])
+QUERY = "The capital of France is [MASK]."
+PASSAGES = st.sampled_from(["", "Paris is in France.\n\nRome is in Italy.", "x\n" * 3000])
+
+
+def calls(route: str, causal: str, masked: str) -> st.SearchStrategy:
+    """The calls of `route` (explain, predict, positions, generate, evidence) on these models:
+    every argument a usual value, then at most one of them replaced by an odd one (a number, a
+    text, a wrong type), then the arguments themselves perhaps broken (`arguments`)."""
+    sizes = st.sampled_from([1, 5, 100, 101])
+    options = {
+        "explain": {
+            "model": model(causal),
+            "target": st.sampled_from(["", " capital", "id:3", "id:-1", "zz"]),
+            "foil": st.sampled_from(["", " of", "id:10000000"]),
+            "methods": st.one_of(METHODS, METHODS, unknown_names()),
+            "steps": SMALL,
+            "baseline": st.one_of(st.sampled_from(["zero", "pad"]), unknown_names()),
+            "k": st.one_of(SMALL, st.sampled_from([100, 101])),
+            "mask": st.sampled_from([0, 1, 9]),
+        },
+        "predict": {"model": st.one_of(st.just(masked), model(causal)), "k": sizes},
+        "positions": {"model": st.one_of(st.just(masked), model(causal)), "k": sizes},
+        "generate": {
+            "model": model(causal),
+            "max_new_tokens": st.sampled_from([1, 5, 50, 51]),
+            "strategy": st.sampled_from(["sample", "greedy", "beam"]),
+            "temperature": st.sampled_from([0.05, 1.0, 3.0, 100.0, 101.0]),
+            "top_k": st.sampled_from([0, 1, 40]),
+            "top_p": st.sampled_from([0.05, 0.9, 1.0]),
+            "seed": st.sampled_from([0, 7, 2**31 - 1, 2**31]),
+        },
+        "evidence": {
+            "passages": PASSAGES,
+            "corpus": st.one_of(st.sampled_from(["example", "example", ""]), unknown_names()),
+            "k": st.sampled_from([1, 2, 20, 21]),
+            "temperature": st.sampled_from([0.001, 0.1, 100.0, 0.0]),
+            "model": model(causal),
+            "target": st.sampled_from(["", " Paris", "id:5"]),
+        },
+    }[route]
+    sentence = st.sampled_from([QUERY, "The capital of France is", "the [MASK] is"])
+    first = st.one_of(sentence, sentence, TEXT)
+    odd = st.one_of(NUMBER, TEXT, WRONG)
+    broken = st.integers(-len(options), len(options))  # < 0: none; 0: the first; i: option i
+    drawn = st.tuples(first, st.fixed_dictionaries(options), broken, odd)
+    return arguments(drawn.map(lambda d: _one_odd(*d)))
+
+
+def _one_odd(first: Any, options: dict, which: int, odd: Any) -> tuple[tuple, dict]:
+    if which == 0:
+        return (odd,), options
+    if which > 0:
+        return (first,), {**options, list(options)[which - 1]: odd}
+    return (first,), options

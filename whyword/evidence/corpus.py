@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from whyword.errors import InputError, shown
+from whyword.models.encoding import has_surrogate
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 CORPORA = {"example": ASSETS / "evidence_corpus.txt"}  # name -> file (package data)
@@ -98,6 +99,10 @@ def resolve(passages=None, corpus: str | Corpus | None = None) -> Corpus:
 
 
 def _checked(corpus: Corpus) -> Corpus:
+    if any(has_surrogate(p) for p in corpus.passages):
+        raise InputError(
+            "The passages contain an invalid character (an unpaired UTF-16 surrogate); remove it."
+        )
     if len(corpus.passages) > MAX_PASSAGES:
         raise InputError(
             f"The corpus has {len(corpus.passages)} passages; at most {MAX_PASSAGES} fit here."

@@ -27,6 +27,7 @@ from whyword.evidence.reader import (
 )
 from whyword.evidence.result import Answer, EvidenceResult, RetrievedPassage, TokenAttribution
 from whyword.evidence.retriever import block_embeddings, load_retriever, retrieval_query
+from whyword.models.encoding import has_surrogate
 from whyword.models.load import LoadedModel, load_model
 from whyword.results.explanation import Explanation
 from whyword.text.tokens import make_tokens, token_text, visible
@@ -67,6 +68,7 @@ def explain_with_evidence(
     from whyword.results.methods import method_names
 
     _check(k, temperature, ablations)
+    _check_text("query", query)
     methods = method_names(methods) if methods else ()
     clock = time.perf_counter()
     corp = corpora.resolve(passages, corpus)
@@ -152,6 +154,15 @@ def explain_with_evidence(
         timings=timings,
         notes=_notes(scores),
     )
+
+
+def _check_text(name: str, text: object) -> None:
+    if not isinstance(text, str):
+        raise InputError(f"The {name} must be a string, got {shown(text)}.")
+    if has_surrogate(text):
+        raise InputError(
+            f"The {name} contains an invalid character (an unpaired UTF-16 surrogate); remove it."
+        )
 
 
 def _check(k, temperature, ablations) -> None:

@@ -33,7 +33,7 @@ def links(keys: list[str]) -> st.SearchStrategy:
     return st.tuples(known, unknown).map(lambda pair: {**pair[1], **pair[0]})
 
 
-@settings(FAST, max_examples=80)
+@settings(FAST, max_examples=40)
 @given(params=links(KEYS))
 def test_explain_links(params) -> None:
     query, changes = decode_with_changes(params)
@@ -54,7 +54,7 @@ def _pairs(link: str) -> list[tuple[str, str]]:
     return parse_qsl(link, keep_blank_values=True)
 
 
-@settings(FAST, max_examples=80)
+@settings(FAST, max_examples=40)
 @given(params=links(SEQUENCE).map(lambda p: {**p, "tab": "sequence"}))
 def test_sequence_links(params) -> None:
     values = read_link(params)
@@ -64,7 +64,7 @@ def test_sequence_links(params) -> None:
     assert 0.05 <= values.top_p <= 1.0 and 0 <= values.seed <= 2**31 - 1
 
 
-@settings(FAST, max_examples=80)
+@settings(FAST, max_examples=40)
 @given(params=links(EVIDENCE))
 def test_evidence_links(params) -> None:
     req = from_params(params, 5, 0.1)

@@ -97,19 +97,15 @@ def _sidebar(limits: Limits) -> dict[str, Any]:
     return out
 
 
-API_ROUTES = {  # the page's API: one route per question a view answers (docs/guide/page.md)
-    "explain": api.api_explain,
-    "predict": api.api_predict,
-    "positions": api.api_positions,
-    "generate": api.api_generate,
-    "evidence": api.api_evidence,
-}
+# the page's API, one route per question a view answers (docs/guide/page.md): api.api_<route>
+API_ROUTES = ("explain", "predict", "positions", "generate", "evidence")
 
 
 def _api() -> None:
-    """Endpoints for gradio_client with plain values (see docs/guide/page.md, API)."""
-    for route, fn in API_ROUTES.items():
-        gr.api(_gradio_errors(fn), api_name=route)
+    """Endpoints for gradio_client with plain values (see docs/guide/page.md, API); each
+    function is looked up when the page is built."""
+    for route in API_ROUTES:
+        gr.api(_gradio_errors(getattr(api, f"api_{route}")), api_name=route)
 
 
 def _gradio_errors(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -104,9 +104,10 @@ def test_the_api_page_lists_the_plain_endpoints(client):
     assert {"/explain", "/predict", "/positions", "/generate", "/evidence"} <= set(named)
 
 
-def test_wrong_values_come_back_as_whyword_sentences(client):
+def test_wrong_values_come_back_as_whyword_sentences(client, capfd):
     """Issue 27's finds, through the launched app: gradio's generic message and its own
-    "not in the list of choices" were what a client read."""
+    "not in the list of choices" were what a client read, and each printed a traceback."""
+    capfd.readouterr()
     with pytest.raises(Exception, match="The model must be a name"):
         client.predict("hello", 5, api_name="/predict")
     with pytest.raises(Exception, match=r"Unknown corpus '\\x00'"):
@@ -115,3 +116,4 @@ def test_wrong_values_come_back_as_whyword_sentences(client):
         client.predict("hello", "default", "9" * 300, api_name="/predict")
     with pytest.raises(Exception, match="max_new_tokens must be from 1 to 50"):
         client.predict("hello", max_new_tokens=51, api_name="/generate")
+    assert "Traceback" not in capfd.readouterr().err  # a user's mistake: no trace on the server

@@ -101,4 +101,19 @@ def test_errors_come_back_as_messages(client):
 
 def test_the_api_page_lists_the_plain_endpoints(client):
     named = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert {"/explain", "/predict"} <= set(named)
+    assert {"/explain", "/predict", "/positions", "/generate", "/evidence"} <= set(named)
+
+
+def test_wrong_values_come_back_as_whyword_sentences(client, capfd):
+    """Issue 27's finds, through the launched app: gradio's generic message and its own
+    "not in the list of choices" were what a client read, and each printed a traceback."""
+    capfd.readouterr()
+    with pytest.raises(Exception, match="The model must be a name"):
+        client.predict("hello", 5, api_name="/predict")
+    with pytest.raises(Exception, match=r"Unknown corpus '\\x00'"):
+        client.predict("The capital is [MASK].", corpus="\x00", api_name="/evidence")
+    with pytest.raises(Exception, match="k is a number of 300 digits; this server allows at most"):
+        client.predict("hello", "default", "9" * 300, api_name="/predict")
+    with pytest.raises(Exception, match="max_new_tokens must be from 1 to 50"):
+        client.predict("hello", max_new_tokens=51, api_name="/generate")
+    assert "Traceback" not in capfd.readouterr().err  # a user's mistake: no trace on the server

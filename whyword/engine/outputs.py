@@ -9,7 +9,7 @@ import torch
 from whyword.attr.objectives import default_objective, get_objective
 from whyword.engine.forward import Layout, RowSpec, position_layout
 from whyword.engine.targets import check_id
-from whyword.errors import InputError, TargetError
+from whyword.errors import InputError, TargetError, shown
 from whyword.models import calls as model_calls
 from whyword.models.load import LoadedModel
 from whyword.text.tokens import label
@@ -50,9 +50,9 @@ def _position(lm: LoadedModel, ids, position: int | None) -> int:
             raise InputError("A masked LM needs a position or a mask token in input_ids.")
         return ids.index(mask_id)
     if isinstance(position, bool) or not isinstance(position, int):
-        raise InputError(f"An output's position must be a whole number, got {position!r}.")
+        raise InputError(f"An output's position must be a whole number, got {shown(position)}.")
     if not 0 <= position < len(ids):
-        raise InputError(f"Position {position} is outside the input (0 to {len(ids) - 1}).")
+        raise InputError(f"Position {shown(position)} is outside the input (0 to {len(ids) - 1}).")
     return position
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from whyword.errors import TargetError
+from whyword.errors import TargetError, shown
 from whyword.models.encoding import Encoded, has_surrogate
 from whyword.models.load import LoadedModel
 from whyword.text.tokens import from_visible, visible
@@ -58,12 +58,12 @@ def resolve(
     text = _with_word_space(enc, raw, mask_index)
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
     if not ids:
-        raise TargetError(f"The {role} '{wanted}' gives no tokens for this model.")
+        raise TargetError(f"The {role} {shown(wanted)} gives no tokens for this model.")
     if tokenizer.unk_token_id is not None and tokenizer.unk_token_id in ids:
-        raise TargetError(f"The {role} '{wanted}' is not in this model's vocabulary.")
+        raise TargetError(f"The {role} {shown(wanted)} is not in this model's vocabulary.")
     if len(ids) > 16:
         raise TargetError(
-            f"The {role} '{wanted}' is {len(ids)} tokens long; at most 16 are scored."
+            f"The {role} {shown(wanted)} is {len(ids)} tokens long; at most 16 are scored."
         )
     return Target(tuple(ids), text, wanted)
 
@@ -72,7 +72,7 @@ def check_id(lm: LoadedModel, token_id: int) -> None:
     """Refuse a token id outside the model's vocabulary, in one sentence."""
     if not 0 <= token_id < lm.vocab_size:
         raise TargetError(
-            f"Token id {token_id} is out of range: this model's ids go from 0 to "
+            f"Token id {shown(token_id)} is out of range: this model's ids go from 0 to "
             f"{lm.vocab_size - 1}."
         )
 

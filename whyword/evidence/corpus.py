@@ -8,7 +8,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from whyword.errors import InputError
+from whyword.errors import InputError, shown
+from whyword.models.encoding import has_surrogate
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 CORPORA = {"example": ASSETS / "evidence_corpus.txt"}  # name -> file (package data)
@@ -49,7 +50,7 @@ def read_file(path: str | Path) -> Corpus:
     """A .txt file (one passage per paragraph) or a .jsonl file (one object with "text" a line)."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"There is no passages file {str(path)!r}.")
+        raise InputError(f"There is no passages file {shown(str(path))}.")
     raw = path.read_text(encoding="utf-8", errors="replace")
     if path.suffix.lower() != ".jsonl":
         return from_text(raw, name=path.name)
@@ -73,7 +74,7 @@ def read_file(path: str | Path) -> Corpus:
 def named(name: str) -> Corpus:
     """A corpus shipped with WhyWord, by name."""
     if name not in CORPORA:
-        raise InputError(f"Unknown corpus {name!r}. Choose from: {', '.join(CORPORA)}.")
+        raise InputError(f"Unknown corpus {shown(name)}. Choose from: {', '.join(CORPORA)}.")
     return from_text(CORPORA[name].read_text(encoding="utf-8"), name=name)
 
 
@@ -98,6 +99,10 @@ def resolve(passages=None, corpus: str | Corpus | None = None) -> Corpus:
 
 
 def _checked(corpus: Corpus) -> Corpus:
+    if any(has_surrogate(p) for p in corpus.passages):
+        raise InputError(
+            "The passages contain an invalid character (an unpaired UTF-16 surrogate); remove it."
+        )
     if len(corpus.passages) > MAX_PASSAGES:
         raise InputError(
             f"The corpus has {len(corpus.passages)} passages; at most {MAX_PASSAGES} fit here."

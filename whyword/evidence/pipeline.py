@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from whyword.errors import InputError
+from whyword.errors import InputError, shown
 from whyword.evidence import corpus as corpora
 from whyword.evidence import marginal as mg
 from whyword.evidence.gradients import retriever_token_scores
@@ -27,6 +27,7 @@ from whyword.evidence.reader import (
 )
 from whyword.evidence.result import Answer, EvidenceResult, RetrievedPassage, TokenAttribution
 from whyword.evidence.retriever import block_embeddings, load_retriever, retrieval_query
+from whyword.models.encoding import has_surrogate
 from whyword.models.load import LoadedModel, load_model
 from whyword.results.explanation import Explanation
 from whyword.text.tokens import make_tokens, token_text, visible
@@ -67,6 +68,7 @@ def explain_with_evidence(
     from whyword.results.methods import method_names
 
     _check(k, temperature, ablations)
+    _check_text("query", query)
     methods = method_names(methods) if methods else ()
     clock = time.perf_counter()
     corp = corpora.resolve(passages, corpus)
@@ -154,15 +156,24 @@ def explain_with_evidence(
     )
 
 
+def _check_text(name: str, text: object) -> None:
+    if not isinstance(text, str):
+        raise InputError(f"The {name} must be a string, got {shown(text)}.")
+    if has_surrogate(text):
+        raise InputError(
+            f"The {name} contains an invalid character (an unpaired UTF-16 surrogate); remove it."
+        )
+
+
 def _check(k, temperature, ablations) -> None:
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
-        raise InputError(f"k must be a whole number from 1 to {MAX_K}, got {k!r}.")
+        raise InputError(f"k must be a whole number from 1 to {MAX_K}, got {shown(k)}.")
     if not isinstance(temperature, (int, float)) or not 0.001 <= temperature <= 100:
         raise InputError(
-            f"The temperature must be a number from 0.001 to 100, got {temperature!r}."
+            f"The temperature must be a number from 0.001 to 100, got {shown(temperature)}."
         )
     if isinstance(ablations, bool) or not isinstance(ablations, int) or not 1 <= ablations <= 4096:
-        raise InputError(f"The number of ablations must be from 1 to 4096, got {ablations!r}.")
+        raise InputError(f"The number of ablations must be from 1 to 4096, got {shown(ablations)}.")
 
 
 def _answer(lm: LoadedModel, token_id: int, probability: float) -> Answer:

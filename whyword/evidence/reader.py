@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from whyword.engine.predict import INFILL_NOTE, _logits_at, infill_scores
-from whyword.errors import InputError, TargetError
+from whyword.errors import InputError, TargetError, shown
 from whyword.models import calls as model_calls
 from whyword.models.encoding import Encoded, encode
 from whyword.models.load import LoadedModel
@@ -143,7 +143,7 @@ def resolve_target(lm: LoadedModel, query: str, target) -> int | None:
     got = targets.resolve(lm, enc, target, 0, "target")
     if len(got.ids) != 1:
         raise TargetError(
-            f"The target {got.label!r} is {len(got.ids)} tokens on this model; the evidence "
+            f"The target {shown(got.label)} is {len(got.ids)} tokens on this model; the evidence "
             "marginal is over single tokens: pick one token (a bar) or its first piece."
         )
     return got.ids[0]

@@ -10,7 +10,7 @@ import os
 
 import torch
 
-from whyword.errors import InputError
+from whyword.errors import InputError, shown
 from whyword.runtime import settings
 
 
@@ -27,7 +27,9 @@ def pick_device(requested: str | None = None) -> torch.device:
     try:
         device = torch.device(name)
     except (RuntimeError, ValueError):
-        raise InputError(f"Unknown device '{name}': use auto, cpu, cuda, cuda:N or mps.") from None
+        raise InputError(
+            f"Unknown device {shown(name)}: use auto, cpu, cuda, cuda:N or mps."
+        ) from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise InputError("CUDA was asked for but no CUDA GPU is available here; use cpu or auto.")
     if device.type == "mps" and not torch.backends.mps.is_available():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from whyword.errors import InputError
+from whyword.errors import InputError, shown
 from whyword.models.load import looks_like_path
 from whyword.runtime import settings
 
@@ -31,6 +31,8 @@ class Limits:
 
     def check_model(self, name: str | None) -> str:
         """The model key to load, or an InputError saying why this server will not load it."""
+        if name is not None and not isinstance(name, str):
+            raise InputError(f"The model must be a name (a string), got {shown(name)}.")
         name = (name or "default").strip() or "default"
         if looks_like_path(name) and not self.local_paths:
             raise InputError("This server does not load models from local folders.")
@@ -54,11 +56,11 @@ class Limits:
             ("SmoothGrad samples", samples, self.max_samples),
         ):
             if isinstance(value, bool) or not isinstance(value, int):
-                raise InputError(f"{name} must be a whole number, got {value!r}.")
+                raise InputError(f"{name} must be a whole number, got {shown(value)}.")
             if value < 1:
-                raise InputError(f"{name} must be at least 1, got {value}.")
+                raise InputError(f"{name} must be at least 1, got {shown(value)}.")
             if value > cap:
-                raise InputError(f"{name} is {value}; this server allows at most {cap}.")
+                raise InputError(f"{name} is {shown(value)}; this server allows at most {cap}.")
 
     def describe(self) -> str:
         """One line for the page and docs/security.md."""

@@ -11,7 +11,7 @@ from typing import Literal
 
 import torch
 
-from whyword.errors import ModelLoadError
+from whyword.errors import ModelLoadError, shown
 from whyword.models import default as default_model
 from whyword.models.devices import pick_device
 from whyword.runtime import settings
@@ -161,7 +161,7 @@ def _load(source: str, display: str) -> LoadedModel:
     if kind is None:
         archs = ", ".join(getattr(config, "architectures", None) or [config.model_type])
         raise ModelLoadError(
-            f"Model '{source}' is not a causal or masked language model ({archs}); "
+            f"Model {shown(source)} is not a causal or masked language model ({archs}); "
             "WhyWord needs a model with a language-modelling head."
         )
     auto = AutoModelForCausalLM if kind == "causal" else AutoModelForMaskedLM
@@ -226,24 +226,43 @@ def _why_not_loadable(source: str, error: Exception) -> str:
     text = str(error)
     low = text.lower()
     if "trust_remote_code" in low or "custom code" in low:  # a folder or a Hub id alike
-        return f"Could not load model '{source}': it needs custom code, which WhyWord never runs."
-    if looks_like_path(source) and not Path(source).expanduser().exists():
-        return f"Could not load model '{source}': there is no such folder."
-    if Path(source).expanduser().exists():
-        return f"Could not load model '{source}' from that folder: {text.splitlines()[0][:200]}"
+        return (
+            f"Could not load model {shown(source)}: it needs custom code, which WhyWord never runs."
+        )
+    if looks_like_path(source) and not _exists(source):
+        return f"Could not load model {shown(source)}: there is no such folder."
+    first = text.splitlines()[0] if text else ""
+    if source:  # the library's message may quote the name whole: quote it as we do
+        first = first.replace(source, shown(source, quoted=False))
+    first = shown(first, limit=200, quoted=False)
+    if _exists(source):
+        return f"Could not load model {shown(source)} from that folder: {first}"
     if any(
         s in low for s in ("offline", "connect", "resolve", "network", "timed out", "max retries")
     ):
         return (
-            f"Could not load model '{source}': it is not a local folder and the Hugging Face Hub "
-            "cannot be reached (no network?)."
+            f"Could not load model {shown(source)}: it is not a local folder and the Hugging "
+            "Face Hub cannot be reached (no network?)."
         )
     if any(
         s in low
         for s in ("not a valid model identifier", "404", "repository not found", "does not appear")
     ):
-        return f"Could not load model '{source}': no such model on the Hugging Face Hub or on disk."
-    return f"Could not load model '{source}': {text.splitlines()[0][:200] if text else type(error).__name__}"
+        return (
+            f"Could not load model {shown(source)}: no such model on the Hugging Face Hub or on "
+            "disk."
+        )
+    why = first if text else type(error).__name__
+    return f"Could not load model {shown(source)}: {why}"
+
+
+def _exists(name: str) -> bool:
+    """Whether `name` is a file or folder here; a name the system cannot look up (too long,
+    a NUL) is not one."""
+    try:
+        return Path(name).expanduser().exists()
+    except (OSError, ValueError):
+        return False
 
 
 def looks_like_path(name: str) -> bool:

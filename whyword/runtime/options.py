@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from whyword.errors import InputError
+from whyword.errors import InputError, shown
 
 BASELINES = ("zero", "pad", "mask")
 PRECISIONS = ("fp32", "bf16", "auto")  # whyword/runtime/precision.py
@@ -75,14 +75,14 @@ class ExplainOptions:
         _check_float("noise", self.noise, 0.0, 10.0)
         _check_float("ig_grading", self.ig_grading, 1.0, 8.0)
         if not isinstance(self.faithfulness, bool):
-            raise InputError(f"faithfulness must be True or False, got {self.faithfulness!r}.")
+            raise InputError(f"faithfulness must be True or False, got {shown(self.faithfulness)}.")
         if self.precision not in PRECISIONS:
             raise InputError(
-                f"Unknown precision '{self.precision}'. Choose from: {', '.join(PRECISIONS)}."
+                f"Unknown precision {shown(self.precision)}. Choose from: {', '.join(PRECISIONS)}."
             )
         if self.baseline not in BASELINES:
             raise InputError(
-                f"Unknown baseline '{self.baseline}'. Choose from: {', '.join(BASELINES)}."
+                f"Unknown baseline {shown(self.baseline)}. Choose from: {', '.join(BASELINES)}."
             )
         if self.max_steps < self.n_steps:
             object.__setattr__(self, "max_steps", self.n_steps)
@@ -109,16 +109,16 @@ class ExplainOptions:
 
 def _check_int(name: str, value: Any, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InputError(f"{name} must be a whole number, got {value!r}.")
+        raise InputError(f"{name} must be a whole number, got {shown(value)}.")
     if not low <= value <= high:
-        raise InputError(f"{name} must be between {low} and {high}, got {value}.")
+        raise InputError(f"{name} must be between {low} and {high}, got {shown(value)}.")
 
 
 def _check_float(name: str, value: Any, low: float, high: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InputError(f"{name} must be a number, got {value!r}.")
+        raise InputError(f"{name} must be a number, got {shown(value)}.")
     if not low <= value <= high:
-        raise InputError(f"{name} must be between {low} and {high}, got {value}.")
+        raise InputError(f"{name} must be between {low} and {high}, got {shown(value)}.")
 
 
 STRATEGIES = ("greedy", "sample", "beam")
@@ -139,7 +139,7 @@ class GenerateOptions:
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
             raise InputError(
-                f"Unknown strategy '{self.strategy}'. Choose from: {', '.join(STRATEGIES)}."
+                f"Unknown strategy {shown(self.strategy)}. Choose from: {', '.join(STRATEGIES)}."
             )
         _check_int("max_new_tokens", self.max_new_tokens, 1, 1024)
         _check_float("temperature", self.temperature, 0.0, 100.0)

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 import torch
 
-from whyword.errors import InputError
+from whyword.errors import InputError, shown
 from whyword.runtime.options import CURVE_BOUND, PRECISIONS
 
 __all__ = ["CURVE_BOUND", "ERROR_BOUND", "autocast", "bf16_native", "curves", "resolve", "stage"]
@@ -42,7 +42,9 @@ def bf16_native(device: torch.device) -> bool:
 def resolve(precision: str, device: torch.device) -> str:
     """ "fp32" or "bf16" for this device; bf16 asked for where it is not native is refused."""
     if precision not in PRECISIONS:
-        raise InputError(f"Unknown precision '{precision}'. Choose from: {', '.join(PRECISIONS)}.")
+        raise InputError(
+            f"Unknown precision {shown(precision)}. Choose from: {', '.join(PRECISIONS)}."
+        )
     if precision == "auto":
         return "bf16" if AUTO_BF16 and bf16_native(device) else "fp32"
     if precision == "bf16" and not bf16_native(device):

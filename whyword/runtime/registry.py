@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-from whyword.errors import InputError
+from whyword.errors import InputError, shown
 
 T = TypeVar("T")
 
@@ -33,4 +33,4 @@ class Registry(dict[str, T], Generic[T]):
             return self[name]
         except KeyError:
             known = ", ".join(self)
-            raise InputError(f"Unknown {self.kind} '{name}'. Choose from: {known}.") from None
+            raise InputError(f"Unknown {self.kind} {shown(name)}. Choose from: {known}.") from None

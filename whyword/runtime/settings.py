@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from whyword.errors import InputError
+from whyword.errors import InputError, shown
 
 log = logging.getLogger("whyword.runtime.settings")
 PREFIX = "WHYWORD_"
@@ -133,7 +133,9 @@ class Setting:
         try:
             return self.kind.parse(str(raw).strip())
         except ValueError:
-            raise InputError(f"{self.name} must be {self.kind.accepts}, got {raw!r}.") from None
+            raise InputError(
+                f"{self.name} must be {self.kind.accepts}, got {shown(raw)}."
+            ) from None
 
     def put(self, value: Any) -> None:
         """Set it for this process (and the processes it starts), as the CLI's flags do."""

@@ -14,7 +14,7 @@ from dataclasses import asdict
 from typing import Any
 
 from whyword.engine.cache import RESULTS, model_key, request_key
-from whyword.errors import WhyWordError
+from whyword.errors import WhyWordError, shown
 from whyword.models.load import LoadedModel, load_model
 from whyword.results.explanation import Explanation
 from whyword.results.methods import method_names
@@ -103,7 +103,7 @@ def _job(req: dict[str, Any]) -> Job:
     if op == "predict":
         return PredictJob(req["text"], int(req["k"]), req.get("max_tokens"))
     if op != "explain":
-        raise WhyWordError(f"Unknown request {op!r}: use explain or predict.")
+        raise WhyWordError(f"Unknown request {shown(op)}: use explain or predict.")
     options = ExplainOptions.build(**(req.get("options") or {}))
     request = ExplainRequest(req["text"], req.get("target"), req.get("foil"))
     return ExplainJob(request, method_names(req["methods"]), options)

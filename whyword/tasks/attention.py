@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from whyword.errors import InputError
+from whyword.errors import InputError, shown
 from whyword.models import calls as model_calls
 from whyword.models.anatomy import anatomy
 from whyword.models.encoding import encode
@@ -43,7 +43,7 @@ def attention(
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise InputError(
                 f"The {name} must be a whole number from {low} to {high} for {lm.name}, "
-                f"got {value!r}."
+                f"got {shown(value)}."
             )
     parts = [head_parts(body, i) for i in range(n_layers)]
     ids = torch.tensor([enc.ids], device=lm.device)  # (1, T)

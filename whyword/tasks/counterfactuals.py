@@ -7,7 +7,7 @@ the engine's `computing` (the model's lock, gradients on, the request's precisio
 from __future__ import annotations
 
 from whyword.engine.run import computing
-from whyword.errors import InputError
+from whyword.errors import InputError, shown
 from whyword.models.load import LoadedModel, load_model
 from whyword.results.counterfactuals import HotFlip, MinimalFlip, Reduction
 from whyword.runtime.options import ExplainOptions
@@ -65,4 +65,4 @@ def counterfactuals(
 
 def _check_int(name: str, value, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InputError(f"{name} must be a whole number from {low} to {high}, got {value!r}.")
+        raise InputError(f"{name} must be a whole number from {low} to {high}, got {shown(value)}.")

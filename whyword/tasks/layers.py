@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 
 from whyword.engine.predict import top_candidates
-from whyword.errors import InputError
+from whyword.errors import InputError, shown
 from whyword.models import calls as model_calls
 from whyword.models.anatomy import POST_NORM, anatomy
 from whyword.models.encoding import encode
@@ -43,9 +43,9 @@ def layers(
     wrote the target's logit (or target − foil) directly, and the top `check` of them
     ablated to see whether removing them really moves the target (0: no check)."""
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 100:
-        raise InputError(f"k must be a whole number from 1 to 100, got {k!r}.")
+        raise InputError(f"k must be a whole number from 1 to 100, got {shown(k)}.")
     if isinstance(check, bool) or not isinstance(check, int) or not 0 <= check <= 50:
-        raise InputError(f"check must be a whole number from 0 to 50, got {check!r}.")
+        raise InputError(f"check must be a whole number from 0 to 50, got {shown(check)}.")
     lm = load_model(model)
     enc = encode(lm, text)
     if enc.mode == "infill":

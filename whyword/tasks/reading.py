@@ -5,7 +5,7 @@ note). Shared by the logit lens and DLA (layers.py), attention.py and relevance.
 from __future__ import annotations
 
 from whyword.engine import targets
-from whyword.errors import InputError
+from whyword.errors import InputError, shown
 from whyword.models.encoding import Encoded
 from whyword.models.load import LoadedModel
 from whyword.text.tokens import token_text
@@ -20,10 +20,10 @@ def read_position(enc: Encoded, position: int | None) -> int:
     if position is None:
         return enc.mask_positions[0] if enc.mode == "masked" else n - 1
     if isinstance(position, bool) or not isinstance(position, int):
-        raise InputError(f"The position must be a whole number, got {position!r}.")
+        raise InputError(f"The position must be a whole number, got {shown(position)}.")
     at = position + n if position < 0 else position
     if not 0 <= at < n:
-        raise InputError(f"Position {position} is outside the text (0 to {n - 1}).")
+        raise InputError(f"Position {shown(position)} is outside the text (0 to {n - 1}).")
     return at
 
 

@@ -8,7 +8,7 @@ import torch
 
 from whyword.attr.attnlrp import why_not
 from whyword.attr.latent import latent_relevance
-from whyword.errors import InputError
+from whyword.errors import InputError, shown
 from whyword.models.anatomy import decomposable
 from whyword.models.encoding import encode
 from whyword.models.load import LoadedModel, load_model
@@ -32,7 +32,7 @@ def component_relevance(
     — or the target − foil logit difference — at `position` of `text` (default: the last
     token). Causal models LXT has verified rules for (the Llama / Qwen family, GPT-2)."""
     if isinstance(neurons, bool) or not isinstance(neurons, int) or not 0 <= neurons <= 1000:
-        raise InputError(f"neurons must be a whole number from 0 to 1000, got {neurons!r}.")
+        raise InputError(f"neurons must be a whole number from 0 to 1000, got {shown(neurons)}.")
     lm = load_model(model)
     reason = why_not(lm)
     if reason is not None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import torch
 
-from whyword.errors import InputError
+from whyword.errors import InputError, shown
 from whyword.models import calls as model_calls
 from whyword.models.load import LoadedModel
 from whyword.runtime.bounded import BoundedCache
@@ -207,7 +207,7 @@ def auto_complete(
     RNG forked and seeded once); stops after the model's end-of-text token."""
     GenerateOptions(max_new_tokens=n, strategy="sample", seed=seed, **warp.__dict__)
     if strategy not in ("greedy", "sample"):
-        raise InputError(f"Auto-complete picks greedily or by sampling, not '{strategy}'.")
+        raise InputError(f"Auto-complete picks greedily or by sampling, not {shown(strategy)}.")
     if len(ids) + n > lm.max_tokens:
         raise InputError(
             f"{len(ids)} tokens plus {n} new ones exceeds the model's {lm.max_tokens}."

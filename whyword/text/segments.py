@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from whyword.errors import InputError
+from whyword.errors import InputError, shown
 from whyword.text.offsets import MASK_LITERALS, locate
 from whyword.text.tokens import label as token_label
 from whyword.text.tokens import visible
@@ -108,9 +108,9 @@ def segment(
     if spans is not None and level in ("word", "spans"):
         level = "spans"
     elif spans is not None:
-        raise InputError(f"Character spans go with level 'spans', not '{level}'.")
+        raise InputError(f"Character spans go with level 'spans', not {shown(level)}.")
     if level not in LEVELS:
-        raise InputError(f"Unknown level '{level}': choose one of {', '.join(LEVELS)}.")
+        raise InputError(f"Unknown level {shown(level)}: choose one of {', '.join(LEVELS)}.")
     if level == "spans" and spans is None:
         raise InputError("Level 'spans' needs the character spans: [(start, end), ...].")
     ids = [int(i) for i in ids]
@@ -199,9 +199,13 @@ def _user_units(text: str, spans) -> list[tuple[int, int]]:
     out, cursor = [], 0
     for a, b in given:
         if not 0 <= a < b <= len(text):
-            raise InputError(f"Span ({a}, {b}) is not inside the text of {len(text)} characters.")
+            raise InputError(
+                f"Span ({shown(a)}, {shown(b)}) is not inside the text of {len(text)} characters."
+            )
         if a < cursor:
-            raise InputError(f"Span ({a}, {b}) overlaps another span; spans must be disjoint.")
+            raise InputError(
+                f"Span ({shown(a)}, {shown(b)}) overlaps another span; spans must be disjoint."
+            )
         out += _stripped(text, cursor, a) + [(a, b)]  # the text between spans: its own segment
         cursor = b
     return out + _stripped(text, cursor, len(text))

@@ -99,20 +99,26 @@ def _sidebar(limits: Limits) -> dict[str, Any]:
     return out
 
 
+# the page's API, one route per question a view answers (docs/guide/page.md): api.api_<route>
+API_ROUTES = ("explain", "predict", "positions", "generate", "evidence")
+
+
 def _api() -> None:
-    """Endpoints for gradio_client with plain values (see docs/guide/page.md, API)."""
-    gr.api(_gradio_errors(api.api_explain), api_name="explain")
-    gr.api(_gradio_errors(api.api_predict), api_name="predict")
+    """Endpoints for gradio_client with plain values (see docs/guide/page.md, API); each
+    function is looked up when the page is built."""
+    for route in API_ROUTES:
+        gr.api(_gradio_errors(getattr(api, f"api_{route}")), api_name=route)
 
 
 def _gradio_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """`fn` with its signature and docs (gradio reads both), a WhyWordError as gr.Error."""
+    """`fn` with its signature and docs (gradio reads both), a WhyWordError as the gr.Error a
+    client reads; gradio prints no traceback for it (the endpoint logged the one line)."""
 
     @functools.wraps(fn)
     def endpoint(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except WhyWordError as error:
-            raise gr.Error(str(error)) from None
+            raise gr.Error(str(error), print_exception=False) from None
 
     return endpoint

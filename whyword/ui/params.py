@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from whyword.attr import METHODS
+from whyword.errors import shown
 
 MAX_TEXT = 20_000  # characters of a link's text kept (the server's own limits check the rest)
 Span = tuple[float, float]  # a number's range: the slider's two ends
@@ -47,7 +48,8 @@ def _methods(key: str, raw: str, default: Any, span: Span | None, changes: list[
     if unknown:
         kept = "" if known else f"; using the default {', '.join(default)}"
         changes.append(
-            f"{key}: no method called {', '.join(unknown)} (known: {', '.join(METHODS)}){kept}."
+            f"{key}: no method called {shown(', '.join(unknown), quoted=False)} "
+            f"(known: {', '.join(METHODS)}){kept}."
         )
     return known or default
 
@@ -66,14 +68,18 @@ def _number(kind: type) -> Parse:
         except (TypeError, ValueError):
             value = math.nan
         if not math.isfinite(value):
-            changes.append(f"{key}={raw}: not a {name}; using the default {default}.")
+            changes.append(
+                f"{key}={shown(raw, quoted=False)}: not a {name}; using the default {default}."
+            )
             return default
         low, high = span if span is not None else (-math.inf, math.inf)
         if value > high:
-            changes.append(f"{key}={raw}: more than this page allows; using {high}.")
+            changes.append(
+                f"{key}={shown(raw, quoted=False)}: more than this page allows; using {high}."
+            )
             return high
         if value < low:
-            changes.append(f"{key}={raw}: less than {low}; using {low}.")
+            changes.append(f"{key}={shown(raw, quoted=False)}: less than {low}; using {low}.")
             return low
         return value
 
@@ -90,10 +96,20 @@ def choice(allowed: tuple[str, ...]) -> Kind:
     def parse(key: str, raw: str, default: Any, span: Span | None, changes: list[str]) -> str:
         if raw in allowed:
             return raw
-        changes.append(f"{key}={raw}: not one of {', '.join(allowed)}; using {default}.")
+        changes.append(
+            f"{key}={shown(raw, quoted=False)}: not one of {', '.join(allowed)}; using {default}."
+        )
         return default
 
     return Kind(parse, lambda value, default: value if value in allowed else default, str, allowed)
+
+
+def number_in(raw: object) -> int | None:
+    """The whole number at the head of what a click or a link wrote ("7042" or "7042:<nonce>"),
+    or None: ASCII digits only and at most 18 of them (int() would take "٣" and refuse "²", and
+    refuses a number over 4,300 digits)."""
+    head = str(raw if raw is not None else "").split(":", 1)[0].strip()
+    return int(head) if head.isascii() and head.isdigit() and len(head) <= 18 else None
 
 
 TEXT = Kind(_text, lambda value, default: value or "")

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from whyword.ui.params import number_in
+
 PREFIX = "seq_"  # this view's keys in the share link
 MAX_IDS = 200  # appended token ids a link keeps (four auto-completes of 50)
 
@@ -50,7 +52,7 @@ def read_link(params: dict[str, str]) -> LinkValues | None:
         return min(high, max(low, value)) if math.isfinite(value) else default
 
     raw_ids = params.get(PREFIX + "ids", "")
-    ids = tuple(int(x) for x in raw_ids.split(",") if x.strip().isdigit())
+    ids = tuple(n for n in map(number_in, str(raw_ids).split(",")) if n is not None)
     return LinkValues(
         text=params.get(PREFIX + "text", ""),
         ids=ids[:MAX_IDS],

@@ -12,8 +12,9 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
-from whyword.errors import WhyWordError
+from whyword.errors import InputError, WhyWordError, shown
 from whyword.models.limits import current_limits
+from whyword.models.load import LoadedModel
 from whyword.render import sequence as seq
 from whyword.render import transitions
 from whyword.render.text import esc
@@ -22,6 +23,8 @@ from whyword.tasks.generate import Step
 from whyword.tasks.positions import PositionTable
 from whyword.tasks.stepper import Session, Warp
 from whyword.tasks.steps import WHY_TEACHER_FORCED
+from whyword.ui.mistakes import user_mistake
+from whyword.ui.params import number_in
 
 # The view reaches the link and the matrix rows through this module (they live beside it).
 from whyword.ui.sequence_link import PREFIX, LinkValues, read_link, share_query  # noqa: F401
@@ -81,6 +84,7 @@ def guarded(fn):
         try:
             return fn(state, *args)
         except WhyWordError as error:
+            user_mistake(f"sequence {fn.__name__}", error)
             return SeqView(state, status=str(error))
         except Exception:
             log.exception("sequence view failed")
@@ -127,20 +131,29 @@ def text_so_far_html(prompt: str, appended: str) -> str:
 _APPENDED = "background:rgba(15,118,110,0.18);border-bottom:3px solid #0f766e;"
 
 
-@guarded
-def start(state: SeqState, text: str, model: str, t: float, k: float, p: float) -> SeqView:
-    """A new session from the typed text: the surprisal strip and the first next-step chart."""
-    from whyword.tasks.positions import position_table, text_ids
+def begin(text: str, model: str) -> tuple[LoadedModel, str, tuple[int, ...]]:
+    """The checks of a new text (Start, and the /positions and /generate endpoints): the loaded
+    model, the key the session keeps (not lm.name) and the text's ids; or a WhyWordError."""
+    from whyword.tasks.positions import text_ids
 
     current_limits().check_text(text)
     if not (text or "").strip():
-        return SeqView(state, status="Type a text to continue first.")
-    warp = warp_of(t, k, p)
-    name = current_limits().check_model(model)  # the session keeps this key, not lm.name
+        raise InputError("Type a text to continue first.")
+    name = current_limits().check_model(model)
     lm = _lm(name)
-    ids = text_ids(lm, text) if lm.kind == "causal" else ()
     if lm.kind != "causal":
-        return SeqView(state, status=f"'{lm.name}' is a masked model: it cannot continue a text.")
+        raise InputError(f"'{lm.name}' is a masked model: it cannot continue a text.")
+    return lm, name, text_ids(lm, text)
+
+
+@guarded
+def start(state: SeqState, text: str, model: str, t: float, k: float, p: float) -> SeqView:
+    """A new session from the typed text: the surprisal strip and the first next-step chart."""
+    from whyword.tasks.positions import position_table
+
+    current_limits().check_text(text)
+    warp = warp_of(t, k, p)
+    lm, name, ids = begin(text, model)
     with lm.lock:
         table = position_table(lm, ids, 5)
     new = SeqState(session=Session(name, ids, ids), table=table)
@@ -158,19 +171,19 @@ def _need_session(state: SeqState) -> Session:
 def append(state: SeqState, token_id: str | int, t: float, k: float, p: float) -> SeqView:
     """A bar was clicked: append its token (the click bridge sends "id:nonce")."""
     s = _need_session(state)
-    raw = str(token_id).split(":")[0].strip()
-    if not raw.isdigit():
+    raw = number_in(token_id)
+    if raw is None:
         return SeqView(state)
     from whyword.tasks.stepper import last_logits
     from whyword.tasks.transitions import step_from_logits
 
     lm, warp = _lm(s.model), warp_of(t, k, p)
-    if int(raw) >= lm.vocab_size:
-        raise WhyWordError(f"Token id {raw} is not in this model's vocabulary.")
+    if raw >= lm.vocab_size:
+        raise WhyWordError(f"Token id {shown(raw)} is not in this model's vocabulary.")
     with lm.lock:
         logits = last_logits(lm, s.ids)  # (V,) the chart's own logits: cached
-    row = step_from_logits(lm, logits, int(raw), warp, len(s.appended) + 1)
-    new = replace(state, session=s.append(int(raw)), steps=(*state.steps, row))
+    row = step_from_logits(lm, logits, raw, warp, len(s.appended) + 1)
+    new = replace(state, session=s.append(raw), steps=(*state.steps, row))
     return _stepped(new, warp)
 
 
@@ -197,7 +210,7 @@ def auto(state: SeqState, n: float, strategy: str, t, k, p, seed: float) -> SeqV
     s = _need_session(state)
     n = int(n)
     if not 1 <= n <= MAX_AUTO:
-        raise WhyWordError(f"Auto-complete takes 1 to {MAX_AUTO} tokens, got {n}.")
+        raise WhyWordError(f"Auto-complete takes 1 to {MAX_AUTO} tokens, got {shown(n)}.")
     warp = warp_of(t, k, p) if strategy == "sample" else Warp()
     lm = _lm(s.model)
     ids = auto_complete(lm, s.ids, n, strategy, warp, int(seed))
@@ -221,10 +234,10 @@ def _with_ids(lm, state: SeqState, ids: tuple[int, ...], warp: Warp) -> SeqState
 @guarded
 def pick_position(state: SeqState, position: str) -> SeqView:
     """A token of the strip was clicked: what the model expected there."""
-    raw = str(position).split(":")[0].strip()
-    if state.table is None or not raw.isdigit():
+    raw = number_in(position)
+    if state.table is None or raw is None:
         return SeqView(state)
-    row = next((r for r in state.table.rows if r.position == int(raw)), None)
+    row = next((r for r in state.table.rows if r.position == raw), None)
     if row is None:
         return SeqView(state, status="The first token has no prediction: nothing comes before it.")
     return SeqView(
@@ -260,10 +273,10 @@ def explain_steps(state: SeqState, method: str) -> SeqView:
 
 @guarded
 def pick_step(state: SeqState, row: str) -> SeqView:
-    raw = str(row).split(":")[0].strip()
-    if state.matrix is None or not raw.isdigit() or int(raw) >= len(state.matrix.outputs):
+    raw = number_in(row)
+    if state.matrix is None or raw is None or raw >= len(state.matrix.outputs):
         return SeqView(state)
-    return SeqView(state, row_heatmap=row_heatmap(state.matrix, int(raw)))
+    return SeqView(state, row_heatmap=row_heatmap(state.matrix, raw))
 
 
 def export_files(state: SeqState, folder: str) -> tuple[str, str]:

@@ -19,7 +19,9 @@ from whyword.results.methods import method_names
 from whyword.runtime.options import ExplainOptions
 from whyword.serve.backend import scheduled_explain
 from whyword.ui.choices import effective_query
+from whyword.ui.mistakes import user_mistake
 from whyword.ui.outcome import Outcome, Progress, State, Tracker
+from whyword.ui.params import number_in
 from whyword.ui.share import (
     PAGE_BOUNDS,
     Bounds,
@@ -44,12 +46,18 @@ explain = on_gpu_space(scheduled_explain)  # on a ZeroGPU Space the GPU work run
 # --- the one route every event takes -------------------------------------------------------
 
 
-def run(query: Query, state: State | None = None, progress: Progress = None) -> Outcome:
-    """Explain `query`; on any failure return the message instead of raising."""
+def run(
+    query: Query, state: State | None = None, progress: Progress = None, where: str | None = "page"
+) -> Outcome:
+    """Explain `query`; on any failure return the message instead of raising. A user's mistake
+    is logged as one line naming `where` (None: the caller logs it), anything else with its
+    traceback."""
     start = time.perf_counter()
     try:
         explanation, reused = _explain(query, state, progress)
     except WhyWordError as error:
+        if where is not None:
+            user_mistake(where, error)
         return Outcome(query, error=str(error), seconds=time.perf_counter() - start)
     except Exception:  # never a stack trace in the page
         log.exception("explain failed for %s", encode(query))
@@ -177,10 +185,10 @@ def on_bar_click(
     payload: str, role: str, query: Query, state: State | None = None, progress: Progress = None
 ) -> Outcome:
     """A click on a bar: `payload` is "<token id>" or "<token id>:<nonce>" from the JS bridge."""
-    head = str(payload or "").split(":", 1)[0].strip()
-    if not head.isdigit():
+    head = number_in(payload)
+    if head is None:
         return Outcome(query, error="That click did not carry a token id; click on a bar.")
-    ref = token_ref(int(head))
+    ref = token_ref(head)
     if role == "foil":
         return retarget(query.with_(foil=ref), state, progress)
     return retarget(query.with_(target=ref), state, progress)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
+from whyword.errors import shown
 from whyword.ui.query import CONTROLS, PAGE_BOUNDS, Bounds, Query
 
 __all__ = [
@@ -34,6 +35,7 @@ KNOWN_KEYS = frozenset(c.key for c in CONTROLS)
 # (Sequence seq_, Evidence ev_, Layers layers_). Theirs to read, not the Explain view's to judge.
 VIEW_KEYS = ("tab",)
 VIEW_PREFIXES = ("seq_", "ev_", "layers_")
+MAX_UNKNOWN_SAID = 5  # unknown keys named one by one; the rest are counted
 
 
 def parse_target(value: str | None) -> int | str | None:
@@ -72,13 +74,18 @@ def decode_with_changes(
     """A Query from query parameters, and one sentence per value it could not take as written:
     unknown keys are ignored, numbers outside the page's range are moved to its nearest end,
     unreadable values and unknown names fall back to the default. A missing key: the default."""
-    changes = [
-        f"{key}: not a WhyWord setting, ignored."
-        for key in sorted(set(params) - KNOWN_KEYS)
-        if not key.startswith("__")  # gradio's own (?__theme=dark) are not ours to judge
-        and key not in VIEW_KEYS
-        and not key.startswith(VIEW_PREFIXES)
-    ]
+    # gradio's own (?__theme=dark) are not ours to judge
+    unknown = sorted(
+        str(key)
+        for key in set(params) - KNOWN_KEYS
+        if not str(key).startswith("__")
+        and str(key) not in VIEW_KEYS
+        and not str(key).startswith(VIEW_PREFIXES)
+    )
+    changes = [f"{shown(key, quoted=False)}: not a WhyWord setting, ignored." for key in unknown]
+    if len(changes) > MAX_UNKNOWN_SAID:
+        more = len(changes) - MAX_UNKNOWN_SAID
+        changes[MAX_UNKNOWN_SAID:] = [f"… and {more:,} more that are not WhyWord settings."]
     values = {}
     for c in CONTROLS:  # in the definition's order, so the changes are listed in that order
         if c.key in params:

@@ -97,7 +97,7 @@ def build(ctx: ViewContext) -> None:
             *show(h.run(req, model_value)),
         ]
 
-    run.click(submit, inputs, outputs, api_name="evidence")
+    run.click(submit, inputs, outputs, api_visibility="private")  # the API: /evidence (api.py)
     query.submit(submit, inputs, outputs, api_name=False)
     click_btn.click(retarget, [click_box, *inputs], outputs, api_name=False)
     ctx.demo.load(

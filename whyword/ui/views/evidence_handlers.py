@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from whyword.errors import WhyWordError
+from whyword.errors import InputError, WhyWordError
+from whyword.ui.mistakes import user_mistake
+from whyword.ui.params import number_in
 
 PREFIX = "ev_"  # this view's URL parameters
 EXAMPLE_QUERY = "The Eiffel Tower is in the city of [MASK]."
@@ -22,7 +24,7 @@ class Request:
     corpus: str  # "" or a shipped corpus name
     k: int
     temperature: float
-    target: int | None  # a token id (from a bar click or the share link)
+    target: int | str | None  # a token id (a bar click, a share link) or a word (the API)
 
 
 @dataclass(frozen=True)
@@ -38,29 +40,39 @@ class Shown:
     target: int | None
 
 
-def run(req: Request, model: str | None) -> Shown:
-    """Compute and render; a user's mistake is one sentence in the status line."""
+def compute(req: Request, model: str | None):
+    """The view's `EvidenceResult` for `req` under this server's limits (the page and the
+    /evidence endpoint); a user's mistake raises its WhyWordError."""
     from whyword.evidence import explain_with_evidence
     from whyword.models.limits import current_limits
-    from whyword.render import evidence as draw
-    from whyword.render.text import esc
     from whyword.serve.backend import scheduled_explain
 
+    limits = current_limits()
+    name = limits.check_model(model)
+    limits.check_text(req.query)
+    if not (req.query or "").strip():
+        raise InputError("The query is empty: type a sentence with [MASK] where the answer goes.")
+    return explain_with_evidence(
+        req.query,
+        passages=None if req.corpus else req.passages,
+        corpus=req.corpus or None,
+        k=req.k,
+        target=req.target,
+        model=name,
+        temperature=req.temperature,
+        explainer=scheduled_explain,  # the lanes: a long one never holds the class's model
+    )
+
+
+def run(req: Request, model: str | None) -> Shown:
+    """Compute and render; a user's mistake is one sentence in the status line."""
+    from whyword.render import evidence as draw
+    from whyword.render.text import esc
+
     try:
-        limits = current_limits()
-        name = limits.check_model(model)
-        limits.check_text(req.query)
-        result = explain_with_evidence(
-            req.query,
-            passages=None if req.corpus else req.passages,
-            corpus=req.corpus or None,
-            k=int(req.k),
-            target=req.target,
-            model=name,
-            temperature=float(req.temperature),
-            explainer=scheduled_explain,  # the lanes: a long one never holds the class's model
-        )
+        result = compute(req, model)
     except WhyWordError as error:
+        user_mistake("evidence page", error)
         return Shown("", None, None, "", f"⚠️ {esc(str(error))}", share_link(req), req.target)
     except Exception:  # logged for the operator; the page stays up
         log.exception("evidence request failed")
@@ -89,8 +101,7 @@ def run(req: Request, model: str | None) -> Shown:
 
 def clicked_id(value: str | None) -> int | None:
     """The token id a bar click wrote ("7042:1712345678"), or None."""
-    head = str(value or "").split(":", 1)[0]
-    return int(head) if head.isdigit() else None
+    return number_in(value)
 
 
 def share_link(req: Request) -> str:
@@ -123,7 +134,7 @@ def from_params(params: dict[str, str], default_k: int, default_t: float) -> Req
     except ValueError:
         temperature = default_t
     raw = params.get(f"{PREFIX}target", "")
-    target = int(raw[3:]) if raw.startswith("id:") and raw[3:].isdigit() else None
+    target = number_in(raw[3:]) if raw.startswith("id:") else None
     return Request(
         query, passages, corpus if corpus or passages else "example", k, temperature, target
     )

@@ -139,7 +139,7 @@ def build(ctx: ViewContext) -> None:
         try:
             return ss.export_files(s or ss.SeqState(), folder)
         except WhyWordError as error:
-            raise gr.Error(str(error)) from None
+            raise gr.Error(str(error), print_exception=False) from None
 
     export.click(exports, [state], [csv_file, json_file], api_visibility="private")
 

@@ -101,7 +101,8 @@ def test_errors_come_back_as_messages(client):
 
 def test_the_api_page_lists_the_plain_endpoints(client):
     named = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert {"/explain", "/predict", "/positions", "/generate", "/evidence"} <= set(named)
+    routes = {"/explain", "/predict", "/positions", "/generate", "/evidence", "/layers", "/attention"}
+    assert routes <= set(named)
 
 
 def test_wrong_values_come_back_as_whyword_sentences(client, capfd):
@@ -116,4 +117,6 @@ def test_wrong_values_come_back_as_whyword_sentences(client, capfd):
         client.predict("hello", "default", "9" * 300, api_name="/predict")
     with pytest.raises(Exception, match="max_new_tokens must be from 1 to 50"):
         client.predict("hello", max_new_tokens=51, api_name="/generate")
+    with pytest.raises(Exception, match="check must be a whole number from 0 to 50"):
+        client.predict("hello", check=51, api_name="/layers")
     assert "Traceback" not in capfd.readouterr().err  # a user's mistake: no trace on the server

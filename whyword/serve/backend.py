@@ -43,6 +43,7 @@ def scheduled_layers(
     k: int = 5,
     model: str | None = None,
     max_tokens: int | None = None,
+    check: int = 10,
 ) -> LayerLens:
     """`whyword.layers` through this process's scheduler, alone, in the lane its size picks:
     so a class's Layers tabs wait their turn with its explanations instead of taking the
@@ -56,7 +57,7 @@ def scheduled_layers(
     tokens = len(encode(lm, text, max_tokens).ids)  # a text over the budget: its sentence here
 
     def run(copy: LoadedModel) -> LayerLens:  # the lens, DLA and its ablation check
-        return layers(text, target=target, foil=foil, k=k, model=copy, components=True)
+        return layers(text, target=target, foil=foil, k=k, model=copy, check=check)
 
     return scheduler().call(lm, tokens * LAYERS_EVALUATIONS, run)
 

@@ -1,7 +1,8 @@
 """The API endpoints for gradio_client: plain values in, JSON-able values out, one per view:
 /explain and /predict (the Explain view), /positions and /generate (the Sequence view),
-/evidence (the Evidence view). Each takes its view's own route and checks (`session.check` /
-`session.run`, `sequence_session.begin`, `evidence_handlers.compute`), so the limits are the
+/evidence (the Evidence view), /layers and /attention (the Layers view). Each takes its view's own route and checks (`session.check` /
+`session.run`, `sequence_session.begin`, `evidence_handlers.compute`, the scheduler's
+`scheduled_layers` / `scheduled_attention` after the page's checks), so the limits are the
 page's. Every argument is read by name (api_args.py): a value of the wrong kind, a number out of
 range, an unknown name or a missing or extra argument is one WhyWord sentence, never another
 exception; a user's mistake is logged as one line, a real failure with its traceback.
@@ -21,7 +22,16 @@ from whyword.ui.display import heatmap
 from whyword.ui.session import GENERIC_ERROR
 from whyword.ui.share import Query, parse_target
 
-__all__ = ["api_evidence", "api_explain", "api_generate", "api_positions", "api_predict", "whole"]
+__all__ = [
+    "api_attention",
+    "api_evidence",
+    "api_explain",
+    "api_generate",
+    "api_layers",
+    "api_positions",
+    "api_predict",
+    "whole",
+]
 
 
 @endpoint("explain")
@@ -183,3 +193,67 @@ def api_evidence(
         target=parse_target(arg.target("target", target)),
     )
     return h.compute(req, arg.name("model", model, "default")).to_dict()
+
+
+def _inside_the_model(text: str, model: Any) -> tuple[str, str, Any]:
+    """The Layers view's checks: a text within the limits, a model this server serves."""
+    from whyword.ui.views import layers_handlers as lh
+
+    text, name = arg.text("text", text), arg.name("model", model, "default")
+    if not text.strip():
+        raise InputError(lh.EMPTY)
+    limits = current_limits()
+    name = limits.check_model(name)
+    limits.check_text(text)
+    return text, name, limits
+
+
+@endpoint("layers")
+def api_layers(
+    text: str,
+    model: str = "default",
+    target: str = "",
+    foil: str = "",
+    k: int = 5,
+    check: int = 10,
+) -> dict:
+    """What each layer predicts at the last token of `text` (the logit lens: top-k per layer,
+    the target's and foil's probability and rank), which heads and MLPs wrote the target
+    (direct logit attribution) and the top `check` of them ablated. The JSON of
+    `whyword.LayerLens`; `target` ("" = the top-1, a word or "id:<n>"), `foil` ("" = none)."""
+    from whyword.serve.backend import scheduled_layers
+
+    text, name, limits = _inside_the_model(text, model)
+    k, check = whole("k", k), whole("check", check)
+    if not 1 <= k <= 20:
+        raise InputError(f"k must be a whole number from 1 to 20, got {k}.")
+    if not 0 <= check <= 50:  # before any model is loaded
+        raise InputError(f"check must be a whole number from 0 to 50, got {check}.")
+    lens = scheduled_layers(
+        text,
+        target=parse_target(arg.target("target", target)),
+        foil=parse_target(arg.target("foil", foil)),
+        k=k,
+        model=name,
+        max_tokens=limits.max_tokens,
+        check=check,
+    )
+    return lens.to_dict()
+
+
+@endpoint("attention")
+def api_attention(text: str, layer: int, head: int, model: str = "default") -> dict:
+    """Where head `head` (0-based) of block `layer` (1-based) looked from the last token of
+    `text`, and how much it moved from each token; every head's total moved norm there. The
+    JSON of `whyword.HeadAttention`."""
+    from whyword.serve.backend import scheduled_attention
+
+    text, name, limits = _inside_the_model(text, model)
+    seen = scheduled_attention(
+        text,
+        whole("layer", layer),
+        whole("head", head),
+        model=name,
+        max_tokens=limits.max_tokens,
+    )
+    return seen.to_dict()

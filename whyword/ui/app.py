@@ -100,7 +100,7 @@ def _sidebar(limits: Limits) -> dict[str, Any]:
 
 
 # the page's API, one route per question a view answers (docs/guide/page.md): api.api_<route>
-API_ROUTES = ("explain", "predict", "positions", "generate", "evidence")
+API_ROUTES = ("explain", "predict", "positions", "generate", "evidence", "layers", "attention")
 
 
 def _api() -> None:

@@ -125,7 +125,8 @@ PASSAGES = st.sampled_from(["", "Paris is in France.\n\nRome is in Italy.", "x\n
 
 
 def calls(route: str, causal: str, masked: str) -> st.SearchStrategy:
-    """The calls of `route` (explain, predict, positions, generate, evidence) on these models:
+    """The calls of `route` (explain, predict, positions, generate, evidence, layers,
+    attention) on these models:
     every argument a usual value, then at most one of them replaced by an odd one (a number, a
     text, a wrong type), then the arguments themselves perhaps broken (`arguments`)."""
     sizes = st.sampled_from([1, 5, 5, 100, 101])
@@ -150,6 +151,18 @@ def calls(route: str, causal: str, masked: str) -> st.SearchStrategy:
             "top_k": st.sampled_from([0, 1, 40]),
             "top_p": st.sampled_from([0.05, 0.9, 1.0]),
             "seed": st.sampled_from([0, 7, 2**31 - 1, 2**31]),
+        },
+        "layers": {
+            "model": mostly(model(causal), st.just(masked)),
+            "target": st.sampled_from(["", "", " capital", "id:3", "id:-1"]),
+            "foil": st.sampled_from(["", "", " of", "id:10000000"]),
+            "k": st.sampled_from([1, 5, 5, 20, 21]),
+            "check": st.sampled_from([0, 2, 2, 50, 51]),
+        },
+        "attention": {
+            "layer": st.sampled_from([1, 1, 2, 0, 3]),
+            "head": st.sampled_from([0, 0, 1, -1, 99]),
+            "model": mostly(model(causal), st.just(masked)),
         },
         "evidence": {
             "passages": PASSAGES,

@@ -1,4 +1,5 @@
-"""Every API route (/explain, /predict, /positions, /generate, /evidence) fuzzed in process on
+"""Every API route (/explain, /predict, /positions, /generate, /evidence, /layers, /attention)
+fuzzed in process on
 the tiny models: each case ends in a result or one WhyWord sentence quoting at most 60
 characters of what was sent; user mistakes are one log line each and no traceback; afterwards
 a normal request answers."""
@@ -58,6 +59,18 @@ def test_evidence(data, tiny_paths, tiny_retriever_as_default, log) -> None:
     fuzz("evidence", data.draw(s.calls("evidence", tiny_paths["gpt2"], tiny_paths["bert"])), log)
 
 
+@settings(FAST, max_examples=15)
+@given(data=st.data())
+def test_layers(data, tiny_paths, log) -> None:
+    fuzz("layers", data.draw(s.calls("layers", tiny_paths["gpt2"], tiny_paths["bert"])), log)
+
+
+@settings(FAST, max_examples=10)
+@given(data=st.data())
+def test_attention(data, tiny_paths, log) -> None:
+    fuzz("attention", data.draw(s.calls("attention", tiny_paths["gpt2"], tiny_paths["bert"])), log)
+
+
 def test_after_the_fuzz_a_normal_request_answers(tiny_paths, tiny_retriever_as_default, log):
     gpt2 = tiny_paths["gpt2"]
     data, page = api.api_explain("The capital of France is", gpt2, methods="saliency", k=3)
@@ -67,6 +80,10 @@ def test_after_the_fuzz_a_normal_request_answers(tiny_paths, tiny_retriever_as_d
     assert len(table["rows"]) == len(table["tokens"]) - 1  # GPT-2: no row for the first token
     made = api.api_generate("The capital of", gpt2, 4, "greedy")
     assert len(made["steps"]) == len(made["token_ids"]) <= 4
+    lens = api.api_layers("The capital of France is", gpt2, foil=" of", k=3, check=2)
+    assert len(lens["rows"]) >= 2 and len(lens["components"]["ablations"]) == 2
+    seen = api.api_attention("The capital of France is", 1, 0, gpt2)
+    assert abs(sum(seen["weights"]) - 1) < 1e-4
     found = api.api_evidence("The capital of France is [MASK].", k=2, model=gpt2)
     assert len(found["retrieved"]) == 2
     with pytest.raises(WhyWordError):

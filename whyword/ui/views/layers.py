@@ -103,7 +103,7 @@ def build(ctx: ViewContext) -> None:
     def wire(event) -> None:
         event.then(None, [link], [link], js=URL_JS, queue=False)
 
-    wire(run.click(submit, shared, outputs, api_name="layers"))
+    wire(run.click(submit, shared, outputs, api_visibility="private"))  # the API: /layers
     if ctx.tab is not None:
         wire(ctx.tab.select(opened, [*shared, asked], outputs, api_visibility="private"))
 

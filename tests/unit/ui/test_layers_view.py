@@ -34,7 +34,11 @@ def page():
 def test_the_page_mounts_the_tab_and_its_handler_reads_the_explain_controls(page, tiny_paths):
     blocks = {getattr(b, "elem_id", None): b for b in page.blocks.values()}
     assert "ww-tab-layers" in blocks and "ww-ly-table" in blocks and "ww-ly-heads" in blocks
-    fn = next(f for f in page.fns.values() if f.api_name == "layers")
+    def runs_the_view(f) -> bool:  # the "Look inside" click (the tab's select reads one more)
+        outputs = {getattr(o, "elem_id", None) for o in f.outputs}
+        return "ww-ly-table" in outputs and len(f.inputs) == 5
+
+    fn = next(f for f in page.fns.values() if runs_the_view(f))
     ids = [b.elem_id for b in fn.inputs]
     assert ids[:3] == ["ww-text", "ww-target", "ww-foil"]  # the Explain tab's own controls
     out = fn.fn(TEXT, "", " London", tiny_paths["gpt2"], 3)

@@ -80,3 +80,22 @@ def api_predict(text: str, model: str = "default", k: int = 10) -> list[dict]:
         log.exception("predict failed")
         raise WhyWordError(GENERIC_ERROR) from None
     return [row for p in preds for row in p.rows()]
+
+
+def api_counterfactuals(
+    text: str, model: str = "default", target: str = "", foil: str = ""
+) -> dict:
+    """What would change the answer of `model` to `text`: HotFlip's single-token edits at every
+    position, input reduction and the minimal flip, each edit run through the model (the
+    page's panel, through the scheduler). Returns them as JSON (`WhatIf.to_dict()`); a request
+    that cannot run raises WhyWordError with its message."""
+    from whyword.ui.views.counterfactuals_handlers import Request, compute
+
+    try:
+        result = compute(Request(text, target or "", foil or "", model or "default"))
+    except WhyWordError:
+        raise
+    except Exception:
+        log.exception("counterfactuals failed")
+        raise WhyWordError(GENERIC_ERROR) from None
+    return result.to_dict()

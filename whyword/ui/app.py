@@ -103,6 +103,7 @@ def _api() -> None:
     """Endpoints for gradio_client with plain values (see docs/guide/page.md, API)."""
     gr.api(_gradio_errors(api.api_explain), api_name="explain")
     gr.api(_gradio_errors(api.api_predict), api_name="predict")
+    gr.api(_gradio_errors(api.api_counterfactuals), api_name="counterfactuals")
 
 
 def _gradio_errors(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -135,10 +135,14 @@ def flip_html(result: WhatIf) -> str:
 
 
 def counterfactuals_html(result: WhatIf) -> str:
-    """The whole panel."""
+    """The whole panel, headed by the text and answer it is about (it stays when the heatmap
+    moves on to another text or target, until the button is pressed again)."""
+    s = result.hotflip.subject
+    answer = s.target if s.foil is None else f"{s.target} rather than {s.foil}"
+    about = f"Edits of “{s.text}” for {answer} ({s.model}). {HINT}"
     return (
         '<div class="ww-cf" dir="ltr">'
-        f'<p class="ww-hint">{esc(HINT)}</p>'
+        f'<p class="ww-hint">{esc(about)}</p>'
         + hotflip_html(result)
         + reduction_html(result)
         + flip_html(result)

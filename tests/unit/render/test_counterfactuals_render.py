@@ -44,6 +44,8 @@ class Doc(HTMLParser):
 
 def test_every_token_is_escaped_and_the_click_loads_the_exact_edited_text():
     html = draw.counterfactuals_html(what_if())
+    assert "Edits of “The &lt;b&gt;cap&lt;/b&gt; of France is” for ␣Paris" in html
+    assert "(tiny/&lt;b&gt;model&lt;/b&gt;)" in html
     assert "<b>cap" not in html and "<i>" not in html and "&lt;b&gt;cap&lt;/b&gt;" in html
     doc = Doc(html)
     assert set(doc.tags) <= {"div", "p", "ol", "li", "button", "mark", "b", "span"}

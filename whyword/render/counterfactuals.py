@@ -41,20 +41,19 @@ def edit_sentence(subject: Subject, edit: Counterfactual) -> str:
 
 
 def _percent(log_prob: float) -> str:
+    """A probability for a class: one decimal, two digits below 1 %, "< 0.01 %" below that."""
     p = 100 * math.exp(log_prob)
+    if p < 0.01:
+        return "< 0.01 %"
     return f"{p:.2g} %" if p < 1 else f"{p:.1f} %"
 
 
 def edit_row(subject: Subject, edit: Counterfactual) -> str:
     """One edit: its sentence as a button, the probabilities, the new top-1, flipped or not."""
     r, o = edit.reading, subject.original
-    numbers = (
-        f"p({esc(subject.target)}) {_percent(o.target_log_prob)} → {_percent(r.target_log_prob)}"
-    )
+    numbers = f"p({subject.target}) {_percent(o.target_log_prob)} → {_percent(r.target_log_prob)}"
     if subject.foil is not None and r.foil_log_prob is not None and o.foil_log_prob is not None:
-        numbers += (
-            f" · p({esc(subject.foil)}) {_percent(o.foil_log_prob)} → {_percent(r.foil_log_prob)}"
-        )
+        numbers += f" · p({subject.foil}) {_percent(o.foil_log_prob)} → {_percent(r.foil_log_prob)}"
     flag = (
         '<span class="ww-cf-flipped">flipped</span>'
         if edit.flipped
@@ -63,21 +62,29 @@ def edit_row(subject: Subject, edit: Counterfactual) -> str:
     return (
         f'<li class="ww-cf-row"><button type="button" class="ww-cf-load" '
         f'data-text="{esc(edit.text)}">{edit_sentence(subject, edit)}</button>'
-        f'<div class="ww-cf-numbers">{numbers} · new top-1 <b>{esc(r.top1)}</b> · {flag}</div>'
+        f'<div class="ww-cf-numbers">{esc(numbers)} · new top-1 <b>{esc(r.top1)}</b> · {flag}</div>'
         "</li>"
     )
 
 
 def shown_edits(result: WhatIf) -> list[Counterfactual]:
-    """The `SHOWN` verified single edits that lower F most (really: by their forward), flips
-    first; an edit that raised F is left out of the list (it is in the JSON)."""
+    """Up to `SHOWN` verified single edits that lower F (really: by their forward): each
+    position's strongest first (the one the counterfactual agreement reads), strongest position
+    first, then each position's second, …; an edit that raised F is left out (it is in the
+    JSON)."""
     contrast = result.hotflip.subject.foil is not None
 
     def delta(c: Counterfactual) -> float:
         return c.delta_contrast if contrast else c.delta_log_prob
 
-    lowering = [c for c in result.hotflip.edits if c.flipped or delta(c) < 0]
-    return sorted(lowering, key=lambda c: (not c.flipped, delta(c)))[:SHOWN]
+    lowering = sorted((c for c in result.hotflip.edits if delta(c) < 0), key=delta)
+    seen: dict[int, int] = {}
+    ranked = []
+    for c in lowering:  # strongest first, so each position's first is its strongest
+        p = c.substitutions[0].position
+        seen[p] = seen.get(p, 0) + 1
+        ranked.append((seen[p], delta(c), c))
+    return [c for *_, c in sorted(ranked, key=lambda r: r[:2])][:SHOWN]
 
 
 def _section(title: str, body: str) -> str:

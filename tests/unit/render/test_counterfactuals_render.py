@@ -5,6 +5,7 @@ flipped flag, the edits that raise F left out, and "not found within the budget"
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from html.parser import HTMLParser
 
@@ -71,12 +72,23 @@ def test_probabilities_top1_and_the_flipped_flag():
     assert "new top-1 <b>␣London</b>" in row and 'class="ww-cf-flipped">flipped' in row
     kept = draw.edit_row(SUBJECT, edit(3, " Spain", -0.5, 5))
     assert "not flipped" in kept and "36.4 %" in kept  # 0.6 · e^-0.5 = 0.3639
+    tiny = draw.edit_row(SUBJECT, edit(3, " Spain", -9.0, 5))  # 0.6 · e^-9 = 0.0074 %
+    assert "60.0 % → &lt; 0.01 %" in tiny
+    assert "→ 0.22 %" in draw.edit_row(SUBJECT, edit(3, " Spain", -5.6, 5))  # 0.2219 %
+    evil = dataclasses.replace(SUBJECT, target="␣<b>P")
+    assert "p(␣&lt;b&gt;P) 60.0 %" in draw.edit_row(evil, edit(3, " Spain", -0.5, 5))
 
 
-def test_the_list_leads_with_flips_then_the_largest_fall_and_drops_edits_that_raise_f():
+def test_the_list_leads_with_each_positions_strongest_edit_and_drops_edits_that_raise_f():
     shown = draw.shown_edits(what_if())
     assert [c.substitutions[0].position for c in shown] == [2, 3, 1, 4]
     assert all(c.delta_log_prob < 0 for c in shown)  # " y" raised p(target): not listed
+    second = edit(2, " a", -0.9, 6)  # position 2's second edit waits behind every first
+    more = dataclasses.replace(
+        what_if(),
+        hotflip=dataclasses.replace(hotflip(), edits=(*hotflip().edits, second), forwards=6),
+    )
+    assert [c.substitutions[0].position for c in draw.shown_edits(more)] == [2, 3, 1, 4, 2]
     lead = re.search(r'<p class="ww-cf-lead">([^<]*)</p>', draw.hotflip_html(what_if()))
     assert "5 single-token edits run through the model at 4 positions" in lead.group(1)
     assert "the 4 that lower log p(target) most" in lead.group(1)

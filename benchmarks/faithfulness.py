@@ -6,6 +6,10 @@ in score order, set to the zero embedding, first token never removed, curves nor
 between the full and the emptied input; a random order ≈ 0.50 / 0.50). Cost is each tool's
 own attribution time over one raw forward+backward of the same prompt (median of 3).
 Faithfulness per second: (insertion − deletion) / seconds — 0 for a random order.
+Edit ρ: Spearman's ρ of each tool's |score| and the largest verified |Δ log p(target)| of a
+single-token edit at each position (HotFlip at every position, `EDITS_PER_POSITION` candidates
+each, every edit run through the model: whyword/results/edit_agreement.py), the first token
+left out as in the curves; the same edits for every tool of a prompt.
 
 Tools run interleaved per prompt in one process (result cache off), in a shuffled order per
 prompt. Captum: its `LLMGradientAttribution(LayerIntegratedGradients)` on the embedding layer
@@ -50,11 +54,13 @@ from whyword.engine import targets  # noqa: E402
 from whyword.engine.predict import predictions as top_k  # noqa: E402
 from whyword.engine.problems import build_problem  # noqa: E402
 from whyword.models.encoding import encode  # noqa: E402
+from whyword.results.edit_agreement import agreement, edit_effects  # noqa: E402
 from whyword.runtime.options import ExplainOptions  # noqa: E402
 from whyword.tasks.explain import row_for  # noqa: E402
 
 METHODS = tuple(REGISTERED)  # every registered method
 PROMPTS = Path(__file__).with_name("prompts_faithfulness.json")
+EDITS_PER_POSITION = 10  # HotFlip's verified candidates at every position (the page's ~120 rows)
 
 
 def raw_seconds(problem, target: int, lm) -> float:
@@ -106,6 +112,7 @@ def main() -> None:
     tools = (*METHODS, "captum_layer_ig", "captum_feature_ablation")
     tools += tuple(f"inseq_{m}" for m, p in peers.items() if p.model is not None)
     rows: dict[str, dict[int, tuple[float, float, float, float]]] = {t: {} for t in tools}
+    edit_rho: dict[str, dict[int, float]] = {t: {} for t in tools}  # prompts where ρ is defined
     loads = [os.getloadavg()]
     opts = ExplainOptions()
     for i, text in enumerate([prompts[0], *prompts]):  # the first prompt warms up
@@ -130,6 +137,14 @@ def main() -> None:
                 print(f"{tool} fails: {failed[tool]}", file=sys.stderr, flush=True)
         if i == 0:
             continue
+        hot = whyword.counterfactuals(
+            text, tgt.ids[0], model=lm, positions=100, per_position=EDITS_PER_POSITION
+        )
+        effects = edit_effects(hot)
+        for tool, (s, _) in scores.items():
+            rho = agreement(s.tolist(), effects, skip={0}).rho
+            if rho is not None:
+                edit_rho[tool][i] = rho
         context = torch.ones(1, len(enc.ids), dtype=torch.bool)  # (1, T)
         with torch.no_grad():
             cells = faith.removable(problem, context)  # (1, T)
@@ -143,7 +158,7 @@ def main() -> None:
                     rows[tool][i] = (f.deletion, f.insertion, seconds / raw, seconds)
         loads.append(os.getloadavg())
         print(f"{i}/{len(prompts)} {len(enc.ids)} tokens, load {loads[-1][0]:.1f}", file=sys.stderr)
-    report(rows, failed, len(prompts), loads)
+    report(rows, failed, len(prompts), loads, edit_rho)
 
 
 def run_tool(tool, lm, text, ids, target, preds, peers) -> tuple[torch.Tensor, float]:
@@ -161,7 +176,7 @@ def fmt(t: tuple[float, float, float]) -> str:
     return f"{t[0]:.3f} [{t[1]:.3f}, {t[2]:.3f}]"
 
 
-def report(rows, failed: dict[str, str], n_prompts: int, loads) -> None:
+def report(rows, failed: dict[str, str], n_prompts: int, loads, edit_rho) -> None:
     ig = rows["integrated_gradients"]
     one = [x[0] for x in loads]
     print(
@@ -170,14 +185,14 @@ def report(rows, failed: dict[str, str], n_prompts: int, loads) -> None:
     )
     print(
         "| tool | prompts | cost (× fwd+bwd) | s | deletion ↓ | insertion ↑ | Δdel vs IG | Δins vs IG "
-        "| (ins − del) / s |"
+        "| (ins − del) / s | edit ρ ↑ |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     out = {}
     for tool, r in rows.items():
         if len(r) < 2 or len(ig) < 2:
             why = failed.get(tool, "fewer than 2 prompts scored")
-            print(f"| {tool} | {len(r)} | — | — | — | — | — | — | — |  ({why})")
+            print(f"| {tool} | {len(r)} | — | — | — | — | — | — | — | — |  ({why})")
             continue
         dl, ins, cost, s = (list(col) for col in zip(*r.values(), strict=True))
         both = sorted(set(r) & set(ig))
@@ -185,6 +200,8 @@ def report(rows, failed: dict[str, str], n_prompts: int, loads) -> None:
         di = boot([r[p][1] - ig[p][1] for p in both])
         per_s = statistics.mean(b - a for a, b in zip(dl, ins, strict=True)) / statistics.median(s)
         d, n = boot(dl), boot(ins)
+        rhos = list(edit_rho[tool].values())
+        rho = boot(rhos) if len(rhos) >= 2 else None
         out[tool] = {
             "del": d,
             "ins": n,
@@ -194,16 +211,18 @@ def report(rows, failed: dict[str, str], n_prompts: int, loads) -> None:
             "s": statistics.median(s),
             "per_s": per_s,
             "prompts": len(r),
+            "edit_rho": rho,
         }
         print(
             f"| {tool} | {len(r)} | {statistics.median(cost):.1f} | {statistics.median(s):.2f} "
-            f"| {fmt(d)} | {fmt(n)} | {fmt(dd)} | {fmt(di)} | {per_s:.2f} |"
+            f"| {fmt(d)} | {fmt(n)} | {fmt(dd)} | {fmt(di)} | {per_s:.2f} "
+            f"| {fmt(rho) if rho else '—'} |"
         )
     for tool, why in failed.items():
         print(f"{tool}: {why}")
     out_dir = Path(__file__).with_name("results")
     out_dir.mkdir(exist_ok=True)
-    dump = {"rows": rows, "summary": out, "failed": failed, "loads": loads}
+    dump = {"rows": rows, "summary": out, "failed": failed, "loads": loads, "edit_rho": edit_rho}
     (out_dir / "faithfulness.json").write_text(json.dumps(dump, indent=1))
 
 

@@ -34,6 +34,7 @@ def trust_html(explanation: Explanation) -> str:
         if ig.convergence_delta is not None:  # a method with a completeness check
             parts.append(ig_html(explanation, ig))
     parts.append(faithfulness_html(explanation))
+    parts.append(edit_agreement_html(explanation))
     parts.append(timings_html(explanation))
     if len(explanation.attributions) >= 2:
         parts.append(agreement_html(explanation))
@@ -176,6 +177,34 @@ def _faith_word(a: Attribution) -> str:
     if better < -0.1:
         return "worse than random"
     return "no better than random"
+
+
+def edit_agreement_html(explanation: Explanation) -> str:
+    """Each method's Spearman ρ with the verified single-token edits, once they were run."""
+    rated = [a for a in explanation.attributions if a.edit_agreement is not None]
+    if not rated:
+        return ""
+    rows = []
+    for a in rated:
+        g = a.edit_agreement
+        rho = "n/a" if g.rho is None else f"{g.rho:+.2f}"
+        word = _agreement_word(math.nan if g.rho is None else g.rho)
+        if g.rho is not None and len(g.positions) < FEW_TOKENS:
+            word += ", by chance?"
+        rows.append((method_label(a.method), rho, word, str(len(g.positions))))
+    edits = rated[0].edit_agreement.edits
+    return (
+        _heading("Do the scores match verified edits? (Spearman ρ)")
+        + _table(rows, ("method", "ρ", "", "tokens"))
+        + '<div style="font-size:15px;opacity:0.8;">'
+        + esc(
+            f"|score| against the largest real change of {explanation.formula} when one token "
+            f"is replaced, over {edits} edits each run through the model (What would change "
+            "the answer?). +1: the method ranks first the tokens whose change moves the answer "
+            "most."
+        )
+        + "</div>"
+    )
 
 
 def timings_html(explanation: Explanation) -> str:

@@ -251,3 +251,26 @@ class MinimalFlip:
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "message": self.message}
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """The page's "What would change the answer?": HotFlip at every editable position (within
+    its budget), input reduction and the minimal flip, on one input and answer. A part that
+    cannot run (no flip to look for: the target is not the top-1) says why in one sentence."""
+
+    hotflip: HotFlip
+    reduction: Reduction | None
+    reduction_failed: str  # "" when it ran
+    flip: MinimalFlip | None
+    flip_failed: str  # "" when it ran
+
+    def __post_init__(self) -> None:
+        assert (self.reduction is None) == bool(self.reduction_failed)
+        assert (self.flip is None) == bool(self.flip_failed)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        if self.flip is not None:
+            out["flip"]["message"] = self.flip.message
+        return out

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, ClassVar
 
 from whyword.results.display import Displayable
+from whyword.results.edit_agreement import EditAgreement
 from whyword.results.params import params_from_dict
 from whyword.text.segments import Segmentation, aggregate, segmentation_from_dict
 from whyword.text.tokens import Token
@@ -82,6 +83,9 @@ class Attribution:
     random_deletion: float | None = None  # a random order's area (the same baseline both ways)
     random_insertion: float | None = None
     curve_precision: str | None = None  # "fp32" | "bf16": the curves' arithmetic
+    # Set by the page's "What would change the answer?" (results/edit_agreement.py): Spearman's
+    # ρ of |score| and the verified single-token edits' largest |ΔF| per position
+    edit_agreement: EditAgreement | None = None
 
     def __post_init__(self) -> None:
         assert all(math.isfinite(s) for s in self.scores), f"{self.method}: non-finite score"
@@ -275,4 +279,9 @@ def _attribution(a: dict[str, Any]) -> Attribution:
     for curve in ("deletion_curve", "insertion_curve"):
         if a.get(curve) is not None:
             a[curve] = tuple(a[curve])
+    edits = a.get("edit_agreement")
+    if isinstance(edits, dict):
+        a["edit_agreement"] = EditAgreement(
+            **{**edits, "positions": tuple(edits["positions"]), "effects": tuple(edits["effects"])}
+        )
     return Attribution(**a)

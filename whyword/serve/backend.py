@@ -11,6 +11,7 @@ from typing import Any
 
 from whyword.models.load import LoadedModel
 from whyword.results.attention import HeadAttention
+from whyword.results.counterfactuals import WhatIf
 from whyword.results.explanation import Explanation
 from whyword.results.layers import LayerLens
 from whyword.runtime import settings
@@ -86,3 +87,38 @@ def scheduled_attention(
         return attention(text, layer, head, position=position, model=copy)
 
     return scheduler().call(lm, tokens * ATTENTION_EVALUATIONS, run)
+WHAT_IF_BUDGET = 120  # HotFlip's edited inputs: every position of a ~12-token text, up to 10 each
+WHAT_IF_FLIP_BUDGET = 200  # the minimal flip's edited inputs (its own HotFlip's included)
+
+
+def scheduled_what_if(
+    text: str,
+    target: int | str | None = None,
+    foil: int | str | None = None,
+    model: str | None = None,
+    max_tokens: int | None = None,
+) -> WhatIf:
+    """`whyword.tasks.counterfactuals.what_if` (HotFlip at every position, input reduction,
+    the minimal flip) through this process's scheduler, alone, like `scheduled_layers`. Its
+    work: a forward row costs about a third of a gradient evaluation; reduction takes one
+    gradient pass and three rows per removed token."""
+    from whyword.models.encoding import encode
+    from whyword.models.load import load_model
+    from whyword.tasks.counterfactuals import what_if
+
+    lm = load_model(model)
+    tokens = len(encode(lm, text, max_tokens).ids)
+    rows = WHAT_IF_BUDGET + WHAT_IF_FLIP_BUDGET + 3 * tokens
+
+    def run(copy: LoadedModel) -> WhatIf:
+        return what_if(
+            text,
+            target=target,
+            foil=foil,
+            model=copy,
+            budget=WHAT_IF_BUDGET,
+            flip_budget=WHAT_IF_FLIP_BUDGET,
+            max_tokens=max_tokens,
+        )
+
+    return scheduler().call(lm, tokens * (tokens + rows // 3), run)

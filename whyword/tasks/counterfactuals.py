@@ -9,7 +9,7 @@ from __future__ import annotations
 from whyword.engine.run import computing
 from whyword.errors import InputError, shown
 from whyword.models.load import LoadedModel, load_model
-from whyword.results.counterfactuals import HotFlip, MinimalFlip, Reduction
+from whyword.results.counterfactuals import HotFlip, MinimalFlip, Reduction, WhatIf
 from whyword.runtime.options import ExplainOptions
 from whyword.tasks.flip import minimal_flip
 from whyword.tasks.hotflip import hotflip, prepare
@@ -66,3 +66,42 @@ def counterfactuals(
 def _check_int(name: str, value, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise InputError(f"{name} must be a whole number from {low} to {high}, got {shown(value)}.")
+
+
+def what_if(
+    text: str,
+    target: int | str | None = None,
+    foil: int | str | None = None,
+    model: str | LoadedModel | None = None,
+    *,
+    budget: int = 120,
+    per_position: int = 20,
+    method: str = "input_x_gradient",
+    flip_budget: int = 300,
+    **options,
+) -> WhatIf:
+    """The page's panel in one call on one model lock: HotFlip at every editable position, at
+    most `budget` edited inputs (each position's best candidate first, then its second, …, so
+    every position is verified when `budget` ≥ its number of tokens), input reduction by
+    `method`, and the minimal flip (`flip_budget` edited inputs). Its `hotflip` gives the
+    counterfactual agreement (whyword/results/edit_agreement.py) a verified effect at every
+    position, not only at the top five."""
+    _check_int("budget", budget, 1, 100_000)
+    _check_int("per_position", per_position, 1, 200)
+    _check_int("flip_budget", flip_budget, 1, 100_000)
+    opts = options.pop("options", None) or ExplainOptions.build(**options)
+    lm = load_model(model)
+    with computing(lm, opts):
+        setup = prepare(lm, text, target, foil, opts)
+        hot = hotflip(setup, len(setup.editable), per_position, limit=budget)
+        reduction, reduction_failed = _part(lambda: reduce_input(setup, method, 3))
+        flip, flip_failed = _part(lambda: minimal_flip(setup, flip_budget, 3, 4, 5, per_position))
+    return WhatIf(hot, reduction, reduction_failed, flip, flip_failed)
+
+
+def _part(run):
+    """A part's result and "", or None and the one sentence saying why it cannot run."""
+    try:
+        return run(), ""
+    except InputError as error:
+        return None, str(error)

@@ -24,6 +24,7 @@ from whyword.ui.share import Query, parse_target
 
 __all__ = [
     "api_attention",
+    "api_counterfactuals",
     "api_evidence",
     "api_explain",
     "api_generate",
@@ -257,3 +258,22 @@ def api_attention(text: str, layer: int, head: int, model: str = "default") -> d
         max_tokens=limits.max_tokens,
     )
     return seen.to_dict()
+
+
+@endpoint("counterfactuals")
+def api_counterfactuals(
+    text: str, model: str = "default", target: str = "", foil: str = ""
+) -> dict:
+    """What would change the answer of `model` to `text`: HotFlip's single-token edits at every
+    position, input reduction and the minimal flip, each edit run through the model (the
+    Explain tab's panel, through the scheduler). The panel's result as JSON
+    (`WhatIf.to_dict()`)."""
+    from whyword.ui.views.counterfactuals_handlers import Request, compute
+
+    request = Request(
+        arg.text("text", text),
+        arg.target("target", target),
+        arg.target("foil", foil),
+        arg.name("model", model, "default"),
+    )
+    return compute(request).to_dict()

@@ -100,7 +100,16 @@ def _sidebar(limits: Limits) -> dict[str, Any]:
 
 
 # the page's API, one route per question a view answers (docs/guide/page.md): api.api_<route>
-API_ROUTES = ("explain", "predict", "positions", "generate", "evidence", "layers", "attention")
+API_ROUTES = (
+    "explain",
+    "predict",
+    "positions",
+    "generate",
+    "evidence",
+    "layers",
+    "attention",
+    "counterfactuals",
+)
 
 
 def _api() -> None:

@@ -29,3 +29,11 @@ def gpt2_view(tiny_paths):
     )
     assert outcome.ok, outcome.error
     return outcome, handlers.next_state(outcome, None)
+
+
+@pytest.fixture(scope="session")
+def page():
+    """The page, built once for the tests that read its components and events."""
+    from whyword.ui.app import build_demo
+
+    return build_demo()

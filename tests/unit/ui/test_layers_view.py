@@ -24,13 +24,6 @@ def _local(local_limits):
     """Local limits: the tiny models' folders may be loaded."""
 
 
-@pytest.fixture(scope="module")
-def page():
-    from whyword.ui.app import build_demo
-
-    return build_demo()
-
-
 def test_the_page_mounts_the_tab_and_its_handler_reads_the_explain_controls(page, tiny_paths):
     blocks = {getattr(b, "elem_id", None): b for b in page.blocks.values()}
     assert "ww-tab-layers" in blocks and "ww-ly-table" in blocks and "ww-ly-heads" in blocks

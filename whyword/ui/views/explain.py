@@ -106,6 +106,10 @@ def _components(ctx: ViewContext, examples: list[dict]) -> tuple[dict, dict[str,
                 "<p class='ww-hint'>Type a sentence and press Enter: the heatmap appears here.</p>",
                 elem_id="ww-heatmap",
             )
+            x["cf_run"] = gr.Button(
+                "What would change the answer?", size="md", elem_id="ww-cf-run"
+            )
+            x["cf_panel"] = gr.HTML("", elem_id="ww-cf-panel")
             trust = gr.HTML("", elem_id="ww-trust")
     matrix = gr.Plot(show_label=False, elem_id="ww-matrix")
     _share_and_exports(x)

@@ -23,7 +23,7 @@ from whyword.ui.query import Controls, bounds_for
 from whyword.ui.session import Outcome, State
 from whyword.ui.share import encode
 from whyword.ui.static import script
-from whyword.ui.views import ViewContext
+from whyword.ui.views import ViewContext, counterfactuals
 
 EXPORTS = ("csv", "json", "html")
 
@@ -139,6 +139,7 @@ def wire(ctx: ViewContext, c: Controls, r: Any, x: dict[str, Any], examples: lis
     )
     _wire_load(ctx, c, r, x, outputs, after)
     _wire_cheap(c, r, x)
+    counterfactuals.wire(ctx, c, r, x)
 
 
 def _wire_load(ctx: ViewContext, c: Controls, r: Any, x: dict, outputs: list, after) -> None:

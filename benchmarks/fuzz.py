@@ -38,7 +38,16 @@ from hypothesis import strategies as st  # noqa: E402
 from tests.integration.fuzz import strategies as s  # noqa: E402
 from tests.integration.fuzz.kit import Records, answer, assert_sentence  # noqa: E402
 
-ROUTES = ("explain", "predict", "positions", "generate", "evidence", "layers", "attention")
+ROUTES = (
+    "explain",
+    "predict",
+    "positions",
+    "generate",
+    "evidence",
+    "layers",
+    "attention",
+    "counterfactuals",
+)
 
 
 def local_caller(folder: Path):

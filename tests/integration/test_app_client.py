@@ -102,6 +102,7 @@ def test_errors_come_back_as_messages(client):
 def test_the_api_page_lists_the_plain_endpoints(client):
     named = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     routes = {"/explain", "/predict", "/positions", "/generate", "/evidence", "/layers", "/attention"}
+    routes |= {"/counterfactuals"}
     assert routes <= set(named)
 
 

@@ -126,7 +126,7 @@ PASSAGES = st.sampled_from(["", "Paris is in France.\n\nRome is in Italy.", "x\n
 
 def calls(route: str, causal: str, masked: str) -> st.SearchStrategy:
     """The calls of `route` (explain, predict, positions, generate, evidence, layers,
-    attention) on these models:
+    attention, counterfactuals) on these models:
     every argument a usual value, then at most one of them replaced by an odd one (a number, a
     text, a wrong type), then the arguments themselves perhaps broken (`arguments`)."""
     sizes = st.sampled_from([1, 5, 5, 100, 101])
@@ -158,6 +158,11 @@ def calls(route: str, causal: str, masked: str) -> st.SearchStrategy:
             "foil": st.sampled_from(["", "", " of", "id:10000000"]),
             "k": st.sampled_from([1, 5, 5, 20, 21]),
             "check": st.sampled_from([0, 2, 2, 50, 51]),
+        },
+        "counterfactuals": {
+            "model": mostly(model(causal), st.just(masked)),
+            "target": st.sampled_from(["", "", " capital", "id:3", "id:-1"]),
+            "foil": st.sampled_from(["", "", " of", "id:10000000"]),
         },
         "attention": {
             "layer": st.sampled_from([1, 1, 2, 0, 3]),

@@ -1,5 +1,5 @@
-"""Every API route (/explain, /predict, /positions, /generate, /evidence, /layers, /attention)
-fuzzed in process on
+"""Every API route (/explain, /predict, /positions, /generate, /evidence, /layers, /attention,
+/counterfactuals) fuzzed in process on
 the tiny models: each case ends in a result or one WhyWord sentence quoting at most 60
 characters of what was sent; user mistakes are one log line each and no traceback; afterwards
 a normal request answers."""
@@ -71,6 +71,13 @@ def test_attention(data, tiny_paths, log) -> None:
     fuzz("attention", data.draw(s.calls("attention", tiny_paths["gpt2"], tiny_paths["bert"])), log)
 
 
+@settings(FAST, max_examples=8)
+@given(data=st.data())
+def test_counterfactuals(data, tiny_paths, log) -> None:
+    drawn = s.calls("counterfactuals", tiny_paths["gpt2"], tiny_paths["bert"])
+    fuzz("counterfactuals", data.draw(drawn), log)
+
+
 def test_after_the_fuzz_a_normal_request_answers(tiny_paths, tiny_retriever_as_default, log):
     gpt2 = tiny_paths["gpt2"]
     data, page = api.api_explain("The capital of France is", gpt2, methods="saliency", k=3)
@@ -84,6 +91,8 @@ def test_after_the_fuzz_a_normal_request_answers(tiny_paths, tiny_retriever_as_d
     assert len(lens["rows"]) >= 2 and len(lens["components"]["ablations"]) == 2
     seen = api.api_attention("The capital of France is", 1, 0, gpt2)
     assert abs(sum(seen["weights"]) - 1) < 1e-4
+    edits = api.api_counterfactuals("The capital of France is", gpt2, foil=" of")
+    assert edits["hotflip"]["edits"], "verified edits"
     found = api.api_evidence("The capital of France is [MASK].", k=2, model=gpt2)
     assert len(found["retrieved"]) == 2
     with pytest.raises(WhyWordError):

@@ -12,14 +12,11 @@ import pytest
 import torch
 
 import whyword as ww
+from tests.tiny import CHAT_TEMPLATE
 from tests.tolerances import TINY_FP32, assert_close
 from whyword.models import calls as model_calls
 from whyword.tasks.chat import chat
 
-TEMPLATE = (
-    "{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] | trim }}\n{% endfor %}"
-    "{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
-)
 MESSAGES = [
     {"role": "system", "content": "the cat."},
     {"role": "user", "content": "the dog? the mat."},
@@ -34,7 +31,7 @@ def chat_llama(tiny_paths):
     from tests.tiny import llama_family
 
     tok = AutoTokenizer.from_pretrained(tiny_paths["gpt2"])
-    tok.chat_template = TEMPLATE
+    tok.chat_template = CHAT_TEMPLATE
     return llama_family(vocab_size=len(tok), tokenizer=tok, seed=3)
 
 

@@ -97,6 +97,8 @@ class ChatResult:
                 k for k in range(p, n)
                 if (s := self.token_spans[k]) is not None and s[0] < at + len(span) and at < s[1]
             ]
+            if not hit:
+                raise InputError(f"No token of the reply holds {span!r}.")
             return hit[0], hit[-1] + 1
         try:
             a, b = (int(v) for v in span)

@@ -107,8 +107,13 @@ def test_saliency_and_input_x_gradient_are_the_hand_written_gradient(chat_llama,
     assert all(math.isnan(v) for v in e.token_scores("saliency")[end - 1 :])
 
 
-def test_template_tokens_are_held_and_left_out_of_the_messages(chat_llama, answered):
-    e = answered.explain(methods=["integrated_gradients", "input_x_gradient"], model=chat_llama)
+def test_every_method_explains_a_span_and_template_tokens_are_held(chat_llama, answered):
+    e = answered.explain(methods=list(ww.METHODS), model=chat_llama)
+    assert [m.method for m in e.matrix.methods] == list(ww.METHODS)
+    for m in e.matrix.methods:
+        assert math.isnan(m.scores[0][e.end - 1]) and not math.isnan(m.scores[0][e.end - 2])
+    (done,) = e.matrix.method("integrated_gradients").completeness
+    assert done.relative_error is None or done.relative_error < 0.05
     held = set(e.matrix.held)
     assert set(answered.template_positions) <= held
     ig = e.token_scores("integrated_gradients")

@@ -27,6 +27,11 @@ TEMPLATE_NOTE = (
     "at their real embedding and left out of the message and sentence scores: they are never "
     "attributed as words."
 )
+FREE_NOTE = (
+    "The chat template's tokens are not held (hold_template=False): IG and the faithfulness "
+    "curves vary them like any token; they are still left out of the message and sentence "
+    "scores."
+)
 
 
 @dataclass(frozen=True)
@@ -115,12 +120,14 @@ class ChatResult:
         methods: Sequence[str] | str = DEFAULT_METHODS,
         mean: bool = False,
         model=None,
+        hold_template: bool = True,
         **options,
     ) -> ChatExplanation:
         """Attribute a span of the reply (`span`: see `ChatResult.span`) to the conversation:
         F = Σ log p of its tokens teacher-forced (`mean=True`: per token), or, with `foil`
         (text, tokenized as typed, or ids), F = target − foil read from the span's start.
-        `model`: the model that made this chat (default: the default model)."""
+        `model`: the model that made this chat (default: the default model).
+        `hold_template=False` lets IG and the faithfulness curves vary the template's tokens."""
         from whyword.models.load import load_model
         from whyword.tasks.attribute import attribute
 
@@ -139,10 +146,9 @@ class ChatResult:
         elif foil is not None:
             foil_ids = tuple(int(i) for i in foil)
         target = SpanTarget(start, end, foil_ids, mean)
-        matrix = attribute(
-            lm, self.ids, target, methods, held=self.template_positions, **options
-        )
-        return ChatExplanation(self, matrix, start, end)
+        held = self.template_positions if hold_template else ()
+        matrix = attribute(lm, self.ids, target, methods, held=held, **options)
+        return ChatExplanation(self, matrix, start, end, TEMPLATE_NOTE if held else FREE_NOTE)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -124,6 +124,9 @@ def test_every_method_explains_a_span_and_template_tokens_are_held(chat_llama, a
         mine = [v for v, o in zip(ixg, answered.owners, strict=True) if o == k and v == v]
         assert unit.score == pytest.approx(sum(mine)), unit.label
     assert [u.label for u in e.messages("input_x_gradient")] == ["system", "user", "reply"]
+    free = answered.explain(methods=["integrated_gradients"], model=chat_llama, hold_template=False)
+    assert not set(answered.template_positions[1:]) & set(free.matrix.held)
+    assert "not held" in free.note
     labels = [u.label for u in e.sentences("input_x_gradient")]
     assert labels[:3] == ["the cat.", "the dog?", "the mat."]
 

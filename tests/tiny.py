@@ -146,6 +146,13 @@ def llama_family(
     return freeze(model, tokenizer, kind="causal", name=f"tiny-{arch}")
 
 
+# A small chat template (trims each message, as many do) for the tiny tokenizers: chat tests
+CHAT_TEMPLATE = (
+    "{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] | trim }}\n{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
+)
+
+
 BUILDERS = {"gpt2": build_gpt2, "bert": build_bert, "roberta": build_roberta}
 
 

@@ -3,6 +3,7 @@
 from whyword._version import __version__
 from whyword.attr import METHODS, Method, MethodOutput, Problem, register_method
 from whyword.attr.objectives import OBJECTIVES, Scores, register_objective
+from whyword.engine.outputs import SpanTarget
 from whyword.engine.predict import predict
 from whyword.errors import InputError, ModelLoadError, TargetError, WhyWordError
 from whyword.evidence import EvidenceResult, explain_with_evidence
@@ -26,15 +27,24 @@ from whyword.results.matrix import AttributionMatrix, Completeness, MethodScores
 from whyword.runtime.options import DEFAULT_METHODS, PAGE_METHODS, ExplainOptions, GenerateOptions
 from whyword.tasks.attention import attention
 from whyword.tasks.attribute import Output, attribute
+from whyword.tasks.chat import chat
+from whyword.tasks.chat_result import ChatExplanation, ChatResult, UnitScore
 from whyword.tasks.counterfactuals import counterfactuals
 from whyword.tasks.explain import ExplainRequest, explain, explain_many, with_stage
 from whyword.tasks.generate import Generation, Step, generate
 from whyword.tasks.layers import layers
 from whyword.tasks.positions import PositionRow, PositionTable, positions
 from whyword.tasks.relevance import component_relevance
+from whyword.text.chat import Message
 from whyword.text.tokens import Token, TokenGroup, byte_groups
 
 __all__ = [
+    "chat",
+    "ChatExplanation",
+    "ChatResult",
+    "Message",
+    "SpanTarget",
+    "UnitScore",
     "ExplainRequest",
     "explain_many",
     "DEFAULT_METHODS",

@@ -21,6 +21,7 @@ PUBLIC = {
     "layers", "load_model", "positions", "predict", "register_method", "register_objective",
     "with_stage", "counterfactuals", "Counterfactual", "HotFlip", "MinimalFlip", "Reading",
     "Reduction", "ReductionStep", "Subject", "Substitution",
+    "chat", "ChatExplanation", "ChatResult", "Message", "SpanTarget", "UnitScore",
 }  # fmt: skip
 
 

@@ -35,6 +35,8 @@ class Scores:
     # registered with needs_distribution=True (None otherwise: it is not computed)
     log_probs: torch.Tensor | None = None
     target_first_id: torch.Tensor | None = None  # (B,) long: the target's first piece
+    target_pieces: torch.Tensor | None = None  # (B,) how many pieces the target's sum has
+    foil_pieces: torch.Tensor | None = None  # (B,) the same for the foil
 
 
 ObjectiveFn = Callable[[Scores], torch.Tensor]  # Scores -> (B,)
@@ -107,6 +109,20 @@ def contrastive(s: Scores) -> torch.Tensor:
     return s.target_log_prob - s.foil_log_prob  # (B,)
 
 
+def mean_log_prob(s: Scores) -> torch.Tensor:
+    """Σ log p(target pieces) / their number: the target's log-probability per token, so a
+    long span and a short one read on one scale (a span of a reply: `SpanTarget(mean=True)`)."""
+    assert s.target_pieces is not None, "mean_log_prob needs the piece counts"
+    return s.target_log_prob / s.target_pieces  # (B,)
+
+
+def mean_contrastive(s: Scores) -> torch.Tensor:
+    """mean log p(target pieces) − mean log p(foil pieces): the contrast per token, fair to a
+    target and a foil of different lengths."""
+    assert s.foil_log_prob is not None and s.foil_pieces is not None, "needs a foil"
+    return mean_log_prob(s) - s.foil_log_prob / s.foil_pieces  # (B,)
+
+
 def infill_posterior(s: Scores) -> torch.Tensor:
     """log p(target | the candidate pool): the joint score of the filled sentence normalised
     over the pool of candidates (the target included) — what the infill bar chart shows."""
@@ -155,6 +171,13 @@ register_objective("log_prob", log_prob, "log p(target)", is_log_prob=True)
 register_objective("probability", probability, "p(target)")
 register_objective("logit", logit, "logit(target)")
 register_objective("contrastive", contrastive, "log p(target) − log p(foil)", needs_foil=True)
+register_objective("mean_log_prob", mean_log_prob, "mean log p(target tokens)")
+register_objective(
+    "mean_contrastive",
+    mean_contrastive,
+    "mean log p(target tokens) − mean log p(foil tokens)",
+    needs_foil=True,
+)
 register_objective(
     "infill_posterior",
     infill_posterior,

@@ -63,6 +63,7 @@ def row_values(
     token_lp = token_logit - torch.logsumexp(picked, dim=-1)  # (S, W)
     log_probs = (token_lp * weight).sum(-1)  # (S,) Σ log p per sequence
     logits = (token_logit * weight).sum(-1)  # (S,) Σ logit per sequence
+    pieces = weight.sum(-1)  # (S,) scored pieces per sequence
     starts, at = [], 0
     for r in reads:
         starts.append(at)
@@ -87,6 +88,8 @@ def row_values(
             if first.objective.needs_distribution
             else None,
             target_first_id=ids[idx, 0],  # (M,)
+            target_pieces=pieces[idx],  # (M,)
+            foil_pieces=pieces[idx + 1] if foil else None,  # (M,)
         )
         out[idx.new_tensor(members)] = first.objective.fn(scores).float()  # (M,)
     return out.to(dtype)

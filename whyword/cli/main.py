@@ -1,6 +1,6 @@
 """The `whyword` command (also `python -m whyword`): one module per sub-command — `predict`,
-`explain --target WORD`, `positions`, `generate`, `layers`, `flip`, `evidence`, `serve` (whyword/serve/
-command.py), `app` (the web page) — and `--version`."""
+`explain --target WORD`, `positions`, `generate`, `chat`, `layers`, `flip`, `evidence`, `serve`
+(whyword/serve/command.py), `app` (the web page) — and `--version`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import os
 import sys
 
 from whyword._version import __version__
-from whyword.cli import app, evidence, explain, flip, generate, layers, positions, predict
+from whyword.cli import app, chat, evidence, explain, flip, generate, layers, positions, predict
 from whyword.errors import WhyWordError
 
 
@@ -38,29 +38,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"whyword {__version__}")
     sub = parser.add_subparsers(
-        required=True, metavar="{predict,explain,positions,generate,layers,flip,evidence,app}"
+        required=True, metavar="{predict,explain,positions,generate,chat,layers,flip,evidence,app}"
     )
-    base = argparse.ArgumentParser(add_help=False)  # what every subcommand takes
-    base.add_argument(
-        "text", help='the prompt; use [MASK] for a gap, e.g. "The capital of France is [MASK]."'
-    )
-    base.add_argument(
+    shared = argparse.ArgumentParser(add_help=False)  # what every subcommand takes
+    shared.add_argument(
         "--model",
         default=None,
         help="Hub id or local folder (default: embedded SmolLM2-135M-Instruct)",
     )
-    base.add_argument(
+    shared.add_argument(
         "--device",
         default=None,
         help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps (default: WHYWORD_DEVICE or auto)",
     )
-    base.add_argument("--json", action="store_true", help="machine-readable output")
+    shared.add_argument("--json", action="store_true", help="machine-readable output")
+    base = argparse.ArgumentParser(add_help=False, parents=[shared])  # ... and a text
+    base.add_argument(
+        "text", help='the prompt; use [MASK] for a gap, e.g. "The capital of France is [MASK]."'
+    )
     common = argparse.ArgumentParser(add_help=False, parents=[base])
     common.add_argument("-k", type=int, default=10, help="how many predictions to show")
     predict.add_command(sub, common)
     explain.add_command(sub, common)
     positions.add_command(sub, base)
     generate.add_command(sub, base)
+    chat.add_command(sub, shared)
     layers.add_command(sub, base)
     flip.add_command(sub, base)
     evidence.add_command(sub, base)

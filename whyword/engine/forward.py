@@ -72,6 +72,15 @@ def position_layout(ids: Sequence[int], position: int, target: Sequence[int]) ->
     return Layout(ids, position + 1, target[:-1], scored, causal=True)
 
 
+def span_layout(ids: Sequence[int], start: int, end: int) -> Layout:
+    """A causal row scoring the input's own tokens `start`..`end − 1`, each read at the token
+    before it (teacher-forced by the input itself: nothing inserted)."""
+    ids = tuple(ids)
+    assert 1 <= start < end <= len(ids), "the caller checks the span (whyword/engine/outputs.py)"
+    scored = tuple((j - 1, ids[j]) for j in range(start, end))
+    return Layout(ids, len(ids), (), scored, causal=True)
+
+
 def _masked_layout(
     lm: LoadedModel, enc: Encoded, target: tuple[int, ...], mask_index: int
 ) -> Layout:

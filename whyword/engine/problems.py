@@ -30,9 +30,12 @@ class MatrixJob:
     labels: tuple[str, ...]
     value_objective: str | None = None  # whose exp is a row's target probability (log_prob)
     notes: tuple[str, ...] = ()
+    # positions held at their real embedding besides special tokens (a chat template's tokens)
+    held: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         assert self.rows and len(self.rows) == len(self.labels), "one label per row"
+        assert all(0 <= p < len(self.ids) for p in self.held), "held positions in the input"
         assert all(r.target.ids == self.ids for r in self.rows), "rows read the job's input"
 
     @property
@@ -80,6 +83,7 @@ def merged_problem(
             masks.append(mask)
             held = torch.zeros(width, dtype=torch.bool, device=device)  # (W,)
             held[:t] = torch.tensor([int(i) in specials for i in job.ids], device=device)
+            held[list(job.held)] = True  # a chat template's tokens: never varied as words
             if lm.kind == "causal" and opts.hold_first:
                 held[0] = True  # the attention sink: varying it makes F jump along the IG path
             anchors.append(held.expand(n, -1))  # (n, W)

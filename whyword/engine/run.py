@@ -165,7 +165,7 @@ class _Computed:
             context=context,
             held=held,
             timings=dict(self.timings),
-            notes=job.notes + _held_note(lm, job.ids, held, self.problem.baseline_name),
+            notes=job.notes + _held_note(lm, job, held, self.problem.baseline_name),
         )
 
 
@@ -223,14 +223,16 @@ def _held(problem: Problem, span: slice, t: int, methods) -> tuple[int, ...]:
     return tuple(int(i) for i in problem.anchors[span.start, :t].nonzero().flatten().tolist())
 
 
-def _held_note(lm, ids, held, baseline: str) -> tuple[str, ...]:
+def _held_note(lm, job: MatrixJob, held, baseline: str) -> tuple[str, ...]:
     if not held:
         return ()
     what = []
     if lm.kind == "causal" and 0 in held:
         what.append("the first token (an attention sink)")
-    if any(i in special_ids(lm.tokenizer) for i in ids):
+    if any(i in special_ids(lm.tokenizer) for i in job.ids):
         what.append("special tokens")
+    if job.held:
+        what.append("the chat template's tokens")
     return (HELD_NOTE.format(what=" and ".join(what), baseline=baseline),)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from whyword.engine.cache import RESULTS, request_key
+from whyword.engine.outputs import SpanTarget
 from whyword.engine.run import MatrixJob, computing, run_matrices
 from whyword.errors import InputError
 from whyword.models.load import LoadedModel, load_model
@@ -44,31 +45,41 @@ def attribute(
     segments: str | Sequence[str] | Sequence[tuple[int, int]] | None = None,
     *,
     text: str | None = None,
+    held: Sequence[int] = (),
     **options,
 ) -> AttributionMatrix:
     """Attribute each output row to the input tokens with each method.
 
     `segments`: "word", "sentence", both, or character spans [(start, end), ...] of `text`
     (default: the ids decoded) — the matrix then also answers per segment
-    (`segment_scores`, `to_dataframe(level=...)`). A repeated request returns the same
-    (frozen) matrix from the result cache (whyword/engine/cache.py)."""
+    (`segment_scores`, `to_dataframe(level=...)`). `outputs` may also be `SpanTarget`s: a
+    stretch of the input itself as the target (Σ log p of its tokens). `held`: positions kept at
+    their real embedding besides special tokens (IG's baseline, faithfulness never removes
+    them): a chat template's tokens. A repeated request returns the same (frozen) matrix from
+    the result cache (whyword/engine/cache.py)."""
     opts = options.pop("options", None) or ExplainOptions.build(**options)
     methods = method_names(methods)
     lm = load_model(model)
     ids = _ids(input_ids)
-    outputs = (outputs,) if isinstance(outputs, Output) else tuple(outputs)
+    outputs = (outputs,) if isinstance(outputs, Output | SpanTarget) else tuple(outputs)
     if not outputs:
         raise InputError("Give at least one output row to explain.")
-    key = request_key("attribute", lm, ids, outputs, segments, text, options=opts, methods=methods)
+    held = tuple(sorted({int(p) for p in held}))
+    if any(not 0 <= p < len(ids) for p in held):
+        raise InputError(f"A held position is outside the input (0 to {len(ids) - 1}).")
+    key = request_key(
+        "attribute", lm, ids, outputs, segments, text, held, options=opts, methods=methods
+    )
     return RESULTS.get_or_compute(
-        key, lambda: _attribute(lm, ids, outputs, methods, segments, text, opts)
+        key, lambda: _attribute(lm, ids, outputs, methods, segments, text, opts, held)
     )
 
 
-def _attribute(lm, ids, outputs, methods, segments, text, opts) -> AttributionMatrix:
+def _attribute(lm, ids, outputs, methods, segments, text, opts, held=()) -> AttributionMatrix:
     with computing(lm, opts):
         rows, labels = _rows(lm, ids, outputs)
-        (matrix,) = run_matrices(lm, [MatrixJob(ids, tuple(rows), tuple(labels))], methods, opts)
+        job = MatrixJob(ids, tuple(rows), tuple(labels), held=held)
+        (matrix,) = run_matrices(lm, [job], methods, opts)
     if segments is None:
         return matrix
     text = lm.tokenizer.decode(list(ids)) if text is None else text

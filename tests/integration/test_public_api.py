@@ -22,6 +22,7 @@ PUBLIC = {
     "with_stage", "counterfactuals", "Counterfactual", "HotFlip", "MinimalFlip", "Reading",
     "Reduction", "ReductionStep", "Subject", "Substitution",
     "chat", "ChatExplanation", "ChatResult", "Message", "SpanTarget", "UnitScore",
+    "compare", "Comparison",
 }  # fmt: skip
 
 

@@ -1,5 +1,5 @@
 """The `whyword` command (also `python -m whyword`): one module per sub-command — `predict`,
-`explain --target WORD`, `positions`, `generate`, `chat`, `layers`, `flip`, `evidence`, `serve`
+`explain --target WORD`, `compare --model A --model B`, `positions`, `generate`, `chat`, `layers`, `flip`, `evidence`, `serve`
 (whyword/serve/command.py), `app` (the web page) — and `--version`."""
 
 from __future__ import annotations
@@ -9,7 +9,18 @@ import os
 import sys
 
 from whyword._version import __version__
-from whyword.cli import app, chat, evidence, explain, flip, generate, layers, positions, predict
+from whyword.cli import (
+    app,
+    chat,
+    compare,
+    evidence,
+    explain,
+    flip,
+    generate,
+    layers,
+    positions,
+    predict,
+)
 from whyword.errors import WhyWordError
 
 
@@ -38,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"whyword {__version__}")
     sub = parser.add_subparsers(
-        required=True, metavar="{predict,explain,positions,generate,chat,layers,flip,evidence,app}"
+        required=True,
+        metavar="{predict,explain,compare,positions,generate,chat,layers,flip,evidence,app}",
     )
     shared = argparse.ArgumentParser(add_help=False)  # what every subcommand takes
     shared.add_argument(
@@ -60,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("-k", type=int, default=10, help="how many predictions to show")
     predict.add_command(sub, common)
     explain.add_command(sub, common)
+    compare.add_command(sub)  # its own options: `--model` given twice
     positions.add_command(sub, base)
     generate.add_command(sub, base)
     chat.add_command(sub, shared)

@@ -122,3 +122,66 @@ def scheduled_what_if(
         )
 
     return scheduler().call(lm, tokens * (tokens + rows // 3), run)
+
+
+CHAT_GENERATE_EVALUATIONS = 1  # work per token of the reply: one cached forward step each
+CHAT_EXPLAIN_EVALUATIONS = 8  # work per token: a few gradient passes or occlusion rows
+
+
+def scheduled_chat(
+    messages,
+    model: str | None = None,
+    max_new_tokens: int = 40,
+    strategy: str = "greedy",
+    seed: int = 0,
+    reply: str | None = None,
+    max_tokens: int | None = None,
+):
+    """`whyword.chat` (the template, then the generated or typed reply) through this process's
+    scheduler, alone, like `scheduled_layers`. `max_tokens`: the server's token budget for
+    the whole conversation and its reply (one sentence past it)."""
+    from whyword.errors import InputError
+    from whyword.models.load import load_model
+    from whyword.tasks.chat import chat, chat_prompt
+    from whyword.text.chat import messages_of
+
+    lm = load_model(model)
+    prompt = len(chat_prompt(lm, messages_of(messages))[1])
+    new = 0 if reply is not None else int(max_new_tokens)
+    if max_tokens is not None and prompt + new > max_tokens:
+        raise InputError(
+            f"The conversation ({prompt} tokens) and its reply would exceed this server's "
+            f"budget of {max_tokens} tokens: shorten the messages or the reply."
+        )
+
+    def run(copy: LoadedModel):
+        got = chat(
+            messages, model=copy, max_new_tokens=max_new_tokens, strategy=strategy, seed=seed,
+            reply=reply,
+        )
+        if max_tokens is not None and len(got.tokens) > max_tokens:
+            raise InputError(
+                f"The conversation and its reply ({len(got.tokens)} tokens) exceed this "
+                f"server's budget of {max_tokens} tokens: shorten the messages or the reply."
+            )
+        return got
+
+    return scheduler().call(lm, (prompt + new) * max(1, new) * CHAT_GENERATE_EVALUATIONS, run)
+
+
+def scheduled_chat_explain(
+    result, span=None, foil=None, methods=None, mean: bool = False, model: str | None = None
+):
+    """`ChatResult.explain` (a span of the reply, the template's tokens held) through this
+    process's scheduler, alone, like `scheduled_layers`; `model`: the one that made `result`."""
+    from whyword.models.load import load_model
+    from whyword.runtime.options import DEFAULT_METHODS
+
+    lm = load_model(model)
+    chosen = tuple(methods or DEFAULT_METHODS)
+    work = len(result.tokens) * CHAT_EXPLAIN_EVALUATIONS * len(chosen)
+
+    def run(copy: LoadedModel):
+        return result.explain(span=span, foil=foil, methods=chosen, mean=mean, model=copy)
+
+    return scheduler().call(lm, work, run)

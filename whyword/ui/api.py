@@ -295,8 +295,8 @@ def api_chat(
 ) -> dict:
     """The Chat tab: `model` answers the `system` (optional) and `user` messages through its
     chat template (at most 64 new tokens, greedy or seeded sampling), or takes the typed
-    `reply`; then a `span` of the reply ("" = all of it, "a:b" = reply tokens a..b, or a
-    phrase) is explained, minus the `foil` ("" = none), the template's tokens held. The JSON
+    `reply`; then a `span` of the reply ("" = all of it, "a:b" = reply tokens a..b−1, or
+    a phrase) is explained, minus the `foil` ("" = none), the template's tokens held. The JSON
     of `ChatExplanation.to_dict()`: the chat, each token's role, the span, F's value, the
     scores per method, per message and per sentence."""
     from whyword.ui.views import chat_handlers as ch

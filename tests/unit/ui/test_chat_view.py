@@ -71,7 +71,7 @@ def test_a_new_span_reuses_the_reply_in_one_call(asked, shown):
     from whyword.serve.scheduler import scheduler
 
     calls = len(scheduler().batch_sizes)
-    moved = h.Request(**{**asked.__dict__, "span": "0:0", "level": "sentence"})
+    moved = h.Request(**{**asked.__dict__, "span": "0:1", "level": "sentence"})
     again = h.run(moved, shown.explanation, asked)
     assert len(scheduler().batch_sizes) == calls + 1  # the explanation only, not the reply
     x = again.explanation
@@ -101,6 +101,12 @@ def test_a_failure_is_one_escaped_sentence(asked, change, says, tiny_paths):
     assert got.status.startswith("⚠️ ") and says.replace("'", "&#x27;") in got.status
     assert "<b>" not in got.status and "Traceback" not in got.status and "\n" not in got.status
     assert got.link.startswith("?tab=chat")
+
+
+def test_a_span_is_the_cli_s_first_end_or_a_phrase():
+    assert h.parse_span("2:5") == (2, 5) and h.parse_span(" 0 : 1 ") == (0, 1)  # END excluded
+    assert h.parse_span("") is None and h.parse_span("  ") is None  # the whole answer
+    assert h.parse_span(" Paris 2:5") == " Paris 2:5"  # a phrase, as typed
 
 
 def test_share_link_round_trips_and_the_explain_view_leaves_it_alone():

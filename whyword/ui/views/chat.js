@@ -1,7 +1,7 @@
 () => {
   // The Chat view's click bridge (as layers.js does it): press on a reply token and release
   // on the same one (one token) or on a later or earlier one (a dragged span); the span
-  // "first:last" goes into the span box, then a hidden button explains it. Python does the rest.
+  // "first:end" (end excluded, as the CLI's --span) goes into the span box, then a hidden button explains it. Python does the rest.
   if (window.__wwChat) return [];
   window.__wwChat = true;
   let from = null;
@@ -17,7 +17,7 @@
     const box = document.querySelector("#ww-chat-span textarea, #ww-chat-span input");
     const button = document.querySelector("#ww-chat-click-btn");
     if (!box || !button) return;
-    box.value = Math.min(a, b) + ":" + Math.max(a, b);
+    box.value = Math.min(a, b) + ":" + (Math.max(a, b) + 1); // FIRST:END, END excluded
     box.dispatchEvent(new Event("input", { bubbles: true }));
     setTimeout(() => button.click(), 0);
   }

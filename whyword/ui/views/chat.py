@@ -30,7 +30,7 @@ INTRO = (
 HINT = (
     "Greyed dashed tokens are the chat template's (turn markers, role names): held, never "
     "attributed. The outlined tokens are the span. Click a reply token, or drag from a first "
-    "to a last one, to explain that span; or type a phrase of the reply, or 3:7 (reply tokens)."
+    "to a last one, to explain that span; or type a phrase of the reply, or 3:7 (reply tokens 3 to 6)."
 )
 
 

@@ -28,7 +28,7 @@ WAITING = (
 )
 EMPTY = "Type a user message first: the model answers it."
 GENERIC = "Something went wrong while explaining the chat; the error was logged on the server."
-NUMBERS = re.compile(r"^\s*(\d+)\s*(?::|-|–)\s*(\d+)\s*$")
+NUMBERS = re.compile(r"\s*(\d+)\s*:\s*(\d+)\s*")  # as the CLI's --span: FIRST:END
 log = logging.getLogger(__name__)
 
 
@@ -40,7 +40,7 @@ class Request:
     user: str
     model: str
     reply: str = ""  # "" = the model generates it
-    span: str = ""  # "" = the whole answer; "a:b" = reply tokens a..b (inclusive); a phrase
+    span: str = ""  # "" = the whole answer; "a:b" = reply tokens a..b−1 (the CLI's); a phrase
     foil: str = ""  # "" = no foil
     methods: tuple[str, ...] = DEFAULT_METHODS
     level: str = "message"
@@ -72,14 +72,12 @@ class Shown:
 
 
 def parse_span(text: str):
-    """None (the whole answer), reply tokens (a, b + 1) from "a:b", or the phrase as typed."""
+    """None (the whole answer), reply tokens (a, b) from "a:b" (b excluded, as the CLI's
+    `--span`), or the phrase as typed."""
     if not (text or "").strip():
         return None
-    found = NUMBERS.match(text)
-    if found:
-        a, b = int(found.group(1)), int(found.group(2))
-        return (a, b + 1)
-    return text
+    found = NUMBERS.fullmatch(text)
+    return (int(found[1]), int(found[2])) if found else text
 
 
 def compute(req: Request, previous: Any = None, last: Request | None = None) -> Any:

@@ -124,7 +124,7 @@ def legend_text(p: ChatPicture, span_text: str, value: float, objective: str) ->
     kind = "red: raised the span, blue: lowered it" if p.signed else "darker: more influence"
     return (
         f"{esc(method_label(p.method))} for the span “{esc(span_text)}” (reply tokens "
-        f"{p.start - p.prompt_length}–{p.end - p.prompt_length - 1}): {esc(objective)} = "
+        f"{p.start - p.prompt_length}:{p.end - p.prompt_length}): {esc(objective)} = "
         f"{esc(fmt_score(value))}. {kind}; greyed dashed tokens are the chat template's, held."
     )
 

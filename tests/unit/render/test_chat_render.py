@@ -79,7 +79,7 @@ def test_a_picture_refuses_a_span_outside_the_reply():
 def test_the_legend_says_the_span_and_value_escaped():
     line = draw.legend_text(picture(), SCRIPT, -3.25, "Σ log p")
     assert "&lt;script&gt;" in line and "<script>" not in line
-    assert "-3.25" in line and "reply tokens 0–1" in line and "held" in line
+    assert "-3.25" in line and "reply tokens 0:2" in line  # FIRST:END, as the span box and "held" in line
 
 
 class Unit:

@@ -72,6 +72,12 @@ def tiny_paths(tmp_path_factory) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def tiny_chat_path(tmp_path_factory) -> str:
+    """A folder holding a tiny random Llama whose tokenizer has a chat template."""
+    return str(tiny.build_chat_llama(tmp_path_factory.mktemp("tiny-chat") / "llama"))
+
+
+@pytest.fixture(scope="session")
 def tiny_gpt2(tiny_paths):
     from whyword import load_model
 

@@ -156,6 +156,17 @@ CHAT_TEMPLATE = (
 BUILDERS = {"gpt2": build_gpt2, "bert": build_bert, "roberta": build_roberta}
 
 
+def build_chat_llama(folder: Path) -> Path:
+    """A folder holding a tiny random Llama that reads the tiny GPT-2 tokenizer given
+    `CHAT_TEMPLATE`: a chat model the page and the API can load by path."""
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(build_gpt2(folder / "tok"))
+    tok.chat_template = CHAT_TEMPLATE
+    lm = llama_family(vocab_size=len(tok), tokenizer=tok, seed=3)
+    return _save(lm.model, tok, folder)
+
+
 class Forwards:
     """Counts a model's forward calls and the sequences they run, while in a `with` block."""
 

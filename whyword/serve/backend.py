@@ -7,7 +7,7 @@ dispatcher, the engine) never imports `serve/`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from whyword.models.load import LoadedModel
 from whyword.results.attention import HeadAttention
@@ -16,6 +16,9 @@ from whyword.results.explanation import Explanation
 from whyword.results.layers import LayerLens
 from whyword.runtime import settings
 from whyword.serve.scheduler import scheduler
+
+if TYPE_CHECKING:  # the tasks load lazily, as the functions below do
+    from whyword.tasks.chat_result import ChatExplanation, ChatResult
 
 
 def backend():
@@ -122,3 +125,74 @@ def scheduled_what_if(
         )
 
     return scheduler().call(lm, tokens * (tokens + rows // 3), run)
+
+
+# work per token of the conversation and its reply while generating: one forward over the
+# conversation, then one cached step per new token (under a gradient evaluation each)
+CHAT_GENERATE_EVALUATIONS = 1
+
+
+def scheduled_chat(
+    messages,
+    model: str | None = None,
+    max_new_tokens: int = 40,
+    strategy: str = "greedy",
+    seed: int = 0,
+    reply: str | None = None,
+    max_tokens: int | None = None,
+) -> ChatResult:
+    """`whyword.chat` (the template, then the generated or typed reply) through this process's
+    scheduler, alone, like `scheduled_layers`. `max_tokens`: the server's token budget for
+    the whole conversation and its reply (one sentence past it)."""
+    from whyword.errors import InputError
+    from whyword.models.load import load_model
+    from whyword.tasks.chat import chat, chat_prompt
+    from whyword.text.chat import messages_of
+
+    lm = load_model(model)
+    prompt = len(chat_prompt(lm, messages_of(messages))[1])
+    new = 0 if reply is not None else int(max_new_tokens)
+    if max_tokens is not None and prompt + new > max_tokens:
+        raise InputError(
+            f"The conversation ({prompt} tokens) and its reply would exceed this server's "
+            f"budget of {max_tokens} tokens: shorten the messages or the reply."
+        )
+
+    def run(copy: LoadedModel) -> ChatResult:
+        got = chat(
+            messages, model=copy, max_new_tokens=max_new_tokens, strategy=strategy, seed=seed,
+            reply=reply,
+        )
+        if max_tokens is not None and len(got.tokens) > max_tokens:
+            raise InputError(
+                f"The conversation and its reply ({len(got.tokens)} tokens) exceed this "
+                f"server's budget of {max_tokens} tokens: shorten the messages or the reply."
+            )
+        return got
+
+    return scheduler().call(lm, (prompt + new) * CHAT_GENERATE_EVALUATIONS, run)
+
+
+def scheduled_chat_explain(
+    result: ChatResult,
+    span: str | tuple[int, int] | None = None,
+    foil: str | None = None,
+    methods: tuple[str, ...] | None = None,
+    mean: bool = False,
+    model: str | None = None,
+) -> ChatExplanation:
+    """`ChatResult.explain` (a span of the reply, the template's tokens held) through this
+    process's scheduler, alone, like `scheduled_layers`, in the lane the methods' cost picks;
+    `model`: the one that made `result`. An unknown method is the registry's sentence."""
+    from whyword.models.load import load_model
+    from whyword.runtime.options import DEFAULT_METHODS, ExplainOptions
+    from whyword.serve.scheduler import cost
+
+    lm = load_model(model)
+    chosen = tuple(methods or DEFAULT_METHODS)
+    work = cost(len(result.tokens), chosen, ExplainOptions())  # each method's own cost model
+
+    def run(copy: LoadedModel) -> ChatExplanation:
+        return result.explain(span=span, foil=foil, methods=chosen, mean=mean, model=copy)
+
+    return scheduler().call(lm, work, run)

@@ -1,6 +1,6 @@
 """The API endpoints for gradio_client: plain values in, JSON-able values out, one per view:
 /explain and /predict (the Explain view), /positions and /generate (the Sequence view),
-/evidence (the Evidence view), /layers and /attention (the Layers view). Each takes its view's own route and checks (`session.check` /
+/evidence (the Evidence view), /layers and /attention (the Layers view), /chat (the Chat view). Each takes its view's own route and checks (`session.check` /
 `session.run`, `sequence_session.begin`, `evidence_handlers.compute`, the scheduler's
 `scheduled_layers` / `scheduled_attention` after the page's checks), so the limits are the
 page's. Every argument is read by name (api_args.py): a value of the wrong kind, a number out of
@@ -24,6 +24,7 @@ from whyword.ui.share import Query, parse_target
 
 __all__ = [
     "api_attention",
+    "api_chat",
     "api_counterfactuals",
     "api_evidence",
     "api_explain",
@@ -277,3 +278,41 @@ def api_counterfactuals(
         arg.name("model", model, "default"),
     )
     return compute(request).to_dict()
+
+
+@endpoint("chat")
+def api_chat(
+    user: str,
+    system: str = "",
+    model: str = "default",
+    reply: str = "",
+    span: str = "",
+    foil: str = "",
+    methods: str = "saliency,occlusion",
+    max_new_tokens: int = 24,
+    strategy: str = "greedy",
+    seed: int = 0,
+) -> dict:
+    """The Chat tab: `model` answers the `system` (optional) and `user` messages through its
+    chat template (at most 64 new tokens, greedy or seeded sampling), or takes the typed
+    `reply`; then a `span` of the reply ("" = all of it, "a:b" = reply tokens a..b−1, or
+    a phrase) is explained, minus the `foil` ("" = none), the template's tokens held. The JSON
+    of `ChatExplanation.to_dict()`: the chat, each token's role, the span, F's value, the
+    scores per method, per message and per sentence."""
+    from whyword.ui.views import chat_handlers as ch
+
+    request = ch.Request(
+        system=arg.text("system", system),
+        user=arg.text("user", user),
+        model=arg.name("model", model, "default"),
+        reply=arg.text("reply", reply),
+        span=arg.text("span", span),
+        foil=arg.text("foil", foil),
+        methods=arg.names("methods", methods),
+        max_new_tokens=whole("max_new_tokens", max_new_tokens),
+        strategy=arg.name("strategy", strategy, "greedy"),
+        seed=whole("seed", seed),
+    )
+    if request.seed < 0:
+        raise InputError(f"seed must be 0 or more, got {request.seed}.")
+    return ch.compute(request).to_dict()

@@ -109,6 +109,7 @@ API_ROUTES = (
     "layers",
     "attention",
     "counterfactuals",
+    "chat",
 )
 
 

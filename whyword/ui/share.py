@@ -32,9 +32,10 @@ __all__ = [
 TOKEN_ID = re.compile(r"^id:(-?\d{1,30})$")
 KNOWN_KEYS = frozenset(c.key for c in CONTROLS)
 # The other views' own parameters (views/__init__.py): `tab`, and each view's prefixed keys
-# (Sequence seq_, Evidence ev_, Layers layers_). Theirs to read, not the Explain view's to judge.
+# (Sequence seq_, Evidence ev_, Layers layers_, Chat chat_). Theirs to read, not the Explain
+# view's to judge.
 VIEW_KEYS = ("tab",)
-VIEW_PREFIXES = ("seq_", "ev_", "layers_")
+VIEW_PREFIXES = ("seq_", "ev_", "layers_", "chat_")
 MAX_UNKNOWN_SAID = 5  # unknown keys named one by one; the rest are counted
 
 

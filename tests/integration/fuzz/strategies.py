@@ -126,7 +126,8 @@ PASSAGES = st.sampled_from(["", "Paris is in France.\n\nRome is in Italy.", "x\n
 
 def calls(route: str, causal: str, masked: str) -> st.SearchStrategy:
     """The calls of `route` (explain, predict, positions, generate, evidence, layers,
-    attention, counterfactuals) on these models:
+    attention, counterfactuals, chat) on these models (chat: a chat model, then one without
+    a template):
     every argument a usual value, then at most one of them replaced by an odd one (a number, a
     text, a wrong type), then the arguments themselves perhaps broken (`arguments`)."""
     sizes = st.sampled_from([1, 5, 5, 100, 101])
@@ -168,6 +169,17 @@ def calls(route: str, causal: str, masked: str) -> st.SearchStrategy:
             "layer": st.sampled_from([1, 1, 2, 0, 3]),
             "head": st.sampled_from([0, 0, 1, -1, 99]),
             "model": mostly(model(causal), st.just(masked)),
+        },
+        "chat": {
+            "system": st.sampled_from(["", "", "Be brief.", "<script>x</script>"]),
+            "model": mostly(model(causal), st.just(masked)),  # masked: a model with no template
+            "reply": st.sampled_from(["", "", " Paris.", "   "]),
+            "span": st.sampled_from(["", "", "0:1", "Paris", "5:1", "0:999", "zz"]),
+            "foil": st.sampled_from(["", "", " Rome", " "]),
+            "methods": mostly(st.sampled_from(["saliency", "saliency,occlusion"]), unknown_names()),
+            "max_new_tokens": st.sampled_from([1, 3, 3, 64, 65, 0]),
+            "strategy": st.sampled_from(["greedy", "greedy", "sample", "beam"]),
+            "seed": st.sampled_from([0, 7, -1]),
         },
         "evidence": {
             "passages": PASSAGES,

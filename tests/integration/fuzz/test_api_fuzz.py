@@ -1,5 +1,5 @@
 """Every API route (/explain, /predict, /positions, /generate, /evidence, /layers, /attention,
-/counterfactuals) fuzzed in process on
+/counterfactuals, /chat) fuzzed in process on
 the tiny models: each case ends in a result or one WhyWord sentence quoting at most 60
 characters of what was sent; user mistakes are one log line each and no traceback; afterwards
 a normal request answers."""
@@ -78,7 +78,15 @@ def test_counterfactuals(data, tiny_paths, log) -> None:
     fuzz("counterfactuals", data.draw(drawn), log)
 
 
-def test_after_the_fuzz_a_normal_request_answers(tiny_paths, tiny_retriever_as_default, log):
+@settings(FAST, max_examples=6)
+@given(data=st.data())
+def test_chat(data, tiny_paths, tiny_chat_path, log) -> None:
+    fuzz("chat", data.draw(s.calls("chat", tiny_chat_path, tiny_paths["gpt2"])), log)
+
+
+def test_after_the_fuzz_a_normal_request_answers(
+    tiny_paths, tiny_chat_path, tiny_retriever_as_default, log
+):
     gpt2 = tiny_paths["gpt2"]
     data, page = api.api_explain("The capital of France is", gpt2, methods="saliency", k=3)
     assert len(data["attributions"][0]["scores"]) == len(data["tokens"]) and "capital" in page
@@ -95,6 +103,8 @@ def test_after_the_fuzz_a_normal_request_answers(tiny_paths, tiny_retriever_as_d
     assert edits["hotflip"]["edits"], "verified edits"
     found = api.api_evidence("The capital of France is [MASK].", k=2, model=gpt2)
     assert len(found["retrieved"]) == 2
+    talk = api.api_chat("the dog?", "the cat.", tiny_chat_path, max_new_tokens=3)
+    assert talk["span"][1] - talk["span"][0] >= 1 and talk["messages"]["occlusion"]
     with pytest.raises(WhyWordError):
         api.api_predict("", gpt2)
     assert log.mistakes() and not log.tracebacks()  # the mistake above: one line, no trace

@@ -1,5 +1,6 @@
 """The share-link loaders fuzzed: the Explain view's (whyword.ui.share), the Sequence view's
-(sequence_link.read_link) and the Evidence view's (evidence_handlers.from_params). A link is
+(sequence_link.read_link), the Evidence view's (evidence_handlers.from_params) and the Chat
+view's (chat_handlers.from_params). A link is
 edited by hand, so any query string must give a view within the page's ranges, with at most a
 few bounded sentences saying what was changed; never an exception."""
 
@@ -15,10 +16,15 @@ from tests.integration.fuzz.kit import FAST, assert_sentence
 from whyword.ui.query import CONTROLS, PAGE_BOUNDS
 from whyword.ui.sequence_link import MAX_IDS, read_link
 from whyword.ui.share import decode_with_changes, encode
+from whyword.ui.views import chat_handlers as chat
 from whyword.ui.views.evidence_handlers import from_params
 
 KEYS = [c.key for c in CONTROLS]
 SEQUENCE = ["tab", "seq_text", "seq_ids", "seq_temperature", "seq_top_k", "seq_top_p", "seq_seed"]
+CHAT = [
+    "chat_system", "chat_user", "chat_reply", "chat_span", "chat_foil", "chat_methods",
+    "chat_level", "chat_new", "chat_strategy", "chat_seed", "model",
+]  # fmt: skip
 EVIDENCE = ["ev_query", "ev_corpus", "ev_passages", "ev_k", "ev_temperature", "ev_target"]
 VALUE = st.one_of(
     s.TEXT,
@@ -73,3 +79,16 @@ def test_evidence_links(params) -> None:
         return
     assert 1 <= req.k <= 20 and 0.001 <= req.temperature <= 100
     assert req.target is None or (isinstance(req.target, int) and req.target >= 0)
+
+
+@settings(FAST, max_examples=40)
+@given(params=links(CHAT).map(lambda p: {**p, "tab": "chat"}))
+def test_chat_links(params) -> None:
+    req = chat.from_params(params)
+    if req is None:
+        assert not params.get("chat_user")
+        return
+    assert 1 <= req.max_new_tokens <= chat.MAX_NEW and 0 <= req.seed <= 2**31 - 1
+    assert req.methods and set(req.methods) <= set(chat.METHOD_CHOICES)
+    assert req.level in chat.LEVELS and req.strategy in chat.STRATEGIES
+    assert chat.from_params(dict(_pairs(chat.share_link(req)[1:]))) == req  # its own link is exact

@@ -35,7 +35,7 @@ class ViewContext:
 
 # Module names under whyword.ui.views, in tab order after the "Explain" view (views/explain.py,
 # which app.py mounts first).
-EXTRA_VIEWS: tuple[str, ...] = ("sequence", "evidence", "layers")
+EXTRA_VIEWS: tuple[str, ...] = ("sequence", "evidence", "layers", "chat")
 
 
 def extra_views() -> list[ModuleType]:

@@ -20,6 +20,7 @@ from whyword.results.counterfactuals import (
     Subject,
     Substitution,
 )
+from whyword.results.dataset import DatasetRow, MethodSummary, RowResult, Summary, summarize
 from whyword.results.explanation import Attribution, Candidate, Explanation, Prediction
 from whyword.results.layers import LayerLens, LayerRow
 from whyword.results.matrix import AttributionMatrix, Completeness, MethodScores, OutputRow, Stage
@@ -27,16 +28,25 @@ from whyword.runtime.options import DEFAULT_METHODS, PAGE_METHODS, ExplainOption
 from whyword.tasks.attention import attention
 from whyword.tasks.attribute import Output, attribute
 from whyword.tasks.counterfactuals import counterfactuals
+from whyword.tasks.dataset import explain_dataset
 from whyword.tasks.explain import ExplainRequest, explain, explain_many, with_stage
 from whyword.tasks.generate import Generation, Step, generate
 from whyword.tasks.layers import layers
 from whyword.tasks.positions import PositionRow, PositionTable, positions
 from whyword.tasks.relevance import component_relevance
+from whyword.tasks.rows import read_rows
 from whyword.text.tokens import Token, TokenGroup, byte_groups
 
 __all__ = [
     "ExplainRequest",
     "explain_many",
+    "explain_dataset",
+    "read_rows",
+    "summarize",
+    "DatasetRow",
+    "RowResult",
+    "Summary",
+    "MethodSummary",
     "DEFAULT_METHODS",
     "PAGE_METHODS",
     "METHODS",

@@ -19,6 +19,7 @@ EXTRAS: dict[str, str] = {
     "serve": "the Ray Serve backend",
     "lrp": "AttnLRP",
     "notebook": "the demo notebook",
+    "data": "dataset runs' Parquet files and Hugging Face datasets",
 }
 
 # Extras whose install is not the plain `pip install "whyword[EXTRA]"`.

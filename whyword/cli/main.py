@@ -1,5 +1,5 @@
 """The `whyword` command (also `python -m whyword`): one module per sub-command — `predict`,
-`explain --target WORD`, `positions`, `generate`, `layers`, `flip`, `evidence`, `serve` (whyword/serve/
+`explain --target WORD`, `run` (a dataset), `positions`, `generate`, `layers`, `flip`, `evidence`, `serve` (whyword/serve/
 command.py), `app` (the web page) — and `--version`."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import os
 import sys
 
 from whyword._version import __version__
-from whyword.cli import app, evidence, explain, flip, generate, layers, positions, predict
+from whyword.cli import app, evidence, explain, flip, generate, layers, positions, predict, run
 from whyword.errors import WhyWordError
 
 
@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"whyword {__version__}")
     sub = parser.add_subparsers(
-        required=True, metavar="{predict,explain,positions,generate,layers,flip,evidence,app}"
+        required=True, metavar="{predict,explain,run,positions,generate,layers,flip,evidence,app}"
     )
     base = argparse.ArgumentParser(add_help=False)  # what every subcommand takes
     base.add_argument(
@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("-k", type=int, default=10, help="how many predictions to show")
     predict.add_command(sub, common)
     explain.add_command(sub, common)
+    run.add_command(sub)
     positions.add_command(sub, base)
     generate.add_command(sub, base)
     layers.add_command(sub, base)

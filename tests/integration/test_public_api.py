@@ -21,6 +21,8 @@ PUBLIC = {
     "layers", "load_model", "positions", "predict", "register_method", "register_objective",
     "with_stage", "counterfactuals", "Counterfactual", "HotFlip", "MinimalFlip", "Reading",
     "Reduction", "ReductionStep", "Subject", "Substitution",
+    "explain_dataset", "read_rows", "summarize", "DatasetRow", "RowResult", "Summary",
+    "MethodSummary",
 }  # fmt: skip
 
 

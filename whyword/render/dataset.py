@@ -13,6 +13,7 @@ STYLE = (
     "max-width:1100px;"
 )
 CELL = "padding:3px 10px;border-bottom:1px solid rgba(128,128,128,0.3);text-align:left;"
+HEAD = "font-weight:600;font-size:17px;margin:14px 0 4px 0;"
 NOTE = (
     "Deletion: the objective's area as tokens are removed in score order (lower is better); "
     "insertion: as they are put back (higher is better); a random order scores about 0.5 on both."
@@ -88,23 +89,27 @@ def summary_html(summary: Summary, top: int = 10, title: str = "WhyWord dataset 
         for i, r in summary.failed
     )
     failed_part = (
-        f'<h3>Failed rows ({len(summary.failed)})</h3><table style="border-collapse:collapse">'
+        f'<p style="{HEAD}">Failed rows ({len(summary.failed)})</p>'
+        f'<table style="border-collapse:collapse">'
         f'<tr><th style="{CELL}">id</th><th style="{CELL}">reason</th></tr>{failed}</table>'
         if summary.failed
         else "<p>No row failed.</p>"
     )
     return (
         f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{esc(title)}</title></head>'
-        f'<body><div style="{STYLE}"><h2>{esc(title)}</h2>'
+        f'<body><div style="{STYLE}"><h1 style="font-size:22px">{esc(title)}</h1>'
         f"<p>model <b>{esc(summary.model)}</b> · {summary.rows} rows · {summary.ok} ok · "
         f"{len(summary.failed)} failed</p>"
-        f'<h3>Faithfulness: mean area [95 % bootstrap interval]</h3><table style="border-collapse:collapse">'
+        f'<p style="{HEAD}">Faithfulness: mean area [95 % bootstrap interval]</p>'
+        f'<table style="border-collapse:collapse">'
         f'<tr>{th}</tr>{rows}</table><p style="opacity:0.8">{esc(NOTE)}</p>'
-        f"<h3>Tokens most often ranked first</h3><ul>{firsts}</ul>{failed_part}</div></body></html>"
+        f'<p style="{HEAD}">Tokens most often ranked first</p><ul>{firsts}</ul>'
+        f"{failed_part}</div></body></html>"
     )
 
 
 def _table(head: list[str], body: list[list[str]]) -> str:
     cells = [head, *body]
     widths = [max(len(r[i]) for r in cells) for i in range(len(head))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in cells)
+    lines = ("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in cells)
+    return "\n".join(line.rstrip() for line in lines)

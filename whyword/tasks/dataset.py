@@ -27,6 +27,9 @@ from whyword.tasks.store import ResultStore
 # MAX_BATCH). Larger batches pad every prompt to the batch's longest and keep more in flight
 # when a run is killed; each call within is split further by the memory budget.
 BATCH_SIZE = 16
+# Batches are cut from windows of this many batches' rows sorted by length: less padding; a
+# window (not the whole input) so a run's first results arrive early and in roughly input order.
+WINDOW = 8
 
 
 def explain_dataset(
@@ -62,11 +65,12 @@ def explain_dataset(
     if store:
         store.check(lm.name, methods)
     skip = {r.id for r in done}
-    todo = [r for r in rows if r.id not in skip]
-    bar = _bar(len(rows), len(rows) - len(todo), progress)
+    bar = _bar(len(rows), sum(r.id in skip for r in rows), progress)
     try:
-        for start in range(0, len(todo), batch_size):
-            batch = todo[start : start + batch_size]
+        for planned in plan(lm, rows, batch_size):
+            batch = [r for r in planned if r.id not in skip]
+            if not batch:
+                continue
             records = [
                 record
                 for row, result in _explain(lm, batch, methods, opts)
@@ -80,10 +84,27 @@ def explain_dataset(
             bar.update(len(batch))
     finally:
         bar.close()
-    if store:
-        done = store.finish()
     order = {r.id: i for i, r in enumerate(rows)}
+    done = store.finish(order) if store else done
     return sorted(done, key=lambda r: order.get(r.id, len(order)))
+
+
+def plan(lm, rows: list[DatasetRow], batch_size: int) -> list[list[DatasetRow]]:
+    """The run's batches: each window of `WINDOW` × `batch_size` rows (in input order) sorted
+    by token count, then cut into batches, so a batch's prompts are padded to a similar length
+    (as the scheduler's length buckets do). Planned over all rows, resumed or not, so a resumed
+    run puts each remaining row in the batch an uninterrupted run would have."""
+    batches: list[list[DatasetRow]] = []
+    step = WINDOW * batch_size
+    for start in range(0, len(rows), step):
+        window = sorted(rows[start : start + step], key=lambda r: _length(lm, r))
+        batches += [window[i : i + batch_size] for i in range(0, len(window), batch_size)]
+    return batches
+
+
+def _length(lm, row: DatasetRow) -> int:
+    """Tokens of a row's text (a bad row: 0, it never reaches the model)."""
+    return 0 if row.problem else len(lm.tokenizer(row.text)["input_ids"])
 
 
 def _explain(lm, batch: list[DatasetRow], methods, opts) -> list[tuple[DatasetRow, object]]:

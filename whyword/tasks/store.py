@@ -86,14 +86,19 @@ class ResultStore:
         """Write records to the journal and flush them to disk."""
         with self.journal.open("a", encoding="utf-8") as f:
             for r in results:
-                f.write(json.dumps(r.to_record(), ensure_ascii=False, allow_nan=True) + "\n")
+                f.write(_line(r))
             f.flush()
             os.fsync(f.fileno())
 
-    def finish(self) -> list[RowResult]:
-        """Every record of the run (resumed ones first); Parquet written if asked for."""
-        records = self._read_all()
-        if self.format == ".parquet":
+    def finish(self, order: dict[str, int]) -> list[RowResult]:
+        """Every record of the run, the file rewritten in input order (`order`: id → row
+        number; ids not in it last); Parquet written if asked for."""
+        records = sorted(self._read_all(), key=lambda r: order.get(r.id, len(order)))
+        if self.format == ".jsonl":
+            tmp = self.out.with_name(self.out.name + ".tmp")
+            tmp.write_text("".join(_line(r) for r in records), encoding="utf-8")
+            os.replace(tmp, self.out)
+        else:
             pa = require("data", "pyarrow")
             pq = require("data", "pyarrow.parquet")
             table = pa.Table.from_pylist([r.to_record() for r in records], schema=_schema(pa))
@@ -109,6 +114,10 @@ class ResultStore:
             return self._read()
         finally:
             self.done = done
+
+
+def _line(record: RowResult) -> str:
+    return json.dumps(record.to_record(), ensure_ascii=False, allow_nan=True) + "\n"
 
 
 def _schema(pa):

@@ -15,6 +15,7 @@ from whyword.errors import InputError
 from whyword.tasks import dataset as dataset_task
 from whyword.tasks.dataset import explain_dataset
 from whyword.tasks.explain import explain
+from whyword.tasks.rows import rows_of
 
 METHODS = ("saliency", "occlusion")
 ROWS = [
@@ -135,3 +136,12 @@ def test_parquet_holds_the_same_records_as_jsonl(tiny_gpt2, tmp_path):
         progress=False,
     )
     assert more[: len(jsonl)] == jsonl and [r.text for r in more[len(jsonl) :]] == ["one more"] * 2
+
+
+def test_batches_hold_prompts_of_similar_length_within_a_window(tiny_gpt2, monkeypatch):
+    monkeypatch.setattr(dataset_task, "WINDOW", 2)
+    texts = ["a b c d e f", "a", "a b c", "a b", "a b c d", "a b c d e f g h", "x"]
+    rows = rows_of(texts)
+    batches = [[r.text for r in b] for b in dataset_task.plan(tiny_gpt2, rows, 2)]
+    # windows of 2 × 2 rows in input order, each sorted by token count, cut into pairs
+    assert batches == [["a", "a b"], ["a b c", "a b c d e f"], ["x", "a b c d"], ["a b c d e f g h"]]

@@ -60,6 +60,15 @@ def summary_text(summary: Summary, top: int = 5) -> str:
 
 def summary_html(summary: Summary, top: int = 10, title: str = "WhyWord dataset run") -> str:
     """The summary as one HTML page (inline styles, no scripts, no fetches)."""
+    return (
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{esc(title)}</title></head>'
+        f"<body>{summary_fragment(summary, top, title)}</body></html>"
+    )
+
+
+def summary_fragment(summary: Summary, top: int = 10, title: str = "Dataset run") -> str:
+    """The summary as one self-contained `<div>`: the page's body and the notebook's display
+    (`Summary.show(top=...)`)."""
     th = "".join(
         f'<th style="{CELL}">{esc(h)}</th>'
         for h in ("method", "rows", "with curves", "deletion ↓", "insertion ↑", "random del / ins")
@@ -96,15 +105,14 @@ def summary_html(summary: Summary, top: int = 10, title: str = "WhyWord dataset 
         else "<p>No row failed.</p>"
     )
     return (
-        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{esc(title)}</title></head>'
-        f'<body><div style="{STYLE}"><h1 style="font-size:22px">{esc(title)}</h1>'
+        f'<div style="{STYLE}"><div style="font-weight:700;font-size:20px">{esc(title)}</div>'
         f"<p>model <b>{esc(summary.model)}</b> · {summary.rows} rows · {summary.ok} ok · "
         f"{len(summary.failed)} failed</p>"
         f'<p style="{HEAD}">Faithfulness: mean area [95 % bootstrap interval]</p>'
         f'<table style="border-collapse:collapse">'
         f'<tr>{th}</tr>{rows}</table><p style="opacity:0.8">{esc(NOTE)}</p>'
         f'<p style="{HEAD}">Tokens most often ranked first</p><ul>{firsts}</ul>'
-        f"{failed_part}</div></body></html>"
+        f"{failed_part}</div>"
     )
 
 

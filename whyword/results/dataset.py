@@ -16,8 +16,9 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, ClassVar
 
+from whyword.results.display import Displayable
 from whyword.results.stats import bootstrap_mean
 
 STATUSES = ("ok", "failed")
@@ -109,8 +110,11 @@ class MethodSummary:
 
 
 @dataclass(frozen=True)
-class Summary:
-    """What a run found, per method, and which rows failed and why."""
+class Summary(Displayable):
+    """What a run found, per method, and which rows failed and why. In a notebook it draws
+    itself as the report's HTML (`show(top=5)`: how many first-ranked tokens per method)."""
+
+    display_as: ClassVar[str] = "dataset_summary"
 
     model: str
     rows: int  # distinct input rows

@@ -35,3 +35,12 @@ def test_report_text_lists_methods_first_tokens_and_failures():
     assert f"saliency: {HOSTILE!r} ×1" in text
     assert f"<id>: Row {HOSTILE}." in text  # plain text: printed as typed
     assert "No row failed." in summary_html(summarize(records()[:1]))
+
+
+def test_a_summary_draws_itself_in_a_notebook():
+    summary = summarize(records())
+    fragment = summary._repr_html_()
+    assert_safe_markup(fragment)
+    assert fragment.startswith("<div") and "<html" not in fragment
+    assert fragment in summary_html(summary).replace("WhyWord dataset run", "Dataset run")
+    assert summary.html(top=0).count("×") == 0 and "×1" in fragment

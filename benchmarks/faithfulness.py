@@ -55,6 +55,7 @@ from whyword.engine.predict import predictions as top_k  # noqa: E402
 from whyword.engine.problems import build_problem  # noqa: E402
 from whyword.models.encoding import encode  # noqa: E402
 from whyword.results.edit_agreement import agreement, edit_effects  # noqa: E402
+from whyword.results.stats import bootstrap_mean  # noqa: E402
 from whyword.runtime.options import ExplainOptions  # noqa: E402
 from whyword.tasks.explain import row_for  # noqa: E402
 
@@ -89,10 +90,7 @@ def captum_tool(lm, text: str, target: int, kind: str) -> tuple[torch.Tensor, fl
     return res.seq_attr.detach().double().cpu(), time.perf_counter() - start  # (T,)
 
 
-def boot(values: list[float], n: int = 2000, seed: int = 0) -> tuple[float, float, float]:
-    rng = random.Random(seed)
-    means = sorted(statistics.mean(rng.choices(values, k=len(values))) for _ in range(n))
-    return statistics.mean(values), means[int(0.025 * n)], means[int(0.975 * n) - 1]
+boot = bootstrap_mean  # whyword/results/stats.py: the dataset summary's intervals too
 
 
 def arg(name: str, default: float) -> float:

@@ -23,6 +23,7 @@ from whyword.results.counterfactuals import (
     Subject,
     Substitution,
 )
+from whyword.results.dataset import DatasetRow, MethodSummary, RowResult, Summary, summarize
 from whyword.results.explanation import Attribution, Candidate, Explanation, Prediction
 from whyword.results.layers import LayerLens, LayerRow
 from whyword.results.matrix import AttributionMatrix, Completeness, MethodScores, OutputRow, Stage
@@ -33,11 +34,13 @@ from whyword.tasks.chat import chat
 from whyword.tasks.chat_result import ChatExplanation, ChatResult, UnitScore
 from whyword.tasks.compare import compare
 from whyword.tasks.counterfactuals import counterfactuals
+from whyword.tasks.dataset import explain_dataset
 from whyword.tasks.explain import ExplainRequest, explain, explain_many, with_stage
 from whyword.tasks.generate import Generation, Step, generate
 from whyword.tasks.layers import layers
 from whyword.tasks.positions import PositionRow, PositionTable, positions
 from whyword.tasks.relevance import component_relevance
+from whyword.tasks.rows import read_rows
 from whyword.text.chat import Message
 from whyword.text.tokens import Token, TokenGroup, byte_groups
 
@@ -52,6 +55,13 @@ __all__ = [
     "UnitScore",
     "ExplainRequest",
     "explain_many",
+    "explain_dataset",
+    "read_rows",
+    "summarize",
+    "DatasetRow",
+    "RowResult",
+    "Summary",
+    "MethodSummary",
     "DEFAULT_METHODS",
     "PAGE_METHODS",
     "METHODS",

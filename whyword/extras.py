@@ -19,6 +19,7 @@ EXTRAS: dict[str, str] = {
     "serve": "the Ray Serve backend",
     "lrp": "AttnLRP",
     "notebook": "the demo notebook",
+    "data": "reading or writing a dataset run's parquet files and datasets",
 }
 
 # Extras whose install is not the plain `pip install "whyword[EXTRA]"`.

@@ -23,6 +23,8 @@ PUBLIC = {
     "Reduction", "ReductionStep", "Subject", "Substitution",
     "chat", "ChatExplanation", "ChatResult", "Message", "SpanTarget", "UnitScore",
     "compare", "Comparison",
+    "explain_dataset", "read_rows", "summarize", "DatasetRow", "RowResult", "Summary",
+    "MethodSummary",
 }  # fmt: skip
 
 

@@ -1,6 +1,7 @@
 """The `whyword` command (also `python -m whyword`): one module per sub-command — `predict`,
-`explain --target WORD`, `compare --model A --model B`, `positions`, `generate`, `chat`, `layers`, `flip`, `evidence`, `serve`
-(whyword/serve/command.py), `app` (the web page) — and `--version`."""
+`explain --target WORD`, `run` (a dataset), `compare --model A --model B`, `positions`,
+`generate`, `chat`, `layers`, `flip`, `evidence`, `serve` (whyword/serve/command.py), `app` (the
+web page) — and `--version`."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from whyword.cli import (
     layers,
     positions,
     predict,
+    run,
 )
 from whyword.errors import WhyWordError
 
@@ -50,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"whyword {__version__}")
     sub = parser.add_subparsers(
         required=True,
-        metavar="{predict,explain,compare,positions,generate,chat,layers,flip,evidence,app}",
+        metavar="{predict,explain,run,compare,positions,generate,chat,layers,flip,evidence,app}",
     )
     shared = argparse.ArgumentParser(add_help=False)  # what every subcommand takes
     shared.add_argument(
@@ -72,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("-k", type=int, default=10, help="how many predictions to show")
     predict.add_command(sub, common)
     explain.add_command(sub, common)
+    run.add_command(sub)
     compare.add_command(sub)  # its own options: `--model` given twice
     positions.add_command(sub, base)
     generate.add_command(sub, base)

@@ -16,6 +16,8 @@ _WHERE = {
     "method_matrix_figure": "figures",
     "rank_agreement": "agreement",
     "spearman": "agreement",
+    "summary_html": "dataset",
+    "summary_text": "dataset",
     "topk_figure": "figures",
     "trust_html": "trust",
 }

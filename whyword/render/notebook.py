@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from whyword.errors import InputError
+from whyword.render.dataset import summary_fragment
 from whyword.render.evidence import heatmaps_html, passages_html
 from whyword.render.heatmap import NORMALISE, heatmap_html
 from whyword.render.lens import layers_html
@@ -134,5 +135,6 @@ for _kind, _render in (
     ("generation", generation_html),
     ("evidence", evidence_html),
     ("layers", layers_html),
+    ("dataset_summary", summary_fragment),
 ):
     DISPLAYS.add(_kind, _render, overwrite=True)  # overwrite: a module reload re-registers

@@ -69,23 +69,10 @@ def local_caller(folder: Path):
 
 
 def _tiny_retriever(bert_folder: str) -> None:
-    import torch
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
+    from tests.tiny import build_retriever
     from whyword.evidence import retriever as retrievers
 
-    tok = BertTokenizerFast.from_pretrained(bert_folder)
-    torch.manual_seed(1)
-    config = BertConfig(
-        vocab_size=len(tok),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=256,
-    )
-    model = BertModel(config).eval().requires_grad_(False)
-    retrievers._CACHE.put("default", retrievers.Retriever(model, tok, "tiny-encoder"))
+    retrievers._CACHE.put("default", build_retriever(bert_folder))
 
 
 def remote_caller(url: str):

@@ -94,6 +94,27 @@ def build_roberta(folder: Path) -> Path:
     return _save(RobertaForMaskedLM(config), tok, folder)
 
 
+def build_retriever(bert_folder: str | Path):
+    """A tiny random sentence encoder (two BERT blocks, width 32) that reads the tiny BERT's
+    tokenizer: the Evidence retriever of the fast tests and the fuzz benchmark."""
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    from whyword.evidence.retriever import Retriever
+
+    tok = BertTokenizerFast.from_pretrained(str(bert_folder))
+    torch.manual_seed(1)
+    config = BertConfig(
+        vocab_size=len(tok),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=256,
+    )
+    model = BertModel(config).eval().requires_grad_(False)
+    return Retriever(model=model, tokenizer=tok, name="tiny-encoder")
+
+
 def build_classifier(folder: Path) -> Path:
     """A model with no LM head: loading it must fail with a clear message."""
     from transformers import BertConfig, BertForSequenceClassification

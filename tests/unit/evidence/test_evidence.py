@@ -37,20 +37,9 @@ QUERY = "The capital of France is"
 
 @pytest.fixture(scope="module")
 def retriever(tiny_paths):
-    from transformers import BertConfig, BertModel, BertTokenizerFast
+    from tests.tiny import build_retriever
 
-    tok = BertTokenizerFast.from_pretrained(tiny_paths["bert"])
-    torch.manual_seed(1)
-    config = BertConfig(
-        vocab_size=len(tok),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=256,
-    )
-    model = BertModel(config).eval().requires_grad_(False)
-    return Retriever(model=model, tokenizer=tok, name="tiny-encoder")
+    return build_retriever(tiny_paths["bert"])
 
 
 @pytest.fixture(autouse=True)

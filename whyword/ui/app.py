@@ -7,6 +7,7 @@ Builds no model: the first request loads one (lazily, cached).
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -74,13 +75,22 @@ def build_demo() -> gr.Blocks:
             with gr.Tab(explain.TITLE, id=explain.TAB_ID, elem_id="ww-tab-explain"):
                 c = explain.build(context)  # the other views read its text, target and foil
                 context = replace(context, text=c.text, target=c.target, foil=c.foil)
-            for view in extra_views():
+            views = extra_views()
+            for view in views:
                 with gr.Tab(view.TITLE, id=view.TAB_ID, elem_id=f"ww-tab-{view.TAB_ID}") as tab:
                     view.build(replace(context, tab=tab))
         gr.Markdown(f"WhyWord {__version__}", elem_id="ww-version")  # the page's footer
+        demo.load(None, None, None, js=open_tab_script(views), queue=False)
         _api()
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo
+
+
+def open_tab_script(views) -> str:
+    """The page-load script that opens the tab a share link names (`tab=<TAB_ID>`), for every
+    extra view."""
+    tabs = {view.TAB_ID: view.TITLE for view in views}
+    return script("open_tab").replace("__TABS__", json.dumps(tabs))
 
 
 def _sidebar(limits: Limits) -> dict[str, Any]:

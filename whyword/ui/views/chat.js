@@ -31,23 +31,5 @@
     if (from !== null && to !== null) send(from, to);
     from = null;
   });
-
-  // A share link with tab=chat opens this tab.
-  if (new URLSearchParams(window.location.search).get("tab") === "chat") {
-    const open = () => {
-      // On a phone the tab may sit in gradio's "More tabs" menu, as a plain button.
-      const button =
-        document.querySelector("#ww-tab-chat-button") ||
-        Array.from(document.querySelectorAll("#ww-tabs .overflow-dropdown button")).find(
-          (b) => b.textContent.trim() === "Chat",
-        );
-      if (button) button.click();
-      return !!button;
-    };
-    if (!open()) {
-      const timer = setInterval(() => open() && clearInterval(timer), 200);
-      setTimeout(() => clearInterval(timer), 20000);
-    }
-  }
   return [];
 }

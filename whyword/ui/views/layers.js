@@ -33,23 +33,5 @@
   }
   new MutationObserver(bind).observe(document.body, { childList: true, subtree: true });
   setInterval(bind, 250); // plotly may swap a plot's emitter without touching the DOM
-
-  // A share link with tab=layers opens this tab.
-  if (new URLSearchParams(window.location.search).get("tab") === "layers") {
-    const open = () => {
-      // On a phone the tab may sit in gradio's "More tabs" menu, as a plain button.
-      const button =
-        document.querySelector("#ww-tab-layers-button") ||
-        Array.from(document.querySelectorAll("#ww-tabs .overflow-dropdown button")).find(
-          (b) => b.textContent.trim() === "Layers",
-        );
-      if (button) button.click();
-      return !!button;
-    };
-    if (!open()) {
-      const timer = setInterval(() => open() && clearInterval(timer), 200);
-      setTimeout(() => clearInterval(timer), 20000);
-    }
-  }
   return [];
 }

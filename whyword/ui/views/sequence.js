@@ -59,22 +59,5 @@
     },
     true,
   );
-
-  // A share link with tab=sequence opens this tab.
-  if (new URLSearchParams(window.location.search).get("tab") === "sequence") {
-    const open = () => {
-      const button =
-        document.querySelector("#ww-tab-sequence-button") ||
-        Array.from(document.querySelectorAll("button[role=tab]")).find(
-          (b) => b.textContent.trim() === "Sequence",
-        );
-      if (button) button.click();
-      return !!button;
-    };
-    if (!open()) {
-      const timer = setInterval(() => open() && clearInterval(timer), 200);
-      setTimeout(() => clearInterval(timer), 20000);
-    }
-  }
   return [];
 }
